@@ -1,0 +1,17 @@
+"""The loan book: data model, validation, schedules and delinquency derivations."""
+
+from .delinquency import delinquency_history, delinquency_status
+from .enums import CollateralType, GuaranteeType, RepaymentMethod, Segment
+from .loanbook import LoanBook
+from .schedule import make_schedule
+
+__all__ = [
+    "CollateralType",
+    "GuaranteeType",
+    "LoanBook",
+    "RepaymentMethod",
+    "Segment",
+    "delinquency_history",
+    "delinquency_status",
+    "make_schedule",
+]

@@ -1,0 +1,170 @@
+"""The :class:`LoanBook`: the tables of a lender's book, validated at construction."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from .schema import TABLES
+from .validate import validate_book
+
+_OPTIONAL = ("borrowers", "guarantors", "collateral", "signals")
+
+
+def _empty(name: str) -> pd.DataFrame:
+    dtypes = {"date": "datetime64[ns]", "num": float, "int": np.int64}
+    return pd.DataFrame(
+        {c.name: pd.Series(dtype=dtypes.get(c.kind, object)) for c in TABLES[name].columns}
+    )
+
+
+class LoanBook:
+    """A loan book: loans, borrowers, guarantors, collateral, schedule, payments, signals.
+
+    All tables are validated together when the book is built; a
+    :class:`~riskkit.errors.ValidationError` lists every problem (table, column, loan id,
+    rule). Nothing is dropped or coerced.
+
+    Parameters
+    ----------
+    loans, schedule, payments : DataFrame
+        Required tables (see :mod:`riskkit.book.schema`).
+    borrowers, guarantors, collateral, signals : DataFrame, optional
+        Missing tables are empty.
+    as_of_date : date-like, optional
+        Date the extract was taken (the default as-of date for derivations).
+    validate : bool, default True
+
+    Examples
+    --------
+    >>> from riskkit.datasets import make_microloan_book
+    >>> book = make_microloan_book(n_loans=100, months=6, seed=0)
+    >>> book.n_loans
+    100
+    """
+
+    def __init__(
+        self,
+        loans: pd.DataFrame,
+        schedule: pd.DataFrame,
+        payments: pd.DataFrame,
+        borrowers: pd.DataFrame | None = None,
+        guarantors: pd.DataFrame | None = None,
+        collateral: pd.DataFrame | None = None,
+        signals: pd.DataFrame | None = None,
+        as_of_date=None,
+        validate: bool = True,
+    ):
+        self.loans = loans
+        self.schedule = schedule
+        self.payments = payments
+        self.borrowers = borrowers if borrowers is not None else _empty("borrowers")
+        self.guarantors = guarantors if guarantors is not None else _empty("guarantors")
+        self.collateral = collateral if collateral is not None else _empty("collateral")
+        self.signals = signals if signals is not None else _empty("signals")
+        if borrowers is None and "borrower_id" in loans.columns:
+            # no borrower table given: nothing to check references against
+            self._check_borrowers = False
+        else:
+            self._check_borrowers = True
+        self.as_of_date = pd.Timestamp(as_of_date) if as_of_date is not None else None
+        if validate:
+            self.validate()
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """All tables by name."""
+        return {
+            "loans": self.loans,
+            "borrowers": self.borrowers,
+            "guarantors": self.guarantors,
+            "collateral": self.collateral,
+            "schedule": self.schedule,
+            "payments": self.payments,
+            "signals": self.signals,
+        }
+
+    def validate(self) -> LoanBook:
+        """Validate every table and cross-reference; raise ValidationError listing all problems."""
+        tables = self.tables
+        if not self._check_borrowers:
+            tables = {k: v for k, v in tables.items() if k != "borrowers"}
+        validate_book(tables)
+        return self
+
+    @property
+    def n_loans(self) -> int:
+        return len(self.loans)
+
+    @cached_property
+    def schedule_index(self):
+        """Flat, sorted arrays of schedule and payments used by the vectorised derivations."""
+        from .delinquency import ScheduleIndex
+
+        return ScheduleIndex.build(self.loans, self.schedule, self.payments)
+
+    def status(self, as_of=None, policy=None) -> pd.DataFrame:
+        """Delinquency of every loan as of a date (default: ``as_of_date``)."""
+        from .delinquency import delinquency_status
+
+        return delinquency_status(self, self._as_of(as_of), policy)
+
+    def _as_of(self, as_of):
+        if as_of is None:
+            if self.as_of_date is None:
+                raise ValueError("give as_of: this book has no as_of_date")
+            return self.as_of_date
+        return pd.Timestamp(as_of)
+
+    def subset(self, loan_ids) -> LoanBook:
+        """The book restricted to ``loan_ids`` (all tables filtered consistently)."""
+        ids = pd.Index(pd.unique(np.asarray(loan_ids)))
+        loans = self.loans[self.loans["loan_id"].isin(ids)]
+        out = {
+            name: df[df["loan_id"].isin(ids)].reset_index(drop=True)
+            for name, df in self.tables.items()
+            if name not in ("loans", "borrowers")
+        }
+        borrowers = self.borrowers[self.borrowers["borrower_id"].isin(loans["borrower_id"])]
+        book = LoanBook(
+            loans.reset_index(drop=True),
+            borrowers=borrowers.reset_index(drop=True),
+            as_of_date=self.as_of_date,
+            validate=False,
+            **out,
+        )
+        book._check_borrowers = self._check_borrowers
+        return book
+
+    def disbursed_by(self, as_of) -> LoanBook:
+        """Loans disbursed on or before ``as_of``, with payments and signals up to that date."""
+        d = pd.Timestamp(as_of)
+        sub = self.subset(self.loans.loc[self.loans["disbursement_date"] <= d, "loan_id"])
+        sub.payments = sub.payments[sub.payments["payment_date"] <= d].reset_index(drop=True)
+        sub.signals = sub.signals[sub.signals["signal_date"] <= d].reset_index(drop=True)
+        sub.as_of_date = d
+        return sub
+
+    def summary(self) -> pd.DataFrame:
+        """Counts and amounts by product, repayment method and guarantee type."""
+        g = self.loans.groupby(["product", "repayment_method", "guarantee_type"], observed=True)
+        return g["amount"].agg(loans="size", amount="sum").reset_index()
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
+        when = f", as_of={self.as_of_date.date()}" if self.as_of_date is not None else ""
+        return f"LoanBook({sizes}{when})"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{k}</td><td style='text-align:right'>{len(v):,}</td></tr>"
+            for k, v in self.tables.items()
+        )
+        amt = self.loans["amount"].sum() if len(self.loans) else 0.0
+        when = f" as of {self.as_of_date.date()}" if self.as_of_date is not None else ""
+        return (
+            f"<div><b>LoanBook</b>{when}: {self.n_loans:,} loans, "
+            f"{amt:,.0f} disbursed<table><tr><th>table</th><th>rows</th></tr>{rows}</table></div>"
+        )

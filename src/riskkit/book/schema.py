@@ -1,0 +1,156 @@
+"""Column specifications of the loan-book tables.
+
+Each table is a pandas DataFrame; these specs say which columns it must have, of which kind,
+and which values are allowed. Extra columns are kept untouched.
+
+========== ===================================================================================
+table      required columns (kind)
+========== ===================================================================================
+loans      loan_id (id), borrower_id (id), product (str), amount (num), disbursement_date
+           (date), term_months (int), annual_rate (num), repayment_method (enum),
+           guarantee_type (enum), purpose (str), officer_id (id), branch (str)
+borrowers  borrower_id (id), segment (enum); optional name, id_number, phone, monthly_income
+guarantors loan_id (id), guarantor_id (id), kind ("person" | "company"), group_id (id or
+           missing: the joint-guarantee group, e.g. a 三户联保 household triple)
+collateral collateral_id (id), loan_id (id), collateral_type (enum), appraised_value (num),
+           valuation_date (date); one row per valuation
+schedule   loan_id (id), period (int, 1..n), due_date (date), principal_due (num),
+           interest_due (num)
+payments   loan_id (id), payment_date (date), amount (num)
+signals    loan_id (id), signal_date (date), signal (catalogue code), source ("data" |
+           "manual"), note (str)
+========== ===================================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .enums import CollateralType, GuaranteeType, RepaymentMethod, Segment
+
+#: Absurd-amount ceilings: above these an amount is taken to be a data error.
+MAX_LOAN_AMOUNT = 10_000_000.0
+MAX_ANNUAL_RATE = 1.0
+MAX_TERM_MONTHS = 360
+
+SIGNAL_CODES = (
+    "missed_installment",
+    "sanctioned",
+    "income_drop",
+    "health_worsened",
+    "death_or_missing",
+    "fund_misuse",
+    "property_destroyed",
+    "collateral_disposed",
+    "inspection_obstructed",
+    "contact_changes",
+    "collateral_value_low",
+    "presale_not_registered",
+    "guarantor_downgrade",
+    "law_change",
+    "documents_missing",
+    "enforcement_started",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # id | str | num | int | date | enum | bool
+    allowed: tuple[str, ...] = ()
+    required: bool = True
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = field(default=())
+
+    @property
+    def required(self) -> list[Column]:
+        return [c for c in self.columns if c.required]
+
+
+LOANS = TableSpec(
+    "loans",
+    (
+        Column("loan_id", "id"),
+        Column("borrower_id", "id"),
+        Column("product", "str"),
+        Column("amount", "num"),
+        Column("disbursement_date", "date"),
+        Column("term_months", "int"),
+        Column("annual_rate", "num"),
+        Column("repayment_method", "enum", tuple(RepaymentMethod.values())),
+        Column("guarantee_type", "enum", tuple(GuaranteeType.values())),
+        Column("purpose", "str"),
+        Column("officer_id", "id"),
+        Column("branch", "str"),
+    ),
+    key=("loan_id",),
+)
+BORROWERS = TableSpec(
+    "borrowers",
+    (
+        Column("borrower_id", "id"),
+        Column("segment", "enum", tuple(Segment.values())),
+        Column("monthly_income", "num", required=False, nullable=True),
+    ),
+    key=("borrower_id",),
+)
+GUARANTORS = TableSpec(
+    "guarantors",
+    (
+        Column("loan_id", "id"),
+        Column("guarantor_id", "id"),
+        Column("kind", "enum", ("person", "company")),
+        Column("group_id", "id", nullable=True),
+    ),
+    key=("loan_id", "guarantor_id"),
+)
+COLLATERAL = TableSpec(
+    "collateral",
+    (
+        Column("collateral_id", "id"),
+        Column("loan_id", "id"),
+        Column("collateral_type", "enum", tuple(CollateralType.values())),
+        Column("appraised_value", "num"),
+        Column("valuation_date", "date"),
+    ),
+    key=("collateral_id", "valuation_date"),
+)
+SCHEDULE = TableSpec(
+    "schedule",
+    (
+        Column("loan_id", "id"),
+        Column("period", "int"),
+        Column("due_date", "date"),
+        Column("principal_due", "num"),
+        Column("interest_due", "num"),
+    ),
+    key=("loan_id", "period"),
+)
+PAYMENTS = TableSpec(
+    "payments",
+    (
+        Column("loan_id", "id"),
+        Column("payment_date", "date"),
+        Column("amount", "num"),
+    ),
+)
+SIGNALS = TableSpec(
+    "signals",
+    (
+        Column("loan_id", "id"),
+        Column("signal_date", "date"),
+        Column("signal", "enum", SIGNAL_CODES),
+        Column("source", "enum", ("data", "manual")),
+        Column("note", "str", required=False, nullable=True),
+    ),
+)
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t for t in (LOANS, BORROWERS, GUARANTORS, COLLATERAL, SCHEDULE, PAYMENTS, SIGNALS)
+}

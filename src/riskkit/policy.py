@@ -1,0 +1,117 @@
+"""Policies as data: classification thresholds, inspection frequencies, provision ratios,
+scorecard scaling and credit limits, with documented defaults (``policy_defaults.yaml``) that an
+institution overrides in its own YAML file.
+
+Examples
+--------
+>>> from riskkit.policy import load_policy
+>>> p = load_policy({"provisions": {"specific_ratio": {"substandard": 0.3}}})
+>>> p["provisions"]["specific_ratio"]["substandard"], p["provisions"]["general_ratio"]
+(0.3, 0.01)
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def _defaults() -> dict:
+    text = resources.files("riskkit").joinpath("policy_defaults.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _merge(base: dict, override: Mapping, path: str = "") -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key not in base:
+            raise KeyError(f"unknown policy key {where!r}; known keys here: {sorted(base)}")
+        if isinstance(base[key], dict):
+            if not isinstance(value, Mapping):
+                raise TypeError(f"policy key {where!r} must be a mapping, got {value!r}")
+            out[key] = _merge(base[key], value, where)
+        else:
+            if isinstance(base[key], bool) != isinstance(value, bool):
+                raise TypeError(f"policy key {where!r} must be a boolean like its default")
+            if isinstance(base[key], (int, float)) and not isinstance(base[key], bool):
+                if not isinstance(value, (int, float)) or isinstance(value, bool):
+                    raise TypeError(f"policy key {where!r} must be a number, got {value!r}")
+                if value < 0:
+                    raise ValueError(f"policy key {where!r} must be >= 0, got {value!r}")
+            out[key] = value
+    return out
+
+
+class Policy(dict):
+    """A nested mapping of policy settings. ``Policy.source`` says where overrides came from."""
+
+    source: str = "defaults"
+
+    def get_path(self, dotted: str) -> Any:
+        """Value at a dotted path, e.g. ``"provisions.general_ratio"``."""
+        node: Any = self
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(dict(self), allow_unicode=True, sort_keys=False)
+
+    def __repr__(self) -> str:
+        return f"Policy(source={self.source!r}, sections={list(self)})"
+
+
+def load_policy(override: str | Path | Mapping | Policy | None = None) -> Policy:
+    """Default policy, deep-merged with an institution's overrides.
+
+    Parameters
+    ----------
+    override : path to a YAML file, mapping, Policy or None
+        Only the keys to change; unknown keys raise ``KeyError``.
+    """
+    if isinstance(override, Policy):
+        return override
+    base = _defaults()
+    source = "defaults"
+    if override is None:
+        data: Mapping = {}
+    elif isinstance(override, (str, Path)):
+        path = Path(override)
+        if not path.exists():
+            raise FileNotFoundError(f"policy file not found: {path}")
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        source = str(path)
+        if not isinstance(data, Mapping):
+            raise TypeError(f"policy file {path} must contain a mapping at top level")
+    else:
+        data = override
+        source = "mapping"
+    policy = Policy(_merge(base, data))
+    policy.source = source
+    _check(policy)
+    return policy
+
+
+def _check(p: Policy) -> None:
+    mp = p["classification"]["missed_periods"]
+    if not (0 < mp["special_mention"] < mp["substandard"] < mp["doubtful"]):
+        raise ValueError(
+            "classification.missed_periods must increase: "
+            f"special_mention < substandard < doubtful, got {mp}"
+        )
+    bs = p["classification"]["dpd_backstops"]
+    if not (bs["substandard_over"] < bs["doubtful_over"] < bs["loss_over"]):
+        raise ValueError(f"classification.dpd_backstops days must increase, got {bs}")
+    for k, v in p["provisions"]["specific_ratio"].items():
+        if not 0 <= v <= 1:
+            raise ValueError(f"provisions.specific_ratio.{k} must be in [0, 1], got {v}")
+    band = p["provisions"]["float_band"]
+    for k, v in p["provisions"]["float"].items():
+        if abs(v) > band + 1e-12:
+            raise ValueError(f"provisions.float.{k}={v} outside the allowed band +/-{band}")

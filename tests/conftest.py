@@ -1,0 +1,43 @@
+"""Shared fixtures: small hand-built loan books."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from riskkit.book import LoanBook, make_schedule
+
+
+def hand_book(payments=None, *, amount=3000.0, rate=0.0, term=3, method="equal_principal"):
+    """One loan L1 of ``amount`` disbursed 2026-01-15, due on the 15th of each month."""
+    loans = pd.DataFrame(
+        {
+            "loan_id": ["L1"],
+            "borrower_id": ["B1"],
+            "product": ["business"],
+            "amount": [amount],
+            "disbursement_date": pd.to_datetime(["2026-01-15"]),
+            "term_months": [term],
+            "annual_rate": [rate],
+            "repayment_method": [method],
+            "guarantee_type": ["credit"],
+            "purpose": ["working capital"],
+            "officer_id": ["O1"],
+            "branch": ["城关"],
+        }
+    )
+    borrowers = pd.DataFrame({"borrower_id": ["B1"], "segment": ["trader"]})
+    pay = payments or []
+    payments = pd.DataFrame(
+        {
+            "loan_id": ["L1"] * len(pay),
+            "payment_date": pd.to_datetime([d for d, _ in pay]).astype("datetime64[ns]"),
+            "amount": [float(a) for _, a in pay],
+        }
+    )
+    return LoanBook(loans, make_schedule(loans), payments, borrowers=borrowers)
+
+
+@pytest.fixture
+def make_hand_book():
+    return hand_book

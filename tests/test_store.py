@@ -1,0 +1,70 @@
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from riskkit.store import Store
+from tests.conftest import hand_book
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(f"sqlite:///{tmp_path / 'rk.db'}")
+
+
+def test_book_round_trip(store):
+    book = hand_book([("2026-02-15", 1000), ("2026-03-20", 500)])
+    book.as_of_date = pd.Timestamp("2026-04-30")
+    store.save_book(book)
+    back = store.load_book()
+    for name, df in book.tables.items():
+        got = back.tables[name]
+        assert list(got.columns) == list(df.columns), name
+        assert len(got) == len(df), name
+    pd.testing.assert_frame_equal(
+        back.schedule, book.schedule, check_dtype=False, check_index_type=False
+    )
+    assert back.schedule.due_date.dtype.kind == "M"
+    assert back.as_of_date == pd.Timestamp("2026-04-30")
+    pd.testing.assert_frame_equal(back.status("2026-04-30"), book.status("2026-04-30"))
+
+
+def test_failed_write_leaves_previous_state(store, monkeypatch):
+    first = hand_book([("2026-02-15", 1000)])
+    store.save_book(first)
+    second = hand_book([("2026-02-15", 1000), ("2026-03-15", 1000)])
+    original = Store._write
+
+    def failing(self, conn, table, df):
+        if table == "book_payments":
+            raise RuntimeError("disk full")
+        return original(self, conn, table, df)
+
+    monkeypatch.setattr(Store, "_write", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        store.save_book(second)
+    monkeypatch.setattr(Store, "_write", original)
+    back = store.load_book()
+    assert len(back.payments) == 1  # the first book, whole
+    assert len(back.loans) == 1 and len(back.schedule) == 3
+
+
+def test_replace_where_is_idempotent_and_atomic(store):
+    df = pd.DataFrame(
+        {"as_of": pd.to_datetime(["2026-01-31"] * 2), "loan_id": ["A", "B"], "category": [0, 2]}
+    )
+    store.replace_where("results", df, {"as_of": pd.Timestamp("2026-01-31")})
+    store.replace_where("results", df, {"as_of": pd.Timestamp("2026-01-31")})
+    got = store.read("results")
+    assert len(got) == 2 and got.as_of.dtype.kind == "M"
+    bad = df.assign(category=["x", None])
+    with pytest.raises(sa.exc.SQLAlchemyError), store.transaction() as conn:
+        store.replace_where("results", bad, {"as_of": pd.Timestamp("2026-01-31")}, conn=conn)
+        conn.execute(sa.text("SELECT * FROM no_such_table"))
+    assert store.read("results").category.tolist() == [0, 2]
+
+
+def test_missing_book_is_a_clear_error(store):
+    with pytest.raises(KeyError, match="no loan book stored"):
+        store.load_book()
+    with pytest.raises(KeyError, match="no table 'nothing'"):
+        store.read("nothing")
