@@ -61,7 +61,11 @@ class ScheduleIndex:
         pos = pd.Index(loan_ids)
         code = pos.get_indexer(schedule["loan_id"])
         period = schedule["period"].to_numpy()
-        order = np.lexsort((period, code))
+        new_loan = code[1:] != code[:-1]
+        in_order = bool(
+            np.all(code[1:] >= code[:-1]) and np.all(new_loan | (period[1:] > period[:-1]))
+        )
+        order = slice(None) if in_order else np.lexsort((period, code))
         code = code[order]
         due = _days(schedule["due_date"].to_numpy()[order])
         principal = schedule["principal_due"].to_numpy(dtype=float)[order]
@@ -78,7 +82,6 @@ class ScheduleIndex:
         last_due[code[ends]] = due[ends]
         pcode = pos.get_indexer(payments["loan_id"])
         pday = _days(payments["payment_date"].to_numpy())
-        porder = np.argsort(pday, kind="stable")
         return cls(
             loan_ids=loan_ids,
             disb=_days(loans["disbursement_date"].to_numpy()),
@@ -91,9 +94,9 @@ class ScheduleIndex:
             total_principal=np.bincount(code, weights=principal, minlength=n),
             last_due=last_due,
             first_row=first_row,
-            pay_code=pcode[porder],
-            pay_day=pday[porder],
-            pay_amount=payments["amount"].to_numpy(dtype=float)[porder],
+            pay_code=pcode,
+            pay_day=pday,
+            pay_amount=payments["amount"].to_numpy(dtype=float),
         )
 
 
@@ -104,8 +107,8 @@ def status_arrays(ix: ScheduleIndex, as_of, policy: Policy | None = None) -> dic
     dq = policy["delinquency"]
     a = int(_days(np.datetime64(pd.Timestamp(as_of).date())))
     n = len(ix.loan_ids)
-    k = np.searchsorted(ix.pay_day, a, side="right")
-    paid = np.bincount(ix.pay_code[:k], weights=ix.pay_amount[:k], minlength=n)
+    received = ix.pay_day <= a
+    paid = np.bincount(ix.pay_code[received], weights=ix.pay_amount[received], minlength=n)
     is_due = ix.due <= a
     alloc = np.clip(paid[ix.code] - ix.cum_before, 0.0, ix.amount_due)
     short = ix.amount_due - alloc
