@@ -1,0 +1,30 @@
+"""Five-category loan classification (贷款五级分类, DOMAIN.md s.4, seed 002 chapter 3).
+
+Quantitative category from consecutive missed periods, optional days-past-due backstops,
+qualitative adjustment from risk signals, borrower-level consistency and audited manual
+overrides; every result says which rules fired, in English and Chinese.
+
+Examples
+--------
+>>> from riskkit.classification import Classifier
+>>> Classifier()
+Classifier(policy='defaults', borrower_consistency=False, dpd_backstops=True)
+"""
+
+from .classifier import ClassificationResult, Classifier
+from .overrides import effective_overrides, load_overrides, record_overrides, validate_overrides
+from .rules import RULE_CODES, RULES, apply_rules, quantitative_category, rule_codes
+
+__all__ = [
+    "RULES",
+    "RULE_CODES",
+    "ClassificationResult",
+    "Classifier",
+    "apply_rules",
+    "effective_overrides",
+    "load_overrides",
+    "quantitative_category",
+    "record_overrides",
+    "rule_codes",
+    "validate_overrides",
+]
