@@ -212,3 +212,48 @@ def test_vector_inputs_name_bad_ids():
 def test_policy_ratio_out_of_range():
     with pytest.raises(ValueError, match="limits.max_installment_to_income"):
         credit_limit("credit", policy={"limits": {"max_installment_to_income": 1.5}})
+
+
+def test_cutoff_strategy_hand_computed():
+    from riskkit.lending import cutoff_strategy
+
+    t = cutoff_strategy(
+        [500, 550, 600, 650],
+        [0.3, 0.2, 0.1, 0.05],
+        [10_000, 20_000, 30_000, 40_000],
+        0.5,
+        bad=[1, 0, 1, 0],
+        cutoffs=[400, 550, 560, 700],
+    )
+    assert t["approved"].tolist() == [4, 3, 2, 0]
+    assert t["approval_rate"].tolist() == [1.0, 0.75, 0.5, 0.0]
+    assert t["volume"].tolist() == [100_000, 90_000, 70_000, 0]
+    # approved at 550: PDs 0.2, 0.1, 0.05
+    assert t.loc[550, "expected_bad_rate"] == pytest.approx(0.35 / 3)
+    assert t.loc[550, "observed_bad_rate"] == pytest.approx(1 / 3)
+    assert t.loc[550, "expected_loss"] == pytest.approx(0.5 * (4_000 + 3_000 + 2_000))
+    assert t.loc[560, "loss_rate"] == pytest.approx(0.5 * 5_000 / 70_000)
+    assert np.isnan(t.loc[700, "expected_bad_rate"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(300, 800), min_size=1, max_size=40), st.integers(250, 850))
+def test_cutoff_strategy_matches_brute_force(scores, cut):
+    from riskkit.lending import cutoff_strategy
+
+    s = np.array(scores, dtype=float)
+    rng = np.random.default_rng(len(scores))
+    p, e = rng.random(s.size), rng.random(s.size) * 1e5
+    t = cutoff_strategy(s, p, e, 0.4, cutoffs=[cut]).iloc[0]
+    ok = s >= cut
+    assert t["approved"] == ok.sum()
+    assert t["volume"] == pytest.approx(e[ok].sum())
+    assert t["expected_loss"] == pytest.approx((p * 0.4 * e)[ok].sum())
+
+
+def test_cutoff_strategy_bad_input():
+    from riskkit.lending import cutoff_strategy
+
+    with pytest.raises(ValidationError, match="sample.pd") as e:
+        cutoff_strategy([1, 2], [0.1, 1.2], [1, 1], 0.5, bad=[0, 2])
+    assert {p.column for p in e.value.problems} == {"pd", "bad"}
