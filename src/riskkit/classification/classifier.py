@@ -250,7 +250,11 @@ class Classifier:
             raised = (worst[bcode] > final) & ~st["paid_off"]
             bits = bits | (raised.astype(np.int64) << BIT["borrower_consistency"])
             final = np.where(raised, worst[bcode], final).astype(np.int8)
-        ov_cols = {}
+        ov_cols = {
+            "override_author": pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="str").array,
+            "override_reason": pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="str").array,
+            "override_created_at": np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"),
+        }
         if ov is not None and len(ov):
             p = loan_pos.get_indexer(ov.index)
             oc = np.array([int(Category.parse(c)) for c in ov["category"]], dtype=np.int8)
@@ -261,9 +265,9 @@ class Classifier:
             bits = bits | (hit.astype(np.int64) << BIT["manual_override"])
             aligned = ov.reindex(loan_pos)
             ov_cols = {
-                "override_author": aligned["author"].astype("str").to_numpy(),
-                "override_reason": aligned["reason"].astype("str").to_numpy(),
-                "override_created_at": aligned["created_at"].to_numpy(),
+                "override_author": aligned["author"].astype("str").array,
+                "override_reason": aligned["reason"].astype("str").array,
+                "override_created_at": aligned["created_at"].to_numpy(dtype="datetime64[ns]"),
             }
         en, zh = explain(bits, missed, out.quantitative, final, policy)
         ub, inv = np.unique(bits, return_inverse=True)
@@ -303,8 +307,8 @@ class ClassificationResult:
     :data:`~riskkit.categories.CATEGORY_DTYPE`), ``rules`` (comma-separated codes of every rule
     that fired), ``rule_bits``, ``explanation_en``, ``explanation_zh``,
     ``outstanding_principal``, ``arrears``, ``missed_periods``, ``days_past_due``, ``paid_off``,
-    the loan's ``borrower_id, product, officer_id, branch, guarantee_type`` and, when overrides
-    applied, ``override_author, override_reason, override_created_at``.
+    the loan's ``borrower_id, product, officer_id, branch, guarantee_type`` and
+    ``override_author, override_reason, override_created_at`` (missing where no override).
     """
 
     def __init__(self, frame: pd.DataFrame, as_of, policy: Policy | None = None):
