@@ -1,0 +1,189 @@
+"""The ``riskkit`` command.
+
+::
+
+    riskkit report run NAME --as-of DATE [-p key=value ...] [--params FILE.yaml]
+    riskkit report run-all --as-of DATE [-p key=value ...]
+    riskkit report list
+    riskkit demo [--as-of DATE]        # sample book -> store (if absent) -> month-end batch
+    riskkit app [...]                  # credit-committee dashboards (riskkit.widgets.app)
+
+Exit status: 0 when every report ran, 1 when any report failed, 2 for bad usage or parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEMO_LOANS = 20_000
+DEMO_SEED = 0
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reports-dir", default="reports", help="output root (default: reports)")
+    p.add_argument("--notebooks-dir", default=None, help="where the notebooks are")
+    p.add_argument(
+        "--db-url",
+        default=None,
+        help="store URL (default: $RISKKIT_DB_URL or sqlite:///data/riskkit.db)",
+    )
+    p.add_argument("--kernel", default="riskkit", help="Jupyter kernel name (default: riskkit)")
+    p.add_argument(
+        "--timeout", type=float, default=None, help="seconds each report may take (default 1800)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no papermill progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="riskkit", description="riskkit credit-risk workbench")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rep = sub.add_parser("report", help="parameterized report notebooks")
+    rsub = rep.add_subparsers(dest="report_command", required=True)
+    run = rsub.add_parser("run", help="run one report")
+    run.add_argument("name")
+    run.add_argument("--as-of", required=True, help="as-of date YYYY-MM-DD")
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="parameter (repeatable); text is converted by the report's spec",
+    )
+    run.add_argument("--params", default=None, metavar="FILE.yaml", help="parameters file")
+    _add_common(run)
+    ra = rsub.add_parser("run-all", help="run the month-end batch")
+    ra.add_argument("--as-of", required=True, help="as-of date YYYY-MM-DD")
+    ra.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="parameter for every report that has it (e.g. language=zh)",
+    )
+    _add_common(ra)
+    ls = rsub.add_parser("list", help="available reports and logged runs")
+    ls.add_argument("--reports-dir", default="reports")
+    ls.add_argument("--notebooks-dir", default=None)
+
+    demo = sub.add_parser("demo", help="month-end batch on the bundled sample book")
+    demo.add_argument("--as-of", default="2026-10-31", help="as-of date (default 2026-10-31)")
+    demo.add_argument("--n-loans", type=int, default=DEMO_LOANS)
+    _add_common(demo)
+
+    sub.add_parser("app", help="credit-committee dashboards (Voila)", add_help=False)
+    return parser
+
+
+def _runner_kwargs(args) -> dict:
+    kw = {
+        "reports_dir": args.reports_dir,
+        "notebooks_dir": args.notebooks_dir,
+        "db_url": args.db_url,
+        "kernel_name": args.kernel,
+        "progress": not args.no_progress,
+    }
+    if args.timeout is not None:
+        kw["timeout"] = args.timeout
+    return kw
+
+
+def _summary(results) -> int:
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        where = r.path if r.ok else r.failed_path
+        print(f"{r.status:>6}  {r.as_of}  {r.name:<22} {r.duration_s:7.1f} s  {where}")
+    return 1 if failed else 0
+
+
+def cmd_list(args) -> int:
+    from .reports import REPORTS, available_reports, read_runs
+    from .reports.runner import batch_reports
+
+    avail = available_reports(args.notebooks_dir)
+    batch = batch_reports(args.notebooks_dir)
+    print("Reports:")
+    for name in avail:
+        spec = REPORTS[name]
+        tag = "" if name in batch else "  (not in run-all)"
+        print(f"  {name:<22} {spec.title}{tag}")
+        print(f"  {'':<22} parameters: {', '.join(spec.names)}")
+    runs = read_runs(args.reports_dir)
+    print(f"\nRuns logged in {Path(args.reports_dir) / 'runs.json'}: {len(runs)}")
+    from .reports.index import latest_runs
+
+    for r in latest_runs(runs):
+        link = r.get("html") or r.get("failed_path") or ""
+        print(f"  {r['as_of']}  {r['name']:<22} {r['status']:<7} {r['duration_s']:7.1f} s  {link}")
+    return 0
+
+
+def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) -> bool:
+    """Build the sample book into the store if it holds none. True when it was built."""
+    from .store import Store
+
+    store = Store(db_url)
+    if store.has_book():
+        return False
+    from .datasets import make_microloan_book
+
+    print(
+        f"[riskkit] building the sample book ({n_loans:,} loans, seed {DEMO_SEED}) into "
+        f"{store!r} ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    book = make_microloan_book(n_loans=n_loans, seed=DEMO_SEED, as_of=as_of)
+    store.save_book(book)
+    return True
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "app":
+        from importlib import import_module
+
+        return import_module("riskkit.widgets.app").main(argv[1:]) or 0
+    args = build_parser().parse_args(argv)
+
+    from .errors import ValidationError
+
+    try:
+        if args.command == "report" and args.report_command == "list":
+            return cmd_list(args)
+        from .reports import ensure_kernel, run_all, run_report
+        from .reports.params import parse_cli_assignments
+
+        if args.command == "report" and args.report_command == "run":
+            res = run_report(
+                args.name,
+                args.as_of,
+                params=parse_cli_assignments(args.param),
+                params_file=args.params,
+                **_runner_kwargs(args),
+            )
+            code = _summary([res])
+        elif args.command == "report":
+            res = run_all(
+                args.as_of, params=parse_cli_assignments(args.param), **_runner_kwargs(args)
+            )
+            code = _summary(res)
+        else:  # demo
+            ensure_kernel(args.kernel)
+            ensure_demo_book(args.db_url, args.as_of, args.n_loans)
+            res = run_all(args.as_of, **_runner_kwargs(args))
+            code = _summary(res)
+        index = (Path(args.reports_dir) / "index.html").resolve()
+        print(f"\nReports index: {index}")
+        return code
+    except (ValidationError, ValueError) as e:
+        print(f"riskkit: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

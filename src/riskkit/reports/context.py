@@ -1,0 +1,229 @@
+"""What a report notebook uses: typed parameters, narrative, tables, figures and key figures.
+
+A report notebook has one cell tagged ``parameters``; the next cell is::
+
+    from riskkit.reports import start_report
+    rpt = start_report("post_loan_review", as_of=as_of, language=language, ...)
+    P = rpt.params
+
+:func:`start_report` validates and types the parameters (see :mod:`riskkit.reports.params`).
+The notebook then calls riskkit and presents: ``rpt.heading(key)`` and ``rpt.say(key, ...)``
+write the narrative in the report's language (:mod:`riskkit.reports.narrative`),
+``rpt.table(df)`` shows a table, ``rpt.record(...)`` records key figures, and ``rpt.finish()``
+writes ``metrics.json`` (atomically) into ``output_dir``. A run without ``finish()`` is a failed
+run for :func:`riskkit.reports.run_report`.
+
+Examples
+--------
+>>> rpt = start_report("post_loan_review", as_of="2026-10-31", display=False)
+>>> rpt.record(n_loans=3, npl_ratio=0.05)
+>>> rpt.metrics["n_loans"], rpt.t("npl_ratio")
+(3, 'NPL ratio')
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .narrative import text
+from .params import spec_for, validate_params
+
+METRICS_FILE = "metrics.json"
+
+
+def _jsonable(v):
+    """Plain JSON value for numpy/pandas scalars, timestamps, containers; NaN -> None."""
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple | set | np.ndarray | pd.Index | pd.Series):
+        return [_jsonable(x) for x in (v.tolist() if hasattr(v, "tolist") else v)]
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d") if v == v.normalize() else v.isoformat()
+    if isinstance(v, np.bool_ | bool):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating | float):
+        f = float(v)
+        return None if not math.isfinite(f) else f
+    if v is None or isinstance(v, int | str):
+        return v
+    if hasattr(v, "item"):
+        return _jsonable(v.item())
+    return str(v)
+
+
+def write_json_atomic(path, obj) -> Path:
+    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(_jsonable(obj), f, ensure_ascii=False, indent=2, allow_nan=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class Report:
+    """A running report notebook: typed parameters, language, recorded key figures.
+
+    Create it with :func:`start_report`.
+    """
+
+    def __init__(self, name: str, params: dict, display: bool = True):
+        self.name = name
+        self.spec = spec_for(name)
+        self.params = params
+        self.language = params.get("language") or "en"
+        out = params.get("output_dir")
+        self.output_dir = Path(out) if out else None
+        self.metrics: dict = {}
+        self.artefacts: list[str] = []
+        self._display = display
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self.params.items() if k not in ("db_url",)}
+        return f"Report({self.name!r}, {_jsonable(shown)})"
+
+    # --- data ---------------------------------------------------------------------------
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.params["as_of"]
+
+    def store(self):
+        """The riskkit :class:`~riskkit.store.Store` named by ``db_url`` (default store)."""
+        from ..store import Store
+
+        return Store(self.params.get("db_url"))
+
+    def policy(self):
+        """The policy: defaults, overridden by ``policy_file`` when given."""
+        from ..policy import load_policy
+
+        return load_policy(self.params.get("policy_file"))
+
+    # --- narrative ----------------------------------------------------------------------
+    def t(self, key: str, **fields) -> str:
+        """Narrative text ``key`` in the report's language, formatted with ``fields``."""
+        return text(key, self.language, **fields)
+
+    def _show(self, obj):
+        if self._display:
+            from IPython.display import display
+
+            display(obj)
+
+    def markdown(self, md: str) -> None:
+        from IPython.display import Markdown
+
+        self._show(Markdown(md))
+
+    def title(self, **fields) -> None:
+        """The report title with as-of date and scope."""
+        fields.setdefault("as_of", self.as_of.strftime("%Y-%m-%d"))
+        self.markdown(f"# {self.t(self.name + '.title', **fields)}")
+
+    def heading(self, key: str, level: int = 2, **fields) -> None:
+        self.markdown(f"{'#' * level} {self.t(key, **fields)}")
+
+    def say(self, key: str, **fields) -> None:
+        """A paragraph of narrative."""
+        self.markdown(self.t(key, **fields))
+
+    def table(
+        self,
+        df: pd.DataFrame,
+        caption: str | None = None,
+        *,
+        index: bool = True,
+        formats: Mapping | None = None,
+        max_rows: int | None = None,
+    ) -> None:
+        """Show a table (numbers formatted, no index name clutter)."""
+        from IPython.display import HTML
+
+        from .figures import table_html
+
+        self._show(HTML(table_html(df, caption, index=index, formats=formats, max_rows=max_rows)))
+
+    def figure(self, fig) -> None:
+        """Show a matplotlib figure as PNG and close it."""
+        import matplotlib.pyplot as plt
+
+        self._show(fig)
+        plt.close(fig)
+
+    # --- results ------------------------------------------------------------------------
+    def record(self, mapping: Mapping | None = None, **metrics) -> None:
+        """Record key figures (numbers, strings, small lists/dicts) for ``metrics.json``."""
+        for k, v in {**(mapping or {}), **metrics}.items():
+            self.metrics[str(k)] = _jsonable(v)
+
+    def save_json(self, filename: str, obj) -> Path | None:
+        """Save an artefact (e.g. the scorecard JSON) next to the report."""
+        if self.output_dir is None:
+            return None
+        path = write_json_atomic(self.output_dir / filename, obj)
+        self.artefacts.append(filename)
+        return path
+
+    def save_text(self, filename: str, content: str) -> Path | None:
+        if self.output_dir is None:
+            return None
+        path = self.output_dir / filename
+        path.write_text(content, encoding="utf-8")
+        self.artefacts.append(filename)
+        return path
+
+    def finish(self) -> dict:
+        """Write ``metrics.json`` into ``output_dir`` and return its content."""
+        doc = {
+            "report": self.name,
+            "as_of": self.as_of.strftime("%Y-%m-%d"),
+            "language": self.language,
+            "params": {k: v for k, v in self.params.items() if k not in ("db_url", "output_dir")},
+            "metrics": self.metrics,
+            "artefacts": self.artefacts,
+        }
+        doc = _jsonable(doc)
+        if self.output_dir is not None:
+            write_json_atomic(self.output_dir / METRICS_FILE, doc)
+        return doc
+
+
+def start_report(name: str, *, display: bool = True, **values) -> Report:
+    """Validate a report notebook's parameters and start the report.
+
+    Parameters
+    ----------
+    name : str
+        Report name, e.g. ``"post_loan_review"``.
+    display : bool, default True
+        Show narrative and tables (False for use outside a notebook).
+    **values
+        The raw parameters from the notebook's ``parameters`` cell.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    riskkit.errors.ValidationError
+        Naming every bad parameter and the rule it breaks.
+    """
+    params = validate_params(name, values)
+    return Report(name, params, display=display)

@@ -1,0 +1,142 @@
+"""Tables and figures for the rendered reports (HTML tables, matplotlib PNG figures).
+
+Examples
+--------
+>>> import pandas as pd
+>>> html = table_html(pd.DataFrame({"balance": [1234.5]}, index=["normal"]))
+>>> "1,234.50" in html
+True
+"""
+
+from __future__ import annotations
+
+import html as _html
+from collections.abc import Mapping
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+TABLE_CSS = (
+    "<style>.rk-table{border-collapse:collapse;margin:0.5em 0 1em 0;font-size:0.92em}"
+    ".rk-table th,.rk-table td{border:1px solid #ccd;padding:3px 8px}"
+    ".rk-table th{background:#eef1f6;text-align:left}"
+    ".rk-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".rk-table caption{caption-side:top;text-align:left;font-weight:600;padding:4px 0}"
+    "</style>"
+)
+
+
+def _fmt(v, fmt: str | None) -> tuple[str, bool]:
+    """Formatted cell text and whether it is numeric."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return "", False
+    if fmt is not None:
+        return fmt.format(v), True
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v)), False
+    if isinstance(v, int | np.integer):
+        return f"{int(v):,}", True
+    if isinstance(v, float | np.floating):
+        return f"{float(v):,.2f}", True
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d"), False
+    return str(v), False
+
+
+def table_html(
+    df: pd.DataFrame,
+    caption: str | None = None,
+    *,
+    index: bool = True,
+    formats: Mapping | None = None,
+    max_rows: int | None = None,
+) -> str:
+    """A compact HTML table: thousands separators, right-aligned numbers, escaped text.
+
+    Parameters
+    ----------
+    df : DataFrame
+    caption : str, optional
+    index : bool, default True
+        Show the index as the first column(s).
+    formats : mapping, optional
+        Column -> format string, e.g. ``{"share": "{:.2%}"}``.
+    max_rows : int, optional
+        Show only the first rows and say how many were left out.
+    """
+    formats = dict(formats or {})
+    shown = df if max_rows is None else df.head(max_rows)
+    if index:
+        shown = shown.reset_index()
+    cols = [str(c) for c in shown.columns]
+    out = [TABLE_CSS, "<table class='rk-table'>"]
+    if caption:
+        out.append(f"<caption>{_html.escape(caption)}</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{_html.escape(c)}</th>" for c in cols) + "</tr>")
+    out.append("</thead><tbody>")
+    columns = [shown.iloc[:, j].tolist() for j in range(shown.shape[1])]
+    for i in range(len(shown)):
+        cells = []
+        for j, c in enumerate(cols):
+            s, num = _fmt(columns[j][i], formats.get(c))
+            cls = " class='num'" if num else ""
+            cells.append(f"<td{cls}>{_html.escape(s)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    if max_rows is not None and len(df) > max_rows:
+        out.append(f"<p><i>… {len(df) - max_rows:,} more rows not shown.</i></p>")
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """Name of an installed font with Chinese glyphs, or None."""
+    from matplotlib import font_manager
+
+    wanted = (
+        "Noto Sans CJK",
+        "Source Han Sans",
+        "WenQuanYi",
+        "SimHei",
+        "Microsoft YaHei",
+        "PingFang",
+        "Heiti",
+        "AR PL",
+    )
+    for f in font_manager.fontManager.ttflist:
+        if any(f.name.startswith(w) for w in wanted):
+            return f.name
+    return None
+
+
+def figure_language(lang: str) -> str:
+    """Language for text inside figures: Chinese only when a CJK font is installed."""
+    if lang == "zh" and cjk_font() is not None:
+        import matplotlib
+
+        matplotlib.rcParams["font.sans-serif"] = [cjk_font(), "DejaVu Sans"]
+        matplotlib.rcParams["axes.unicode_minus"] = False
+        return "zh"
+    return "en"
+
+
+def bar_by_category(values: pd.Series, title: str, ylabel: str, lang: str = "en", colors=None):
+    """Bar chart of a value per five-category class, in category order."""
+    import matplotlib.pyplot as plt
+
+    from ..categories import Category
+
+    lang = figure_language(lang)
+    cats = list(Category)
+    v = values.reindex([c.code for c in cats]).fillna(0.0)
+    colors = colors or ["#3a7d44", "#d9b310", "#e07b39", "#c0392b", "#6c3483"]
+    fig, ax = plt.subplots(figsize=(7, 3.4), dpi=100)
+    ax.bar([c.label(lang) for c in cats], v.to_numpy(), color=colors)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    for i, x in enumerate(v.to_numpy()):
+        ax.annotate(f"{x:,.0f}", (i, x), ha="center", va="bottom", fontsize=8)
+    fig.tight_layout()
+    return fig

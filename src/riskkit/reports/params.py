@@ -1,0 +1,397 @@
+"""Report parameters: one specification per notebook, and the validator that restores types.
+
+Papermill passes parameters through text: ``-p branch 0042`` arrives as the integer ``42``,
+``-p as_of 20261031`` as an integer and any date as a string; YAML reads ``0042`` as an octal
+number. Each report notebook therefore calls :func:`validate_params` (through
+:func:`riskkit.reports.start_report`) in the cell after its ``parameters`` cell: the
+specification says what every parameter is, values are converted to that type, and every
+problem is collected and raised at once as a :class:`riskkit.errors.ValidationError` naming the
+report, the parameter and the rule.
+
+Examples
+--------
+>>> p = validate_params("post_loan_review", {"as_of": "2026-10-31", "branch": 42})
+>>> p["as_of"], p["branch"], p["language"]
+(Timestamp('2026-10-31 00:00:00'), '42', 'en')
+>>> validate_params("post_loan_review", {"as_of": "2026-02-30"})
+Traceback (most recent call last):
+...
+riskkit.errors.ValidationError: 1 problem(s) in parameters of report 'post_loan_review':
+  - parameters.as_of: not a valid date (expected YYYY-MM-DD), got '2026-02-30'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..errors import ProblemCollector
+
+_MISSING = object()
+
+#: Parameter kinds understood by the validator.
+KINDS = ("date", "str", "int", "float", "bool", "choice", "list", "mapping", "path")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One notebook parameter.
+
+    Parameters
+    ----------
+    name : str
+    kind : {"date", "str", "int", "float", "bool", "choice", "list", "mapping", "path"}
+        ``list`` is a list of strings (a comma-separated string is accepted); ``mapping`` a
+        dict (a JSON or YAML string is accepted); ``path`` a file path (made absolute by the
+        runner, so it survives the notebook running in another directory).
+    default : object
+        Value when not given; leave unset for a required parameter.
+    help : str
+    choices : tuple, optional
+        Allowed values (kind ``choice``, or elements of a ``list``).
+    min, max : float, optional
+        Bounds for ``int`` and ``float``.
+    nullable : bool
+        Whether ``None`` is allowed.
+    """
+
+    name: str
+    kind: str
+    default: Any = _MISSING
+    help: str = ""
+    choices: tuple = ()
+    min: float | None = None
+    max: float | None = None
+    nullable: bool = False
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"parameter {self.name!r}: unknown kind {self.kind!r}")
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A report notebook: its name, title, parameters and whether run-all includes it."""
+
+    name: str
+    title: str
+    params: tuple[Param, ...]
+    description: str = ""
+    in_batch: bool = True
+    extra: dict = field(default_factory=dict)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+
+# Parameters every report notebook has. The runner sets ``as_of``, ``output_dir`` and
+# ``db_url``; ``language`` selects the narrative (English or Chinese).
+COMMON = (
+    Param("as_of", "date", help="as-of date of the report (month-end), YYYY-MM-DD"),
+    Param("language", "choice", "en", "narrative language", choices=("en", "zh")),
+    Param("db_url", "str", None, "SQLAlchemy URL of the riskkit store", nullable=True),
+    Param("output_dir", "path", None, "where metrics.json and artefacts go", nullable=True),
+)
+
+REPORTS: dict[str, ReportSpec] = {}
+
+
+def register(spec: ReportSpec) -> ReportSpec:
+    """Add a report specification (used for the bundled notebooks and by tests)."""
+    REPORTS[spec.name] = spec
+    return spec
+
+
+register(
+    ReportSpec(
+        "post_loan_review",
+        "Post-loan review",
+        COMMON
+        + (
+            Param("branch", "str", None, "only this branch", nullable=True),
+            Param("officer", "str", None, "only this loan officer (officer_id)", nullable=True),
+            Param("policy_file", "path", None, "institution policy YAML", nullable=True),
+            Param("appendix_rows", "int", 200, "loans listed in the appendix", min=0, max=100_000),
+            Param("watch_rows", "int", 50, "loans listed on the watch list", min=0, max=100_000),
+        ),
+        "Five-category classification and changes vs last month, NPL and provisions, "
+        "inspections due/overdue, risk-signal watch list, loan appendix (PII masked).",
+    )
+)
+
+
+def spec_for(name: str) -> ReportSpec:
+    """The :class:`ReportSpec` of report ``name`` (KeyError listing known reports)."""
+    try:
+        return REPORTS[name]
+    except KeyError:
+        raise KeyError(f"unknown report {name!r}; known reports: {sorted(REPORTS)}") from None
+
+
+# --- conversion ---------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A value that cannot be converted; the message is the rule broken."""
+
+
+def _to_date(v):
+    if isinstance(v, pd.Timestamp):
+        return v.normalize() if v.tz is None else _bad_date(v)
+    if isinstance(v, dt.datetime | dt.date | np.datetime64):
+        return pd.Timestamp(v).normalize()
+    if isinstance(v, int | np.integer) and not isinstance(v, bool):
+        v = str(int(v))  # papermill: -p as_of 20261031 arrives as an int
+    if isinstance(v, str):
+        s = v.strip()
+        fmt = "%Y%m%d" if s.isdigit() and len(s) == 8 else "ISO8601"
+        try:
+            ts = pd.to_datetime(s, format=fmt)
+        except (ValueError, TypeError):
+            _bad_date(v)
+        if ts.tz is not None:
+            _bad_date(v)
+        return ts.normalize()
+    _bad_date(v)
+
+
+def _bad_date(v):
+    raise _Bad(f"not a valid date (expected YYYY-MM-DD), got {v!r}")
+
+
+def _to_str(v):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int | np.integer) and not isinstance(v, bool):
+        # papermill/YAML turned an identifier such as "0042" into a number; the string form is
+        # kept and checked against the data by the notebook (leading zeros cannot be restored).
+        return str(int(v))
+    raise _Bad(f"must be text, got {type(v).__name__} {v!r}")
+
+
+def _to_int(v):
+    if isinstance(v, bool):
+        raise _Bad(f"must be an integer, got {v!r}")
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating) and math.isfinite(v) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip().replace("_", ""))
+        except ValueError:
+            pass
+    raise _Bad(f"must be an integer, got {v!r}")
+
+
+def _to_float(v):
+    if isinstance(v, bool):
+        raise _Bad(f"must be a number, got {v!r}")
+    if isinstance(v, int | float | np.integer | np.floating):
+        out = float(v)
+    elif isinstance(v, str):
+        try:
+            out = float(v.strip())
+        except ValueError:
+            raise _Bad(f"must be a number, got {v!r}") from None
+    else:
+        raise _Bad(f"must be a number, got {v!r}")
+    if not math.isfinite(out):
+        raise _Bad(f"must be a finite number, got {v!r}")
+    return out
+
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def _to_bool(v):
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, int | np.integer) and int(v) in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
+        return v.strip().lower() in _TRUE
+    raise _Bad(f"must be true or false, got {v!r}")
+
+
+def _to_list(v, p: Param):
+    if isinstance(v, str):
+        items = [s.strip() for s in v.split(",") if s.strip()]
+    elif isinstance(v, list | tuple):
+        items = [_to_str(x) for x in v]
+    else:
+        raise _Bad(f"must be a list or a comma-separated string, got {v!r}")
+    if p.choices:
+        bad = [x for x in items if x not in p.choices]
+        if bad:
+            raise _Bad(f"unknown value(s) {bad}; allowed: {list(p.choices)}")
+    return items
+
+
+def _to_mapping(v):
+    if isinstance(v, str):
+        try:
+            v = yaml.safe_load(v)
+        except yaml.YAMLError as e:
+            raise _Bad(f"must be a mapping (JSON or YAML text): {e}") from None
+    if not isinstance(v, Mapping):
+        raise _Bad(f"must be a mapping, got {v!r}")
+    return json.loads(json.dumps(dict(v), default=str))
+
+
+def convert(p: Param, v):
+    """Convert ``v`` to the type of parameter ``p``; raise ``_Bad`` with the rule broken."""
+    if v is None:
+        if p.nullable:
+            return None
+        raise _Bad("is required (got None)")
+    if isinstance(v, str) and p.nullable and v.strip().lower() in ("", "none", "null"):
+        return None
+    if p.kind == "date":
+        return _to_date(v)
+    if p.kind == "str":
+        return _to_str(v)
+    if p.kind == "path":
+        return str(Path(_to_str(v)).expanduser())
+    if p.kind == "choice":
+        s = _to_str(v)
+        if s not in p.choices:
+            raise _Bad(f"must be one of {list(p.choices)}, got {v!r}")
+        return s
+    if p.kind == "bool":
+        return _to_bool(v)
+    if p.kind == "list":
+        return _to_list(v, p)
+    if p.kind == "mapping":
+        return _to_mapping(v)
+    out = _to_int(v) if p.kind == "int" else _to_float(v)
+    if p.min is not None and out < p.min:
+        raise _Bad(f"must be >= {p.min:g}, got {out!r}")
+    if p.max is not None and out > p.max:
+        raise _Bad(f"must be <= {p.max:g}, got {out!r}")
+    return out
+
+
+def validate_params(name: str, values: Mapping, *, allow_unknown: bool = False) -> dict:
+    """Typed parameters of report ``name`` from raw ``values``.
+
+    Missing optional parameters take their defaults. Every problem (unknown name, missing
+    required parameter, unconvertible value, out-of-range value) is collected and raised once.
+
+    Parameters
+    ----------
+    name : str
+        Report name (see :data:`REPORTS`).
+    values : mapping
+        Raw values, as papermill, the CLI or a YAML file delivered them.
+    allow_unknown : bool, default False
+
+    Returns
+    -------
+    dict
+        Parameter name -> typed value (dates as normalised :class:`pandas.Timestamp`).
+
+    Raises
+    ------
+    riskkit.errors.ValidationError
+    """
+    spec = spec_for(name)
+    problems = ProblemCollector(f"parameters of report {name!r}")
+    out = {}
+    for p in spec.params:
+        v = values.get(p.name, _MISSING)
+        if v is _MISSING:
+            if p.required:
+                problems.add("parameters", p.name, f"is required ({p.help})")
+                continue
+            v = p.default
+            if v is None:
+                out[p.name] = None
+                continue
+        try:
+            out[p.name] = convert(p, v)
+        except _Bad as e:
+            problems.add("parameters", p.name, str(e))
+    if not allow_unknown:
+        for k in values:
+            if k not in spec.names:
+                problems.add(
+                    "parameters", str(k), f"unknown parameter; known parameters: {spec.names}"
+                )
+    problems.raise_if_any()
+    return out
+
+
+def to_papermill(name: str, typed: Mapping) -> dict:
+    """Typed parameters as plain JSON values for papermill (dates as ``YYYY-MM-DD``)."""
+    out = {}
+    for k, v in typed.items():
+        if isinstance(v, pd.Timestamp):
+            v = v.strftime("%Y-%m-%d")
+        out[k] = v
+    return out
+
+
+def parse_cli_assignments(items) -> dict:
+    """``["key=value", ...]`` from ``-p`` options, values kept as text for typed conversion.
+
+    Raises
+    ------
+    ValueError
+        For an item without ``=`` or with an empty key.
+    """
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"-p expects key=value, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def load_params_file(path, name: str | None = None) -> dict:
+    """Parameters from a YAML (or JSON) file: a mapping of parameter name to value.
+
+    Text-like parameters (``str``, ``date``, ``choice``, ``path``, ``list``) are read as
+    written, so ``branch: 0042`` stays ``"0042"`` instead of YAML's octal 34; other parameters
+    use YAML's types.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    typed = yaml.safe_load(text) or {}
+    raw = yaml.load(text, Loader=yaml.BaseLoader) or {}
+    if not isinstance(typed, Mapping):
+        raise ValueError(f"{path}: a parameters file must hold a mapping of name: value")
+    spec = REPORTS.get(name) if name else None
+    out = {}
+    for k, v in typed.items():
+        kind = None
+        if spec is not None and k in spec.names:
+            kind = spec.param(k).kind
+        if kind in ("str", "date", "choice", "path") and v is not None:
+            out[k] = raw[k] if not isinstance(raw[k], list | dict) else v
+        elif kind == "list" and isinstance(raw[k], list):
+            out[k] = raw[k]
+        else:
+            out[k] = v
+    return out

@@ -1,0 +1,57 @@
+"""Fixtures for the report-run tests: the Jupyter kernel and tiny notebooks."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from riskkit.reports import ensure_kernel
+
+
+@pytest.fixture(scope="session")
+def riskkit_kernel():
+    """The ``riskkit`` kernel the runner always uses (installed into the venv if missing)."""
+    ensure_kernel("riskkit")
+    return "riskkit"
+
+
+TINY_BODY = """\
+import json, pathlib, time
+time.sleep(sleep)
+print("value is", value)
+if fail:
+    raise RuntimeError("forced failure in cell")
+print(extra)
+if write_metrics:
+    pathlib.Path(output_dir, "metrics.json").write_text(json.dumps({"metrics": {"value": value}}))
+"""
+
+
+def write_tiny_notebook(path, body: str = TINY_BODY):
+    """A two-cell notebook: a ``parameters`` cell, then ``body``."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(
+        "as_of = None\noutput_dir = None\ndb_url = None\nvalue = 1\nfail = False\n"
+        "sleep = 0\nextra = ''\nwrite_metrics = True"
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Tiny report"),
+        params,
+        nbformat.v4.new_code_cell(body),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def tiny_notebooks(tmp_path):
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    write_tiny_notebook(d / "tiny.ipynb")
+    return d
