@@ -1,0 +1,165 @@
+"""Loan-loss provisions (贷款损失准备) from the five-category result (DOMAIN.md s.6).
+
+Per policy (``provisions`` section, PBoC guideline of 2002 as defaults):
+
+* general reserve (一般准备) = ``general_ratio`` x outstanding balance of every loan (1%);
+* specific reserve (专项准备) = ratio of the loan's category x balance: special mention 2%,
+  substandard 25%, doubtful 50%, loss 100%; substandard and doubtful may float within
+  ``float_band`` (relative, +/-20%): ratio x (1 + ``float[category]``), e.g. 25% x 1.1 = 27.5%.
+
+NPL ratio (不良贷款率) = balance of substandard + doubtful + loss / total balance; coverage
+ratio (拨备覆盖率) = total provisions / NPL balance (NaN when there is no NPL).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from riskkit.provisions import provisions
+>>> loans = pd.DataFrame({"category": ["normal", "substandard", "loss"],
+...                       "outstanding_principal": [100_000.0, 10_000.0, 2_000.0]})
+>>> rep = provisions(loans)
+>>> rep.total()[["general", "specific", "provisions"]].round(2).tolist()
+[1120.0, 4500.0, 5620.0]
+>>> round(float(rep.total()["coverage_ratio"]), 4)
+0.4683
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .categories import Category
+from .errors import ProblemCollector
+from .policy import Policy, load_policy
+
+
+def specific_ratios(policy: Policy | dict | None = None) -> np.ndarray:
+    """Specific-reserve ratio per category code 0..4 after the policy float."""
+    p = load_policy(policy)["provisions"]
+    base = np.array([p["specific_ratio"][c] for c in Category.codes()], dtype=float)
+    fl = np.array([p["float"].get(c, 0.0) for c in Category.codes()], dtype=float)
+    return np.clip(base * (1.0 + fl), 0.0, 1.0)
+
+
+def _loan_frame(result) -> pd.DataFrame:
+    frame = getattr(result, "frame", result)
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a ClassificationResult or DataFrame, got {type(result)}")
+    errors = ProblemCollector("provisions input")
+    for c in ("category", "outstanding_principal"):
+        if c not in frame.columns:
+            errors.add("classification", c, "required column is missing")
+    errors.raise_if_any()
+    return frame
+
+
+class ProvisionReport:
+    """Provisions per loan (``loans``) and aggregated (``table``, by the ``by`` columns)."""
+
+    def __init__(self, loans: pd.DataFrame, table: pd.DataFrame, by: list[str], policy: Policy):
+        self.loans = loans
+        self.table = table
+        self.by = by
+        self.policy = policy
+
+    def total(self) -> pd.Series:
+        """Book-level totals and ratios."""
+        return _aggregate(self.loans.assign(_all="total"), ["_all"]).iloc[0]
+
+    def __repr__(self) -> str:
+        t = self.total()
+        return (
+            f"ProvisionReport(balance={t['balance']:,.2f}, provisions={t['provisions']:,.2f}, "
+            f"npl_ratio={t['npl_ratio']:.2%}, coverage_ratio={t['coverage_ratio']:.2%}, "
+            f"by={self.by or None})"
+        )
+
+    def _repr_html_(self) -> str:
+        t = self.total()
+        return (
+            "<div><b>Loan-loss provisions 贷款损失准备</b>: "
+            f"provisions {t['provisions']:,.2f} on balance {t['balance']:,.2f}, NPL ratio "
+            f"不良贷款率 {t['npl_ratio']:.2%}, coverage 拨备覆盖率 {t['coverage_ratio']:.2%}"
+            f"{self.table.to_html(float_format=lambda v: f'{v:,.2f}')}</div>"
+        ).replace("\n", "")
+
+
+def _aggregate(loans: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    g = loans.groupby(by, observed=True, sort=True)
+    out = g[["balance", "npl_balance", "general", "specific", "provisions"]].sum()
+    for c in Category.codes():
+        out[f"balance_{c}"] = g["_bal_" + c].sum()
+    out["loans"] = g.size()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["npl_ratio"] = np.where(out["balance"] > 0, out["npl_balance"] / out["balance"], 0.0)
+        out["coverage_ratio"] = np.where(
+            out["npl_balance"] > 0, out["provisions"] / out["npl_balance"], np.nan
+        )
+    return out
+
+
+def provisions(result, by=None, policy: Policy | dict | str | None = None) -> ProvisionReport:
+    """General and specific provisions, NPL ratio and coverage ratio.
+
+    Parameters
+    ----------
+    result : ClassificationResult or DataFrame
+        Per-loan ``category`` (codes, labels or categorical) and ``outstanding_principal``,
+        plus the ``by`` columns.
+    by : str or list of str, optional
+        Group columns, e.g. ``"branch"``, ``"product"``, ``"officer_id"``.
+    policy : Policy, mapping or path, optional
+        ``provisions`` section.
+
+    Returns
+    -------
+    ProvisionReport
+        ``loans``: per-loan ``balance, category_code, specific_ratio, general, specific,
+        provisions``; ``table``: sums by group with ``npl_ratio`` and ``coverage_ratio``.
+    """
+    from .categories import parse_categories
+
+    policy = load_policy(policy)
+    frame = _loan_frame(result)
+    by = [by] if isinstance(by, str) else list(by or [])
+    errors = ProblemCollector("provisions input")
+    for c in by:
+        if c not in frame.columns and c != frame.index.name:
+            errors.add("classification", c, "group column is missing")
+    bal = frame["outstanding_principal"].to_numpy(dtype=float)
+    ids = frame.index if frame.index.name == "loan_id" else frame.get("loan_id", frame.index)
+    errors.check(
+        "classification",
+        "outstanding_principal",
+        ~np.isfinite(bal) | (bal < 0),
+        ids,
+        "must be a finite, non-negative amount",
+    )
+    errors.raise_if_any()
+    cat = frame["category"]
+    if isinstance(cat.dtype, pd.CategoricalDtype):
+        cat = cat.astype(str)
+    codes = parse_categories(cat, column="category", ids=ids)
+    ratio = specific_ratios(policy)[codes]
+    general = bal * policy["provisions"]["general_ratio"]
+    specific = bal * ratio
+    loans = pd.DataFrame(
+        {
+            "balance": bal,
+            "category_code": codes,
+            "specific_ratio": ratio,
+            "general": general,
+            "specific": specific,
+            "provisions": general + specific,
+            "npl_balance": np.where(codes >= int(Category.SUBSTANDARD), bal, 0.0),
+        },
+        index=frame.index,
+    )
+    for k, c in enumerate(Category.codes()):
+        loans["_bal_" + c] = np.where(codes == k, bal, 0.0)
+    for c in by:
+        loans[c] = frame[c].to_numpy() if c in frame.columns else frame.index.to_numpy()
+    table = _aggregate(loans, by) if by else _aggregate(loans.assign(_all="total"), ["_all"])
+    if not by:
+        table.index = pd.Index(["total"], name=None)
+    return ProvisionReport(loans, table, by, policy)
