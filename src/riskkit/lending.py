@@ -363,7 +363,7 @@ def capacity_limit(
     room = np.maximum(lim["max_installment_to_income"] * income - other, 0.0)
     r = rate / 12.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        annuity = np.where(r > 0, room * (1 - (1 + r) ** (-term)) / r, room * term)
+        annuity = np.where(r > 0, room * -np.expm1(-term * np.log1p(r)) / r, room * term)
     eqp = room / (1.0 / term + r)
     flat = room * term / (1 + r * term)
     return np.select(

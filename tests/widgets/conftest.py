@@ -1,0 +1,20 @@
+"""A real scorecard fitted on a small synthetic application sample (no fake models)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.widgets.helpers import FEATURES, synthetic_applications
+
+
+@pytest.fixture(scope="session")
+def applications() -> pd.DataFrame:
+    return synthetic_applications()
+
+
+@pytest.fixture(scope="session")
+def scorecard(applications):
+    from riskkit.scoring.scorecard import Scorecard
+
+    return Scorecard().fit(applications[FEATURES], applications["bad"])
