@@ -78,12 +78,11 @@ def late_within(
     return out
 
 
-def _signal_arrays(book, loan_pos: pd.Index, as_of, policy: Policy, errors: ProblemCollector):
+def _signal_arrays(s, loan_pos: pd.Index, as_of, policy: Policy, errors: ProblemCollector):
     cp = policy["classification"]
     n = len(loan_pos)
     bits = np.zeros(n, dtype=np.int64)
     exhausted = np.zeros(n, dtype=bool)
-    s = book.signals
     if s is None or len(s) == 0:
         return bits, exhausted
     d = pd.Timestamp(as_of)
@@ -141,7 +140,9 @@ class Classifier:
             f"dpd_backstops={cp['dpd_backstops']['enabled']})"
         )
 
-    def classify(self, book, as_of=None, overrides=None) -> ClassificationResult:
+    def classify(
+        self, book, as_of=None, overrides=None, extra_signals=None
+    ) -> ClassificationResult:
         """Classify every loan of ``book`` as of ``as_of``.
 
         Parameters
@@ -154,6 +155,9 @@ class Classifier:
         overrides : DataFrame, list of dict or Store, optional
             Manual overrides (see :mod:`riskkit.classification.overrides`); with a Store,
             the overrides recorded there for ``as_of`` apply.
+        extra_signals : DataFrame, optional
+            Signals besides ``book.signals`` (same columns), e.g. from
+            :func:`riskkit.inspection.detect_signals` or recorded by hand.
 
         Returns
         -------
@@ -197,8 +201,14 @@ class Classifier:
             dup = pd.Index(ix.loan_ids).duplicated(keep=False)
             errors.check("loans", "loan_id", dup, ix.loan_ids, "duplicate id")
         loan_pos = pd.Index(ix.loan_ids)
+        signals = book.signals
+        if extra_signals is not None and len(extra_signals):
+            cols = ["loan_id", "signal_date", "signal", "note"]
+            extra = pd.DataFrame(extra_signals).reindex(columns=cols)
+            signals = pd.concat([signals.reindex(columns=cols), extra], ignore_index=True)
+            signals["signal_date"] = pd.to_datetime(signals["signal_date"])
         sig_bits, exhausted = (
-            _signal_arrays(book, loan_pos, as_of, policy, errors)
+            _signal_arrays(signals, loan_pos, as_of, policy, errors)
             if not errors
             else (np.zeros(n, np.int64), np.zeros(n, bool))
         )

@@ -1,0 +1,29 @@
+"""Post-loan inspection (贷后检查, DOMAIN.md s.5, seed 002 chapters 1-2): the risk-signal
+catalogue and detection, the inspection plan by policy, and the inspection ledger (台账).
+
+Examples
+--------
+>>> from riskkit.inspection import signal_catalogue
+>>> signal_catalogue().loc["contact_changes", "detection"]
+'feed'
+"""
+
+from .signals import (
+    active_signals,
+    detect_signals,
+    load_manual_signals,
+    record_signals,
+    signal_catalogue,
+    validate_signals,
+    watch_list,
+)
+
+__all__ = [
+    "active_signals",
+    "detect_signals",
+    "load_manual_signals",
+    "record_signals",
+    "signal_catalogue",
+    "validate_signals",
+    "watch_list",
+]
