@@ -78,11 +78,13 @@ class CutoffWhatIf(w.VBox):
             style={"description_width": "110px"},
             layout=w.Layout(width="520px"),
         )
+        self.cutoff.add_class("rk-cutoff")
         box = {"border": "1px solid #ccd", "padding": "6px", "margin": "4px"}
         self.approval_out = w.HTML(layout=w.Layout(**box))
         self.risk_out = w.HTML(layout=w.Layout(**box))
         self.volume_out = w.HTML(layout=w.Layout(**box))
         self.chart = w.HTML()
+        self.chart.add_class("rk-cutoff-chart")
         self.current = None
         self.cutoff.observe(lambda _: self.update(), names="value")
         super().__init__(
