@@ -8,6 +8,8 @@ Examples
 'feed'
 """
 
+from .ledger import ACTIONS, METHODS, load_ledger, record_inspections, validate_inspections
+from .plan import InspectionPlan, inspection_plan
 from .signals import (
     active_signals,
     detect_signals,
@@ -19,6 +21,13 @@ from .signals import (
 )
 
 __all__ = [
+    "ACTIONS",
+    "METHODS",
+    "InspectionPlan",
+    "inspection_plan",
+    "load_ledger",
+    "record_inspections",
+    "validate_inspections",
     "active_signals",
     "detect_signals",
     "load_manual_signals",
