@@ -161,6 +161,10 @@ class ApplicantWhatIf(w.VBox):
         self.loss_out = w.HTML(layout=w.Layout(**box))
         self.recommendation_out = w.HTML(layout=w.Layout(**box))
         self.error_out = w.HTML()
+        for name in ("score", "reasons", "limit", "installment", "loss", "recommendation", "error"):
+            getattr(self, f"{name}_out").add_class(f"rk-applicant-{name}")
+        for name, c in (("amount", self.amount), ("term", self.term), ("rate", self.rate)):
+            c.add_class(f"rk-{name}")
 
         controls = [
             self.application,

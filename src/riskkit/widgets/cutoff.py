@@ -83,6 +83,9 @@ class CutoffWhatIf(w.VBox):
         self.approval_out = w.HTML(layout=w.Layout(**box))
         self.risk_out = w.HTML(layout=w.Layout(**box))
         self.volume_out = w.HTML(layout=w.Layout(**box))
+        self.approval_out.add_class("rk-cutoff-approval")
+        self.risk_out.add_class("rk-cutoff-risk")
+        self.volume_out.add_class("rk-cutoff-volume")
         self.chart = w.HTML()
         self.chart.add_class("rk-cutoff-chart")
         self.current = None
