@@ -12,15 +12,29 @@ Classifier(policy='defaults', borrower_consistency=False, dpd_backstops=True)
 """
 
 from .classifier import ClassificationResult, Classifier
+from .history import (
+    ClassificationChanges,
+    ClassificationHistory,
+    compare,
+    load_classification,
+    migration_matrix,
+    save_classification,
+)
 from .overrides import effective_overrides, load_overrides, record_overrides, validate_overrides
 from .rules import RULE_CODES, RULES, apply_rules, quantitative_category, rule_codes
 
 __all__ = [
     "RULES",
     "RULE_CODES",
+    "ClassificationChanges",
+    "ClassificationHistory",
     "ClassificationResult",
     "Classifier",
     "apply_rules",
+    "compare",
+    "load_classification",
+    "migration_matrix",
+    "save_classification",
     "effective_overrides",
     "load_overrides",
     "quantitative_category",
