@@ -1,0 +1,31 @@
+"""Credit scoring: optimal binning, WoE/IV and selection, scorecards, PD calibration, master
+scale, validation metrics, JSON/Excel/SQL deployment and notebook plots.
+
+Examples
+--------
+>>> from riskkit.scoring import Scorecard, WoETransformer
+>>> sc = Scorecard(binning=WoETransformer(min_iv=0.02, special_values=[-999]))
+"""
+
+from .binning import OptimalBinning, UnseenCategoryWarning, woe_iv
+from .persistence import points_to_excel, scorecard_from_json, scorecard_to_json, scorecard_to_sql
+from .scorecard import Scorecard
+from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise, vif
+from .woe import WoETransformer
+
+__all__ = [
+    "OptimalBinning",
+    "Scorecard",
+    "UnseenCategoryWarning",
+    "WoETransformer",
+    "points_to_excel",
+    "scorecard_from_json",
+    "scorecard_to_json",
+    "scorecard_to_sql",
+    "select_by_correlation",
+    "select_by_iv",
+    "select_by_vif",
+    "stepwise",
+    "vif",
+    "woe_iv",
+]

@@ -1,0 +1,308 @@
+"""``Scorecard``: optimal binning -> WoE -> logistic regression -> points.
+
+Scaling (policy ``scorecard``: base_score 600 at base_odds 50:1 good:bad, PDO 20)::
+
+    factor = pdo / ln 2
+    offset = base_score - factor * ln(base_odds)
+    score  = offset - factor * log_odds_bad,   log_odds_bad = b0 + sum_j b_j * WoE_j
+
+Points of bin k of feature j (p selected features; the intercept is spread evenly)::
+
+    points_jk = -factor * b_j * WoE_jk + (offset - factor * b0) / p
+
+so the unrounded points of a row sum exactly (to float precision) to ``offset - factor *
+log_odds_bad``, and ``pd_from_score(sum of points) == predict_proba``. Integer points round each
+bin's points half-up; a row's integer score then differs from the exact score by at most
+``p / 2`` points, i.e. its log-odds by at most ``p / (2 * factor)`` (tested).
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(0)
+>>> X = pd.DataFrame({"income": rng.normal(size=4000), "age": rng.normal(size=4000)})
+>>> y = (rng.random(4000) < 1 / (1 + np.exp(2 + X["income"] - 0.5 * X["age"]))).astype(int)
+>>> sc = Scorecard().fit(X, y)
+>>> pts = sc.credit_score(X, integer=False)
+>>> bool(np.allclose(sc.pd_from_score(pts), sc.predict_proba(X)[:, 1]))
+True
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.validation import check_is_fitted
+
+from riskkit.policy import load_policy
+
+from ._validation import as_frame, check_target
+from .woe import WoETransformer
+
+
+class Scorecard(ClassifierMixin, BaseEstimator):
+    """Credit scorecard estimator (scikit-learn API).
+
+    Parameters
+    ----------
+    binning : WoETransformer, optional
+        Binning and selection settings (cloned at fit). Default ``WoETransformer(min_iv=0.02)``.
+        Tune its parameters in a grid search as ``binning__min_bin_share`` etc.
+    estimator : {"statsmodels", "sklearn"}
+        ``statsmodels`` (default): unpenalised Logit with standard errors and p-values.
+        ``sklearn``: LogisticRegression with regularisation ``C`` and ``l1_ratio``.
+    C, l1_ratio : float
+        Regularisation for ``estimator="sklearn"`` (``l1_ratio=0`` is L2, 1 is L1).
+    base_score, base_odds, pdo : float, optional
+        Scaling; ``None`` takes the policy's ``scorecard`` section (600 at 50:1, PDO 20).
+    policy : path, mapping or Policy, optional
+    n_reasons : int
+        Reason codes returned by :meth:`reason_codes`.
+
+    Attributes
+    ----------
+    binning_ : fitted WoETransformer
+    features_ : list of str (the model's features)
+    coef_, intercept_ : model coefficients on WoE (log-odds of bad)
+    stats_ : DataFrame of coef, std_err, z, p_value (statsmodels only)
+    points_ : dict feature -> float array of points per bin slot
+    """
+
+    def __init__(
+        self,
+        binning=None,
+        estimator="statsmodels",
+        C=1.0,
+        l1_ratio=0.0,
+        base_score=None,
+        base_odds=None,
+        pdo=None,
+        policy=None,
+        n_reasons=4,
+    ):
+        self.binning = binning
+        self.estimator = estimator
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.base_score = base_score
+        self.base_odds = base_odds
+        self.pdo = pdo
+        self.policy = policy
+        self.n_reasons = n_reasons
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y):
+        """Bin, select, fit the logistic regression and build the points table."""
+        X = as_frame(X)
+        yv = check_target(y, X)
+        self.classes_ = np.array([0, 1])
+        binning = self.binning if self.binning is not None else WoETransformer(min_iv=0.02)
+        self.binning_ = clone(binning).fit(X, yv)
+        W = self.binning_.transform(X)
+        self.features_ = list(W.columns)
+        self.feature_names_in_ = np.asarray(self.binning_.features_in_, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        A = W.to_numpy(dtype=float)
+        if self.estimator == "statsmodels":
+            import statsmodels.api as sm
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = sm.Logit(yv.astype(float), sm.add_constant(A, has_constant="add")).fit(
+                    disp=0, method="newton", maxiter=100
+                )
+            params = np.asarray(res.params)
+            self.intercept_ = float(params[0])
+            self.coef_ = params[1:].astype(float)
+            self.stats_ = pd.DataFrame(
+                {
+                    "coef": params,
+                    "std_err": np.asarray(res.bse),
+                    "z": np.asarray(res.tvalues),
+                    "p_value": np.asarray(res.pvalues),
+                },
+                index=["intercept", *self.features_],
+            )
+            self.aic_ = float(res.aic)
+        elif self.estimator == "sklearn":
+            from sklearn.linear_model import LogisticRegression
+
+            lr = LogisticRegression(
+                C=self.C,
+                l1_ratio=self.l1_ratio,
+                solver="lbfgs" if self.l1_ratio == 0 else "saga",
+                max_iter=1000,
+            ).fit(A, yv)
+            self.intercept_ = float(lr.intercept_[0])
+            self.coef_ = lr.coef_[0].astype(float)
+            self.stats_ = None
+        else:
+            raise ValueError(
+                f"estimator must be 'statsmodels' or 'sklearn', got {self.estimator!r}"
+            )
+        self._scale()
+        return self
+
+    def _scale(self):
+        sc = load_policy(self.policy)["scorecard"]
+        base_score = sc["base_score"] if self.base_score is None else self.base_score
+        base_odds = sc["base_odds"] if self.base_odds is None else self.base_odds
+        pdo = sc["pdo"] if self.pdo is None else self.pdo
+        if pdo <= 0 or base_odds <= 0:
+            raise ValueError(f"pdo and base_odds must be > 0, got pdo={pdo}, odds={base_odds}")
+        self.factor_ = pdo / math.log(2.0)
+        self.offset_ = base_score - self.factor_ * math.log(base_odds)
+        self.scaling_ = {"base_score": base_score, "base_odds": base_odds, "pdo": pdo}
+        p = len(self.features_)
+        share = (self.offset_ - self.factor_ * self.intercept_) / max(p, 1)
+        self.points_ = {}
+        self.points_int_ = {}
+        for f, b in zip(self.features_, self.coef_, strict=True):
+            pts = -self.factor_ * b * self.binning_.binnings_[f].woe_ + share
+            self.points_[f] = pts
+            self.points_int_[f] = np.floor(pts + 0.5).astype(np.int64)
+
+    # ------------------------------------------------------------------ predict
+    def _indices(self, X) -> dict:
+        X = self.binning_._prepare(X)
+        return {f: self.binning_.binnings_[f].bin_index(X[f]) for f in self.features_}
+
+    def decision_function(self, X) -> np.ndarray:
+        """Log-odds of bad: ``b0 + sum_j b_j * WoE_j``."""
+        check_is_fitted(self, "coef_")
+        idx = self._indices(X)
+        lo = np.full(len(next(iter(idx.values()))), self.intercept_)
+        for f, b in zip(self.features_, self.coef_, strict=True):
+            lo = lo + b * self.binning_.binnings_[f].woe_[idx[f]]
+        return lo
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``[P(good), P(bad)]`` per row."""
+        p = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X, threshold: float = 0.5) -> np.ndarray:
+        """1 (bad) where PD >= threshold."""
+        return (self.predict_proba(X)[:, 1] >= threshold).astype(np.int64)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """ROC AUC (the usual scorecard criterion; used by GridSearchCV by default)."""
+        X = as_frame(X)
+        yv = check_target(y, X)
+        return float(roc_auc_score(yv, self.predict_proba(X)[:, 1], sample_weight=sample_weight))
+
+    def points_matrix(self, X, integer: bool = True) -> pd.DataFrame:
+        """Points per row and feature."""
+        check_is_fitted(self, "coef_")
+        X = as_frame(X)
+        idx = self._indices(X)
+        pts = self.points_int_ if integer else self.points_
+        return pd.DataFrame({f: pts[f][idx[f]] for f in self.features_}, index=X.index)
+
+    def credit_score(self, X, integer: bool = True) -> np.ndarray:
+        """Credit score per row: the sum of (integer) points."""
+        return self.points_matrix(X, integer=integer).to_numpy().sum(axis=1)
+
+    def pd_from_score(self, score) -> np.ndarray:
+        """PD implied by a score: ``expit((offset - score) / factor)``."""
+        check_is_fitted(self, "factor_")
+        return expit((self.offset_ - np.asarray(score, dtype=float)) / self.factor_)
+
+    def score_from_pd(self, pd_) -> np.ndarray:
+        """Score implied by a PD (inverse of :meth:`pd_from_score`)."""
+        p = np.asarray(pd_, dtype=float)
+        return self.offset_ - self.factor_ * np.log(p / (1 - p))
+
+    @property
+    def rounding_bound_(self) -> float:
+        """Max |integer score - exact score| for any row: p/2 points."""
+        return len(self.features_) / 2.0
+
+    # ------------------------------------------------------------------ explain
+    def points_table(self) -> pd.DataFrame:
+        """Every bin of every model feature with WoE, coefficient and points."""
+        check_is_fitted(self, "coef_")
+        rows = []
+        for f, b in zip(self.features_, self.coef_, strict=True):
+            ob = self.binning_.binnings_[f]
+            labels = [*ob.bin_labels(), "unseen"]
+            counts = [*ob.table_["count"].tolist(), 0]
+            for k, lab in enumerate(labels):
+                if lab == "unseen" and ob.dtype == "numeric":
+                    continue
+                rows.append(
+                    {
+                        "feature": f,
+                        "bin": lab,
+                        "count": counts[k],
+                        "woe": ob.woe_[k],
+                        "coef": b,
+                        "points": self.points_[f][k],
+                        "points_int": int(self.points_int_[f][k]),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def _best_points(self, integer=True) -> dict:
+        pts = self.points_int_ if integer else self.points_
+        out = {}
+        for f in self.features_:
+            counts = self.binning_.binnings_[f].table_["count"].to_numpy()
+            seen = np.append(counts > 0, False)
+            out[f] = pts[f][seen].max()
+        return out
+
+    def reason_codes(self, X, n=None, integer: bool = True) -> pd.DataFrame:
+        """The features that cost each applicant the most points versus the feature's best bin.
+
+        Returns columns ``reason_1..n`` (feature name, or "" when nothing was lost) and
+        ``points_lost_1..n``, sorted by points lost (ties by feature order).
+        """
+        n = self.n_reasons if n is None else n
+        P = self.points_matrix(X, integer=integer)
+        best = self._best_points(integer)
+        L = np.column_stack([best[f] - P[f].to_numpy() for f in self.features_])
+        L = np.maximum(L, 0)
+        order = np.argsort(-L, axis=1, kind="stable")[:, :n]
+        lost = np.take_along_axis(L, order, axis=1)
+        names = np.asarray(self.features_, dtype=object)[order]
+        names = np.where(lost > 0, names, "")
+        out = {}
+        for k in range(order.shape[1]):
+            out[f"reason_{k + 1}"] = names[:, k].astype(str)
+            out[f"points_lost_{k + 1}"] = lost[:, k]
+        return pd.DataFrame(out, index=P.index)
+
+    # ------------------------------------------------------------------ persistence
+    def to_json(self, path=None) -> str:
+        """Versioned JSON (never pickle); see :mod:`riskkit.scoring.persistence`."""
+        from .persistence import scorecard_to_json
+
+        return scorecard_to_json(self, path)
+
+    @classmethod
+    def from_json(cls, text_or_path) -> Scorecard:
+        from .persistence import scorecard_from_json
+
+        return scorecard_from_json(text_or_path)
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self, N_CHAR_MAX=700):
+        if not hasattr(self, "coef_"):
+            return super().__repr__(N_CHAR_MAX)
+        s = self.scaling_
+        return (
+            f"Scorecard({len(self.features_)} features, {s['base_score']} at "
+            f"{s['base_odds']}:1, PDO {s['pdo']}, estimator={self.estimator})"
+        )
+
+    def _repr_html_(self) -> str:
+        if not hasattr(self, "coef_"):
+            return f"<pre>{super().__repr__()}</pre>"
+        t = self.points_table()
+        return f"<b>{self!r}</b>" + t.to_html(index=False, float_format="{:.3f}".format)
