@@ -25,7 +25,7 @@ def _mask(s: str, keep_head: int, keep_tail: int) -> str:
     s = str(s)
     if len(s) <= keep_head + keep_tail:
         return "*" * len(s)
-    return s[:keep_head] + "*" * (len(s) - keep_head - keep_tail) + s[-keep_tail:]
+    return s[:keep_head] + "*" * (len(s) - keep_head - keep_tail) + s[len(s) - keep_tail :]
 
 
 def mask_id_number(value: str) -> str:
