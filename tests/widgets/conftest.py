@@ -15,6 +15,6 @@ def applications() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def scorecard(applications):
-    from riskkit.scoring.scorecard import Scorecard
+    from riskkit.scoring import Scorecard
 
     return Scorecard().fit(applications[FEATURES], applications["bad"])

@@ -8,5 +8,13 @@
 
 from .applicant import ApplicantWhatIf, applicant_dashboard
 from .cutoff import CutoffWhatIf, cutoff_dashboard
+from .portfolio import PortfolioWhatIf, portfolio_dashboard
 
-__all__ = ["ApplicantWhatIf", "CutoffWhatIf", "applicant_dashboard", "cutoff_dashboard"]
+__all__ = [
+    "ApplicantWhatIf",
+    "CutoffWhatIf",
+    "PortfolioWhatIf",
+    "applicant_dashboard",
+    "cutoff_dashboard",
+    "portfolio_dashboard",
+]

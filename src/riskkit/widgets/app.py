@@ -228,7 +228,7 @@ def committee_inputs(
     from sklearn.model_selection import train_test_split
 
     from ..datasets import application_sample, make_microloan_book
-    from ..scoring.scorecard import Scorecard
+    from ..scoring import Scorecard
 
     book = make_microloan_book(n_loans=n_loans, seed=seed)
     sample = application_sample(book)
@@ -247,3 +247,31 @@ def committee_inputs(
         sc = Scorecard().fit(train[feats], train[target])
         source = f"scorecard fitted on {len(train):,} applications (seed {seed})"
     return CommitteeInputs(sc, train, validation, book, source)
+
+
+def portfolio_inputs(book, months: int = 12, policy=None):
+    """Monthly balance-weighted migration matrix and today's classification of ``book``.
+
+    Classifies the book at each of the last ``months`` month-ends up to ``book.as_of_date``
+    (:class:`riskkit.classification.Classifier`), builds the panel
+    (:func:`riskkit.migration.panel_from_history`) and estimates the pooled monthly cohort
+    matrix weighted by balance (:func:`riskkit.migration.cohort_matrix`).
+
+    Returns ``(matrix, classification)`` for :func:`riskkit.widgets.portfolio_dashboard`.
+    """
+    import pandas as pd
+
+    from ..classification import Classifier
+    from ..migration import cohort_matrix, panel_from_history
+
+    if book is None:
+        raise ValueError("portfolio_inputs needs a LoanBook")
+    as_of = pd.Timestamp(book.as_of_date)
+    ends = pd.date_range(end=as_of, periods=months + 1, freq="ME")
+    ends = [d for d in ends if d <= as_of]
+    clf = Classifier(policy)
+    results = [clf.classify(book.disbursed_by(d), d) for d in ends]
+    history = pd.concat([r.to_frame() for r in results], ignore_index=True)
+    history["category"] = history["category"].astype(str)
+    matrix = cohort_matrix(panel_from_history(history), 1, weight="balance")
+    return matrix, results[-1]
