@@ -29,6 +29,97 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "由 riskkit {version} 生成，数据截至 {as_of}。范围：{scope}。",
     },
     "none": {"en": "None.", "zh": "无。"},
+    "up": {"en": "up", "zh": "上升"},
+    "down": {"en": "down", "zh": "下降"},
+    "unchanged": {"en": "unchanged", "zh": "持平"},
+    # --- post-loan review ---
+    "post_loan_review.title": {
+        "en": "Post-loan review as of {as_of}",
+        "zh": "贷后检查报告（截至 {as_of}）",
+    },
+    "post_loan_review.overview": {
+        "en": "The review covers {n_loans} loans disbursed by {as_of} ({n_outstanding} still "
+        "outstanding) with an outstanding balance of {balance} RMB.",
+        "zh": "本报告涵盖截至 {as_of} 已发放的 {n_loans} 笔贷款（其中 {n_outstanding} 笔尚未结清），"
+        "贷款余额 {balance} 元。",
+    },
+    "post_loan_review.npl": {
+        "en": "Non-performing loans (substandard, doubtful, loss) total {npl_balance}, "
+        "an NPL ratio of {npl_ratio}.",
+        "zh": "不良贷款（次级、可疑、损失）余额 {npl_balance} 元，不良贷款率 {npl_ratio}。",
+    },
+    "post_loan_review.npl_change": {
+        "en": "The NPL ratio is {direction} from {previous} at {previous_as_of}.",
+        "zh": "不良贷款率较 {previous_as_of} 的 {previous} {direction}。",
+    },
+    "post_loan_review.h_classification": {
+        "en": "1. Five-category classification",
+        "zh": "一、五级分类情况",
+    },
+    "post_loan_review.h_changes": {
+        "en": "2. Changes since {previous_as_of}",
+        "zh": "二、较 {previous_as_of} 的分类变动",
+    },
+    "post_loan_review.changes": {
+        "en": "{downgrades} loans moved to a worse category and {upgrades} to a better one; "
+        "{new_loans} loans were disbursed during the month. Rows: category at "
+        "{previous_as_of} (or new); columns: category at {as_of} (or left the book).",
+        "zh": "本月 {downgrades} 笔贷款分类下调、{upgrades} 笔上调，新发放 {new_loans} 笔。"
+        "行为 {previous_as_of} 的分类（或新发放），列为 {as_of} 的分类（或已结清/核销）。",
+    },
+    "post_loan_review.top_downgrades": {
+        "en": "Largest downgrades by balance",
+        "zh": "余额最大的下调贷款",
+    },
+    "post_loan_review.h_provisions": {
+        "en": "3. NPL and loan-loss provisions",
+        "zh": "三、不良贷款与贷款损失准备",
+    },
+    "post_loan_review.provisions": {
+        "en": "Required provisions are {provisions} RMB: general reserve {general} and "
+        "specific reserve {specific}; they cover {coverage} of the NPL balance.",
+        "zh": "应计提贷款损失准备 {provisions} 元，其中一般准备 {general} 元、专项准备 {specific} 元，"
+        "拨备覆盖率 {coverage}。",
+    },
+    "post_loan_review.by_branch": {"en": "By branch", "zh": "按网点"},
+    "post_loan_review.by_product": {"en": "By product", "zh": "按产品"},
+    "post_loan_review.h_inspections": {
+        "en": "4. Post-loan inspections",
+        "zh": "四、贷后检查",
+    },
+    "post_loan_review.inspections": {
+        "en": "{planned} inspections were required this month by policy; {done} are recorded "
+        "in the inspection ledger and {overdue} are overdue. {next_month} inspections are due "
+        "next month.",
+        "zh": "按制度本月应检查 {planned} 次，台账已记录 {done} 次，逾期未检查 {overdue} 次；"
+        "下月应检查 {next_month} 次。",
+    },
+    "post_loan_review.compliance": {
+        "en": "Inspection compliance by loan officer",
+        "zh": "客户经理贷后检查完成情况",
+    },
+    "post_loan_review.overdue_list": {
+        "en": "Overdue inspections (first rows)",
+        "zh": "逾期未检查清单（前若干行）",
+    },
+    "post_loan_review.h_watch": {
+        "en": "5. Risk-signal watch list",
+        "zh": "五、风险预警与重点监控名单",
+    },
+    "post_loan_review.watch": {
+        "en": "{watch} loans are under special watch (an active risk signal or a category of "
+        "special mention or worse); {severe} carry a severe signal.",
+        "zh": "{watch} 笔贷款列入重点监控（存在风险预警信号或分类为关注及以下），"
+        "其中 {severe} 笔存在严重风险信号。",
+    },
+    "post_loan_review.h_appendix": {
+        "en": "Appendix: outstanding loans (worst first, personal data masked)",
+        "zh": "附录：未结清贷款明细（按风险由高到低，个人信息已脱敏）",
+    },
+    "post_loan_review.fig_balance": {
+        "en": "Outstanding balance by category",
+        "zh": "各类贷款余额",
+    },
 }
 
 

@@ -48,6 +48,8 @@ from .params import (
 BATCH = ("score_calibration", "post_loan_review", "portfolio_migration", "model_monitoring")
 
 DEFAULT_TIMEOUT = 1800.0
+#: Cells with this tag (e.g. the notebook's how-to-run note) are left out of the HTML report.
+HIDE_TAG = "hide-in-report"
 _DATA_URI = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
 
 
@@ -191,12 +193,14 @@ def check_no_pii(texts) -> None:
 
 
 def export_html(nb, path: Path, title: str) -> None:
-    """Code-free HTML of an executed notebook (``--no-input``; stderr streams dropped)."""
+    """Code-free HTML of an executed notebook (``--no-input``; stderr streams and cells tagged
+    ``hide-in-report`` dropped)."""
     import copy
 
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if HIDE_TAG not in c.get("metadata", {}).get("tags", [])]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [

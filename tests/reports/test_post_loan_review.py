@@ -1,0 +1,142 @@
+"""post_loan_review.ipynb through papermill on a hand-built book: figures checked by hand."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import numpy as np
+import pytest
+
+from riskkit import cli
+from riskkit.classification import Classifier
+from riskkit.reports import read_runs, run_report
+from riskkit.reports.post_loan import post_loan_review
+from riskkit.store import Store
+
+from .books import AS_OF, hand_review_book
+
+pytestmark = pytest.mark.slow
+
+RATIO = {"normal": 0.0, "special_mention": 0.02, "substandard": 0.25, "doubtful": 0.5}
+
+
+def hand_figures(exp):
+    npl = exp["category"].isin(["substandard", "doubtful"])
+    bal = exp["balance"]
+    specific = (bal * exp["category"].map(RATIO)).sum()
+    return {
+        "n_loans": len(exp),
+        "balance": bal.sum(),
+        "npl_ratio": bal[npl].sum() / bal.sum(),
+        "provisions": 0.01 * bal.sum() + specific,
+        "loans_by_category": {
+            c: int((exp["category"] == c).sum())
+            for c in ["normal", "special_mention", "substandard", "doubtful", "loss"]
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def hand_store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("plr")
+    url = f"sqlite:///{d / 'book.db'}"
+    book, exp = hand_review_book()
+    Store(url).save_book(book)
+    return url, book, exp, d
+
+
+def test_assembly_matches_hand_computation(hand_store):
+    _, book, exp, _ = hand_store
+    r = post_loan_review(book, AS_OF)
+    assert (r.result.frame["category"].astype(str) == exp["category"]).all()
+    h = hand_figures(exp)
+    assert r.metrics["npl_ratio"] == pytest.approx(h["npl_ratio"], abs=1e-12)
+    assert r.metrics["provisions"] == pytest.approx(h["provisions"], abs=1e-6)
+    assert r.metrics["loans_by_category"] == h["loans_by_category"]
+    # appendix: PII masked (family name only, ID and phone partly hidden)
+    app = r.appendix
+    assert app["name"].str.fullmatch(r"张\*").all()
+    assert app["id_number"].str.fullmatch(r"110\*{11}\d{3}2").all()
+    assert app["phone"].str.fullmatch(r"138\*{4}\d{4}").all()
+    assert list(app["category"].iloc[:2]) == ["doubtful", "doubtful"]  # worst first
+
+
+def test_unknown_branch_is_a_clear_error(hand_store):
+    from riskkit.errors import ValidationError
+
+    _, book, _, _ = hand_store
+    with pytest.raises(ValidationError, match=r"parameters.branch: '42' matches no loan's branch"):
+        post_loan_review(book, AS_OF, branch="42")
+
+
+def test_notebook_figures_and_failure_semantics(hand_store, riskkit_kernel, capsys):
+    url, book, exp, d = hand_store
+    reports = d / "reports"
+    # whole book, English
+    r = run_report(
+        "post_loan_review",
+        AS_OF,
+        db_url=url,
+        reports_dir=reports,
+        progress=False,
+        log=lambda m: None,
+    )
+    assert r.ok, r.error
+    m = json.loads((reports / "2026-10-31/post_loan_review/metrics.json").read_text())
+    h = hand_figures(exp)
+    assert m["metrics"]["n_loans"] == h["n_loans"] == 48
+    assert m["metrics"]["npl_ratio"] == pytest.approx(h["npl_ratio"], abs=1e-12)
+    direct = Classifier().classify(book.disbursed_by(AS_OF), AS_OF)
+    assert m["metrics"]["npl_ratio"] == pytest.approx(direct.npl_ratio, abs=1e-12)
+    assert m["metrics"]["provisions"] == pytest.approx(h["provisions"], abs=1e-6)
+    assert m["metrics"]["loans_by_category"] == h["loans_by_category"]
+    html = (reports / "2026-10-31/post_loan_review/post_loan_review.html").read_text()
+    assert "Post-loan review as of 2026-10-31" in html and "data:image/png;base64" in html
+    assert "start_report(" not in html  # no code
+    for pii in (
+        book.borrowers["id_number"].iloc[0],
+        book.borrowers["phone"].iloc[0],
+        book.borrowers["name"].iloc[0],
+    ):
+        assert pii not in html
+
+    # one branch whose code has leading zeros, Chinese narrative, through the CLI
+    base = [
+        "report",
+        "run",
+        "post_loan_review",
+        "--as-of",
+        "2026-10-31",
+        "--db-url",
+        url,
+        "--reports-dir",
+        str(reports),
+        "--no-progress",
+    ]
+    assert cli.main(base + ["-p", "branch=0042", "-p", "language=zh"]) == 0
+    m = json.loads((reports / "2026-10-31/post_loan_review/metrics.json").read_text())
+    sub = exp[exp["branch"] == "0042"]
+    hb = hand_figures(sub)
+    assert m["params"]["branch"] == "0042" and m["metrics"]["n_loans"] == hb["n_loans"] == 12
+    assert m["metrics"]["npl_ratio"] == pytest.approx(hb["npl_ratio"], abs=1e-12)
+    assert m["metrics"]["loans_by_category"] == hb["loans_by_category"]
+    html = (reports / "2026-10-31/post_loan_review/post_loan_review.html").read_text()
+    assert "贷后检查报告（截至 2026-10-31）" in html and "不良贷款率" in html
+
+    # an unknown branch fails inside the notebook: failed run kept, last good report kept
+    assert cli.main(base + ["-p", "branch=9999"]) == 1
+    failed = reports / "2026-10-31/post_loan_review.failed/post_loan_review.ipynb"
+    nb = nbformat.read(failed, as_version=4)
+    errs = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert errs and errs[0].ename == "ValidationError" and "9999" in errs[0].evalue
+    m2 = json.loads((reports / "2026-10-31/post_loan_review/metrics.json").read_text())
+    assert m2 == m  # the last good (branch 0042) report is untouched
+    runs = read_runs(reports)
+    assert [x["status"] for x in runs] == ["ok", "ok", "failed"]
+    assert "matches no loan's branch" in runs[-1]["error"]
+    index = (reports / "index.html").read_text()
+    assert "post_loan_review.failed/post_loan_review.ipynb" in index
+    assert np.isfinite(runs[0]["duration_s"])
