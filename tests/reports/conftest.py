@@ -6,6 +6,9 @@ import nbformat
 import pytest
 
 from riskkit.reports import ensure_kernel
+from riskkit.store import Store
+
+from .books import hand_review_book
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +58,12 @@ def tiny_notebooks(tmp_path):
     d.mkdir()
     write_tiny_notebook(d / "tiny.ipynb")
     return d
+
+
+@pytest.fixture(scope="session")
+def hand_store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("plr")
+    url = f"sqlite:///{d / 'book.db'}"
+    book, exp = hand_review_book()
+    Store(url).save_book(book)
+    return url, book, exp, d

@@ -12,9 +12,8 @@ from riskkit import cli
 from riskkit.classification import Classifier
 from riskkit.reports import read_runs, run_report
 from riskkit.reports.post_loan import post_loan_review
-from riskkit.store import Store
 
-from .books import AS_OF, hand_review_book
+from .books import AS_OF
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +34,6 @@ def hand_figures(exp):
             for c in ["normal", "special_mention", "substandard", "doubtful", "loss"]
         },
     }
-
-
-@pytest.fixture(scope="module")
-def hand_store(tmp_path_factory):
-    d = tmp_path_factory.mktemp("plr")
-    url = f"sqlite:///{d / 'book.db'}"
-    book, exp = hand_review_book()
-    Store(url).save_book(book)
-    return url, book, exp, d
 
 
 def test_assembly_matches_hand_computation(hand_store):

@@ -65,7 +65,7 @@ def table_html(
     max_rows : int, optional
         Show only the first rows and say how many were left out.
     """
-    formats = dict(formats or {})
+    formats = {str(k): v for k, v in (formats or {}).items()}
     shown = df if max_rows is None else df.head(max_rows)
     if index:
         shown = shown.reset_index()

@@ -120,6 +120,58 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Outstanding balance by category",
         "zh": "各类贷款余额",
     },
+    # --- portfolio migration ---
+    "portfolio_migration.title": {
+        "en": "Portfolio migration as of {as_of}",
+        "zh": "贷款迁徙分析报告（截至 {as_of}）",
+    },
+    "portfolio_migration.overview": {
+        "en": "Migration rates are estimated from {history_months} month-end classifications "
+        "up to {as_of} ({transitions} loan-month transitions observed) and projected "
+        "{horizon_months} months ahead.",
+        "zh": "迁徙率根据截至 {as_of} 的 {history_months} 个月末五级分类结果估计"
+        "（共观测到 {transitions} 个贷款-月度迁徙），并向前预测 {horizon_months} 个月。",
+    },
+    "portfolio_migration.h_matrix": {
+        "en": "1. Monthly migration matrix (loan counts)",
+        "zh": "一、月度迁徙矩阵（按笔数）",
+    },
+    "portfolio_migration.matrix_note": {
+        "en": "Row: category at the start of a month; column: category at its end. "
+        "Observed transitions and the confidence intervals ({ci}, 95%) of each rate follow.",
+        "zh": "行为月初分类，列为月末分类。其后为观测迁徙笔数及各迁徙率的 95% 置信区间（{ci} 方法）。",
+    },
+    "portfolio_migration.ci_lower": {"en": "Lower bound", "zh": "置信下限"},
+    "portfolio_migration.ci_upper": {"en": "Upper bound", "zh": "置信上限"},
+    "portfolio_migration.h_balance": {
+        "en": "2. Monthly migration rates (balance weighted)",
+        "zh": "二、月度迁徙率（按余额）",
+    },
+    "portfolio_migration.h_horizon": {
+        "en": "3. {horizon_months}-month migration and lifetime PD",
+        "zh": "三、{horizon_months} 个月迁徙矩阵与累计违约概率",
+    },
+    "portfolio_migration.lifetime_pd": {
+        "en": "Cumulative probability of becoming non-performing (substandard or worse) within "
+        "the horizon: {pd_normal} for a normal loan, {pd_sm} for a special-mention loan.",
+        "zh": "预测期内进入不良（次级及以下）的累计概率：正常类贷款 {pd_normal}，"
+        "关注类贷款 {pd_sm}。",
+    },
+    "portfolio_migration.h_path": {
+        "en": "4. Projected balance, NPL ratio and provisions",
+        "zh": "四、余额、不良贷款率与拨备预测",
+    },
+    "portfolio_migration.path": {
+        "en": "Applying the balance-weighted monthly rates to today's balances (no new lending, "
+        "no amortisation beyond what the rates show), the NPL ratio moves from {npl_now} to "
+        "{npl_end} in {horizon_months} months and required provisions from {prov_now} to "
+        "{prov_end} RMB.",
+        "zh": "以按余额计算的月度迁徙率作用于当前余额（不含新增投放，摊还仅以迁徙率体现），"
+        "{horizon_months} 个月后不良贷款率由 {npl_now} 变为 {npl_end}，应计提拨备由 "
+        "{prov_now} 元变为 {prov_end} 元。",
+    },
+    "portfolio_migration.fig_path": {"en": "NPL ratio path", "zh": "不良贷款率路径"},
+    "portfolio_migration.month": {"en": "month", "zh": "月"},
 }
 
 

@@ -140,6 +140,29 @@ register(
 )
 
 
+register(
+    ReportSpec(
+        "portfolio_migration",
+        "Portfolio migration",
+        COMMON
+        + (
+            Param(
+                "history_months",
+                "int",
+                12,
+                "monthly steps of history to estimate from",
+                min=1,
+                max=120,
+            ),
+            Param("horizon_months", "int", 12, "projection horizon in months", min=1, max=120),
+            Param("policy_file", "path", None, "institution policy YAML", nullable=True),
+        ),
+        "Monthly migration matrices (count and balance weighted, with confidence intervals), "
+        "n-month matrix, lifetime PD by category, balance / NPL ratio / provisions path.",
+    )
+)
+
+
 def spec_for(name: str) -> ReportSpec:
     """The :class:`ReportSpec` of report ``name`` (KeyError listing known reports)."""
     try:
