@@ -7,13 +7,43 @@ Examples
 >>> sc = Scorecard(binning=WoETransformer(min_iv=0.02, special_values=[-999]))
 """
 
+from . import metrics
 from .binning import OptimalBinning, UnseenCategoryWarning, woe_iv
+from .calibration import MasterScale, PDCalibrator, shift_to_target
+from .metrics import (
+    auc,
+    brier,
+    calibration_curve,
+    csi,
+    gains_table,
+    gini,
+    grade_tests,
+    hosmer_lemeshow,
+    ks,
+    psi,
+    psi_by_period,
+)
 from .persistence import points_to_excel, scorecard_from_json, scorecard_to_json, scorecard_to_sql
 from .scorecard import Scorecard
 from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise, vif
 from .woe import WoETransformer
 
 __all__ = [
+    "MasterScale",
+    "PDCalibrator",
+    "auc",
+    "brier",
+    "calibration_curve",
+    "csi",
+    "gains_table",
+    "gini",
+    "grade_tests",
+    "hosmer_lemeshow",
+    "ks",
+    "metrics",
+    "psi",
+    "psi_by_period",
+    "shift_to_target",
     "OptimalBinning",
     "Scorecard",
     "UnseenCategoryWarning",

@@ -293,9 +293,17 @@ class OptimalBinning(BaseEstimator, TransformerMixin):
         return out
 
     def _special_index_cat(self, s):
-        out = np.full(len(s), -1, dtype=np.int64)
+        codes, uniq = _factorize(s)
+        spec_u = self._special_of_levels(uniq)
+        return np.where(codes >= 0, spec_u[np.maximum(codes, 0)], -1)
+
+    def _special_of_levels(self, uniq) -> np.ndarray:
+        """Special-value index of each distinct level (-1 = not special); small arrays only."""
+        out = np.full(len(uniq), -1, dtype=np.int64)
         for k, v in enumerate(self.special_values_):
-            out[(s == v).fillna(False).to_numpy(dtype=bool)] = k
+            hit = np.array([type(u) is type(v) and u == v for u in uniq], dtype=bool)
+            hit |= np.array([_same_number(u, v) for u in uniq], dtype=bool)
+            out[hit & (out < 0)] = k
         return out
 
     def _trend_solve(self, pre, total_n, total_e, trend):
@@ -399,31 +407,33 @@ class OptimalBinning(BaseEstimator, TransformerMixin):
         return idx
 
     def _index_categorical(self, s, warn=True):
+        """Bin index via one factorize of the column; lookups run on the distinct levels."""
         B = self.n_bins_
+        S = len(self.special_values_)
+        codes, uniq = _factorize(s)
         lv = [v for g in self.categories_ for v in g]
         gid = np.concatenate([np.full(len(g), k) for k, g in enumerate(self.categories_)])
-        pos = pd.Index(lv).get_indexer(s)
-        idx = np.where(pos >= 0, gid[np.maximum(pos, 0)], -1).astype(np.int64)
-        miss = s.isna().to_numpy()
-        spec = self._special_index_cat(s)
-        sp = spec >= 0
-        idx[sp] = B + spec[sp]
-        idx[miss] = B + len(self.special_values_)
-        unseen = idx < 0
-        if unseen.any():
-            levels = pd.unique(s[unseen]).tolist()[:5]
+        pos = pd.Index(lv, dtype=object).get_indexer(pd.Index(uniq, dtype=object))
+        umap = np.where(pos >= 0, gid[np.maximum(pos, 0)], -1).astype(np.int64)
+        spec_u = self._special_of_levels(uniq)
+        umap = np.where(spec_u >= 0, B + spec_u, umap)
+        unseen_u = umap < 0
+        if unseen_u.any():
+            levels = [uniq[i] for i in np.flatnonzero(unseen_u)[:5]]
+            n_unseen = int(np.isin(codes, np.flatnonzero(unseen_u)).sum())
             if self.unseen == "error":
                 raise_problem(self.name, f"categories not seen at fit: {levels}")
             if warn:
                 where = "neutral WoE 0" if self.unseen == "neutral" else "the missing bin"
                 warnings.warn(
-                    f"feature {self.name!r}: {int(unseen.sum())} row(s) with categories not "
+                    f"feature {self.name!r}: {n_unseen} row(s) with categories not "
                     f"seen at fit {levels} scored as {where}",
                     UnseenCategoryWarning,
                     stacklevel=3,
                 )
-            idx[unseen] = B + len(self.special_values_) + (1 if self.unseen == "neutral" else 0)
-        return idx
+            umap[unseen_u] = B + S + (1 if self.unseen == "neutral" else 0)
+        umap = np.append(umap, B + S)  # code -1 (missing) -> missing bin
+        return umap[codes]
 
     def bin_index(self, x) -> np.ndarray:
         """Bin index per row: regular bins, then special bins, then missing, then unseen."""
@@ -552,6 +562,17 @@ class OptimalBinning(BaseEstimator, TransformerMixin):
             return f"<pre>{super().__repr__()}</pre>"
         head = f"<b>{self.name}</b> ({self.dtype}, trend {self.trend_}, IV {self.iv_:.4f})"
         return head + self.binning_table().to_html(float_format=lambda v: f"{v:.4f}")
+
+
+def _factorize(s: pd.Series):
+    """Codes (-1 = missing) and distinct levels as Python objects."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), [_py(u) for u in np.asarray(uniq, dtype=object)]
+
+
+def _same_number(u, v) -> bool:
+    num = (int, float, np.integer, np.floating)
+    return isinstance(u, num) and isinstance(v, num) and not isinstance(u, bool) and u == v
 
 
 def _py(v):

@@ -1,0 +1,250 @@
+"""Validation metrics for scorecards and PD models.
+
+Conventions: ``y`` is 1 for bad. ``score`` arguments are *risk-ordered* by ``higher_is_bad``:
+pass PDs or log-odds as they are, and credit scores (higher = better) with
+``higher_is_bad=False``.
+
+Examples
+--------
+>>> import numpy as np
+>>> y = np.array([0, 0, 1, 1]); p = np.array([0.1, 0.4, 0.35, 0.8])
+>>> auc(y, p), gini(y, p), ks(y, p)
+(0.75, 0.5, 0.5)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+PSI_EPS = 1e-4  # share used for a bin empty in one sample (documented smoothing)
+
+
+def _risk(score, higher_is_bad: bool) -> np.ndarray:
+    s = np.asarray(score, dtype=float)
+    if np.isnan(s).any():
+        raise ValueError("score contains NaN")
+    return s if higher_is_bad else -s
+
+
+def _y(y) -> np.ndarray:
+    v = np.asarray(y, dtype=float)
+    if not np.isin(v, (0.0, 1.0)).all():
+        raise ValueError("y must be binary 0/1 (1 = bad)")
+    return v
+
+
+def auc(y, score, higher_is_bad: bool = True) -> float:
+    """ROC AUC by the rank-sum (Mann-Whitney) formula, ties counted half."""
+    yv, s = _y(y), _risk(score, higher_is_bad)
+    r = stats.rankdata(s)
+    n1 = yv.sum()
+    n0 = len(yv) - n1
+    return float((r[yv == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def gini(y, score, higher_is_bad: bool = True) -> float:
+    """Gini (accuracy ratio) = 2 AUC - 1."""
+    return 2.0 * auc(y, score, higher_is_bad) - 1.0
+
+
+def ks(y, score, higher_is_bad: bool = True) -> float:
+    """Kolmogorov-Smirnov: max distance between the score CDFs of bads and goods."""
+    yv, s = _y(y), _risk(score, higher_is_bad)
+    grid = np.unique(s)
+    fb = np.searchsorted(np.sort(s[yv == 1]), grid, side="right") / (yv == 1).sum()
+    fg = np.searchsorted(np.sort(s[yv == 0]), grid, side="right") / (yv == 0).sum()
+    return float(np.max(np.abs(fb - fg)))
+
+
+def gains_table(y, score, n_bands: int = 10, higher_is_bad: bool = True) -> pd.DataFrame:
+    """Gains/lift by band of equal size, riskiest band first.
+
+    Columns: band, n, n_bad, bad_rate, score_min, score_max, cum_bad_share (capture rate),
+    cum_good_share, ks (cumulative bad share - good share), lift, cum_lift.
+    """
+    yv = _y(y)
+    raw = np.asarray(score, dtype=float)
+    s = _risk(raw, higher_is_bad)
+    order = np.argsort(-s, kind="stable")
+    band = np.empty(len(s), dtype=np.int64)
+    band[order] = (np.arange(len(s)) * n_bands) // len(s)
+    n = np.bincount(band, minlength=n_bands)
+    nb = np.bincount(band, weights=yv, minlength=n_bands)
+    df = pd.DataFrame(
+        {
+            "band": np.arange(1, n_bands + 1),
+            "n": n,
+            "n_bad": nb.astype(np.int64),
+            "bad_rate": nb / np.maximum(n, 1),
+            "score_min": pd.Series(raw).groupby(band).min().reindex(range(n_bands)).to_numpy(),
+            "score_max": pd.Series(raw).groupby(band).max().reindex(range(n_bands)).to_numpy(),
+        }
+    )
+    tb, tg = yv.sum(), len(yv) - yv.sum()
+    df["cum_bad_share"] = np.cumsum(nb) / tb
+    df["cum_good_share"] = np.cumsum(n - nb) / tg
+    df["ks"] = df["cum_bad_share"] - df["cum_good_share"]
+    overall = tb / len(yv)
+    df["lift"] = df["bad_rate"] / overall
+    df["cum_lift"] = (np.cumsum(nb) / np.cumsum(n)) / overall
+    return df
+
+
+# ----------------------------------------------------------------------------- stability
+
+
+def _psi_edges(expected, bins):
+    e = np.asarray(expected, dtype=float)
+    e = e[~np.isnan(e)]
+    if np.ndim(bins) == 0:
+        q = np.quantile(e, np.linspace(0, 1, int(bins) + 1)[1:-1])
+        return np.unique(q)
+    return np.asarray(bins, dtype=float)
+
+
+def _shares(v, edges):
+    v = np.asarray(v, dtype=float)
+    idx = np.where(np.isnan(v), len(edges) + 1, np.searchsorted(edges, v, side="right"))
+    return np.bincount(idx, minlength=len(edges) + 2) / len(v)
+
+
+def psi_from_shares(e, a) -> float:
+    """PSI = sum (a - e) ln(a / e); an empty bin gets share ``PSI_EPS``."""
+    e = np.where(np.asarray(e) == 0, PSI_EPS, e)
+    a = np.where(np.asarray(a) == 0, PSI_EPS, a)
+    both_empty = (np.asarray(e) == PSI_EPS) & (np.asarray(a) == PSI_EPS)
+    terms = np.where(both_empty, 0.0, (a - e) * np.log(a / e))
+    return float(terms.sum())
+
+
+def psi(expected, actual, bins=10) -> float:
+    """Population stability index of ``actual`` against ``expected``.
+
+    ``bins``: number of quantile bins of ``expected`` or explicit edges. Missing values form
+    their own bin. Rule of thumb: < 0.10 stable, 0.10-0.25 monitor, > 0.25 shifted.
+    """
+    edges = _psi_edges(expected, bins)
+    return psi_from_shares(_shares(expected, edges), _shares(actual, edges))
+
+
+def csi(transformer, X_expected, X_actual, features=None) -> pd.Series:
+    """Characteristic stability index per feature, over the fitted bins of a WoETransformer."""
+    feats = features or transformer.selected_
+    Ie = transformer.transform(X_expected, metric="indices", select=False)
+    Ia = transformer.transform(X_actual, metric="indices", select=False)
+    out = {}
+    for f in feats:
+        K = transformer.binnings_[f].n_all_bins_ + 1
+        e = np.bincount(Ie[f], minlength=K) / len(Ie)
+        a = np.bincount(Ia[f], minlength=K) / len(Ia)
+        out[f] = psi_from_shares(e, a)
+    return pd.Series(out, name="csi").sort_values(ascending=False)
+
+
+def psi_by_period(
+    df: pd.DataFrame, period_col: str, value_col: str, reference=None, bins=10
+) -> pd.DataFrame:
+    """PSI of ``value_col`` in each period against a reference period (default: the first).
+
+    ``reference`` may be a period label or an array of reference values. Returns period, n,
+    psi and status (stable / monitor / shifted).
+    """
+    for c in (period_col, value_col):
+        if c not in df.columns:
+            raise KeyError(f"column {c!r} not in df; columns: {list(df.columns)}")
+    periods = sorted(df[period_col].dropna().unique())
+    if reference is None:
+        reference = periods[0]
+    if np.ndim(reference) == 0:
+        ref = df.loc[df[period_col] == reference, value_col].to_numpy(dtype=float)
+        if ref.size == 0:
+            raise ValueError(f"reference period {reference!r} has no rows")
+    else:
+        ref = np.asarray(reference, dtype=float)
+    edges = _psi_edges(ref, bins)
+    e = _shares(ref, edges)
+    rows = []
+    for p, g in df.groupby(period_col, sort=True):
+        v = psi_from_shares(e, _shares(g[value_col].to_numpy(dtype=float), edges))
+        status = "stable" if v < 0.10 else ("monitor" if v <= 0.25 else "shifted")
+        rows.append({period_col: p, "n": len(g), "psi": v, "status": status})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- calibration
+
+
+def brier(y, pd_) -> float:
+    """Brier score: mean squared error of the PDs."""
+    yv, p = _y(y), np.asarray(pd_, dtype=float)
+    return float(np.mean((p - yv) ** 2))
+
+
+def hosmer_lemeshow(y, pd_, n_groups: int = 10) -> dict:
+    """Hosmer-Lemeshow test over ``n_groups`` equal-size groups of sorted PD.
+
+    ``H = sum_g (O_g - E_g)^2 / (E_g (1 - E_g / n_g))``, chi-square with ``g - 2`` df.
+    """
+    yv, p = _y(y), np.asarray(pd_, dtype=float)
+    order = np.argsort(p, kind="stable")
+    g = np.empty(len(p), dtype=np.int64)
+    g[order] = (np.arange(len(p)) * n_groups) // len(p)
+    n = np.bincount(g, minlength=n_groups)
+    o = np.bincount(g, weights=yv, minlength=n_groups)
+    e = np.bincount(g, weights=p, minlength=n_groups)
+    h = float(np.sum((o - e) ** 2 / (e * (1 - e / n))))
+    dof = n_groups - 2
+    return {"statistic": h, "df": dof, "p_value": float(stats.chi2.sf(h, dof))}
+
+
+def binomial_test(n, defaults, pd_) -> np.ndarray:
+    """One-sided binomial p-value that the PD is not underestimated: ``P(D >= d | n, PD)``."""
+    n, d, p = np.asarray(n), np.asarray(defaults), np.asarray(pd_, dtype=float)
+    return stats.binom.sf(d - 1, n, p)
+
+
+def jeffreys_test(n, defaults, pd_) -> np.ndarray:
+    """Jeffreys test (ECB): p-value = CDF at PD of Beta(d + 1/2, n - d + 1/2).
+
+    A small p-value means the observed default rate is high for the PD (PD underestimated).
+    """
+    n, d, p = np.asarray(n), np.asarray(defaults), np.asarray(pd_, dtype=float)
+    return stats.beta.cdf(p, d + 0.5, n - d + 0.5)
+
+
+def grade_tests(grades, y, pd_, alpha: float = 0.05) -> pd.DataFrame:
+    """Per rating grade: n, defaults, observed default rate, mean PD, binomial and Jeffreys
+    p-values and whether either rejects at ``alpha``."""
+    df = pd.DataFrame({"grade": np.asarray(grades), "y": _y(y), "pd": np.asarray(pd_, float)})
+    g = df.groupby("grade", sort=True).agg(
+        n=("y", "size"), defaults=("y", "sum"), pd_mean=("pd", "mean")
+    )
+    g["defaults"] = g["defaults"].astype(np.int64)
+    g["default_rate"] = g["defaults"] / g["n"]
+    g["binomial_p"] = binomial_test(g["n"], g["defaults"], g["pd_mean"])
+    g["jeffreys_p"] = jeffreys_test(g["n"], g["defaults"], g["pd_mean"])
+    g["rejected"] = (g["binomial_p"] < alpha) | (g["jeffreys_p"] < alpha)
+    return g.reset_index()
+
+
+def calibration_curve(y, pd_, n_bins: int = 10, strategy: str = "quantile") -> pd.DataFrame:
+    """Mean predicted PD vs observed default rate per bin (non-empty bins only).
+
+    Same binning as :func:`sklearn.calibration.calibration_curve` (``uniform`` or
+    ``quantile``), plus the count per bin.
+    """
+    yv, p = _y(y), np.asarray(pd_, dtype=float)
+    if strategy == "quantile":
+        edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
+    elif strategy == "uniform":
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    else:
+        raise ValueError("strategy must be 'quantile' or 'uniform'")
+    idx = np.searchsorted(edges[1:-1], p)
+    n = np.bincount(idx, minlength=len(edges))
+    keep = n > 0
+    mean_p = np.bincount(idx, weights=p, minlength=len(edges))[keep] / n[keep]
+    obs = np.bincount(idx, weights=yv, minlength=len(edges))[keep] / n[keep]
+    return pd.DataFrame({"pd_mean": mean_p, "default_rate": obs, "n": n[keep]})

@@ -1,0 +1,187 @@
+"""Metrics and calibration, each checked against scikit-learn/scipy or a hand computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special, stats
+from sklearn.calibration import calibration_curve as sk_calibration_curve
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+from riskkit.scoring import WoETransformer
+from riskkit.scoring.calibration import MasterScale, PDCalibrator, shift_to_target
+from riskkit.scoring.metrics import (
+    auc,
+    binomial_test,
+    brier,
+    calibration_curve,
+    csi,
+    gains_table,
+    gini,
+    grade_tests,
+    hosmer_lemeshow,
+    jeffreys_test,
+    ks,
+    psi,
+    psi_by_period,
+)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    rng = np.random.default_rng(3)
+    n = 3000
+    score = np.round(rng.normal(600, 40, n))  # ties on purpose
+    pd_true = 1 / (1 + np.exp((score - 560) / 25))
+    y = (rng.random(n) < pd_true).astype(int)
+    return score, pd_true, y
+
+
+def test_auc_gini_ks(sample):
+    score, p, y = sample
+    assert auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert auc(y, score, higher_is_bad=False) == pytest.approx(roc_auc_score(y, -score), 1e-12)
+    assert gini(y, p) == pytest.approx(2 * roc_auc_score(y, p) - 1)
+    assert ks(y, score, higher_is_bad=False) == pytest.approx(
+        stats.ks_2samp(score[y == 1], score[y == 0]).statistic, abs=1e-12
+    )
+
+
+def test_gains_table_by_hand(sample):
+    score, _, y = sample
+    g = gains_table(y, score, n_bands=5, higher_is_bad=False)
+    order = np.argsort(score, kind="stable")  # riskiest (lowest score) first
+    ys = y[order]
+    bands = np.array_split(ys, 5)
+    assert g["n"].tolist() == [len(b) for b in bands]
+    assert g["n_bad"].tolist() == [int(b.sum()) for b in bands]
+    assert g["cum_bad_share"].iloc[-1] == pytest.approx(1.0)
+    assert g["lift"].iloc[0] == pytest.approx(bands[0].mean() / y.mean())
+    assert g["score_max"].iloc[0] <= g["score_min"].iloc[1]
+    assert g["ks"].max() <= ks(y, score, higher_is_bad=False) + 1e-12
+
+
+def test_psi_by_hand():
+    e = np.r_[np.repeat([1.0, 2.0, 3.0, 4.0], 25)]  # 25% each
+    a = np.r_[np.repeat([1.0, 2.0, 3.0, 4.0], [10, 20, 30, 40])]
+    shares_e = np.array([0.25] * 4)
+    shares_a = np.array([0.1, 0.2, 0.3, 0.4])
+    want = float(np.sum((shares_a - shares_e) * np.log(shares_a / shares_e)))
+    assert psi(e, a, bins=[1.5, 2.5, 3.5]) == pytest.approx(want, rel=1e-12)
+    assert psi(e, e) == 0.0
+    # missing values form their own bin
+    a2 = np.r_[e[:90], [np.nan] * 10]
+    assert psi(e, a2, bins=[1.5, 2.5, 3.5]) > 0
+
+
+def test_psi_by_period():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "month": np.repeat(["2026-01", "2026-02", "2026-03"], 2000),
+            "score": np.r_[rng.normal(600, 40, 4000), rng.normal(630, 40, 2000)],
+        }
+    )
+    out = psi_by_period(df, "month", "score")
+    ref = df.loc[df.month == "2026-01", "score"]
+    assert out["psi"].iloc[0] == 0.0
+    for m in ("2026-02", "2026-03"):
+        got = out.set_index("month").loc[m, "psi"]
+        assert got == pytest.approx(psi(ref, df.loc[df.month == m, "score"]))
+    assert out["status"].tolist()[0] == "stable" and out["status"].iloc[2] != "stable"
+    with pytest.raises(KeyError, match="nope"):
+        psi_by_period(df, "nope", "score")
+
+
+def test_csi_on_fitted_bins(applicants):
+    X, y = applicants
+    wt = WoETransformer(special_values=[-999]).fit(X, y)
+    X2 = X.assign(income=X["income"] * 1.5)
+    c = csi(wt, X, X2)
+    ie = wt.binnings_["income"].transform(X["income"], metric="indices")
+    ia = wt.binnings_["income"].transform(X2["income"], metric="indices")
+    K = wt.binnings_["income"].n_all_bins_ + 1
+    e, a = np.bincount(ie, minlength=K) / len(X), np.bincount(ia, minlength=K) / len(X)
+    m = (e > 0) | (a > 0)
+    e, a = np.where(e == 0, 1e-4, e)[m], np.where(a == 0, 1e-4, a)[m]
+    assert c["income"] == pytest.approx(np.sum((a - e) * np.log(a / e)))
+    assert c["segment"] == 0.0
+
+
+def test_hosmer_lemeshow_by_hand(sample):
+    _, p, y = sample
+    res = hosmer_lemeshow(y, p, n_groups=10)
+    order = np.argsort(p, kind="stable")
+    h = 0.0
+    for grp in np.array_split(order, 10):
+        o, e, n = y[grp].sum(), p[grp].sum(), len(grp)
+        h += (o - e) ** 2 / (e * (1 - e / n))
+    assert res["statistic"] == pytest.approx(h)
+    assert res["p_value"] == pytest.approx(stats.chi2.sf(h, 8))
+    assert res["p_value"] > 0.01  # true PDs: well calibrated
+
+
+def test_binomial_and_jeffreys():
+    for n, d, p in [(100, 5, 0.03), (1000, 12, 0.01), (50, 0, 0.02)]:
+        assert binomial_test(n, d, p) == pytest.approx(
+            stats.binomtest(d, n, p, alternative="greater").pvalue
+        )
+        assert jeffreys_test(n, d, p) == pytest.approx(special.betainc(d + 0.5, n - d + 0.5, p))
+    g = grade_tests(["A", "A", "B", "B", "B"], [0, 1, 0, 0, 1], [0.1, 0.2, 0.3, 0.3, 0.3])
+    assert g["n"].tolist() == [2, 3] and g["defaults"].tolist() == [1, 1]
+    assert g["pd_mean"].iloc[0] == pytest.approx(0.15)
+    assert g["binomial_p"].iloc[0] == pytest.approx(1 - 0.85**2)
+
+
+def test_brier_and_calibration_curve(sample):
+    _, p, y = sample
+    assert brier(y, p) == pytest.approx(brier_score_loss(y, p))
+    for strategy in ("uniform", "quantile"):
+        c = calibration_curve(y, p, n_bins=8, strategy=strategy)
+        prob_true, prob_pred = sk_calibration_curve(y, p, n_bins=8, strategy=strategy)
+        np.testing.assert_allclose(c["default_rate"], prob_true)
+        np.testing.assert_allclose(c["pd_mean"], prob_pred)
+        assert c["n"].sum() == len(y)
+
+
+def test_shift_to_target_and_calibrators(sample):
+    score, _, y = sample
+    shifted, delta = shift_to_target(np.full(10, 0.1), 0.05)
+    assert shifted.mean() == pytest.approx(0.05, abs=1e-12)
+    assert delta == pytest.approx(special.logit(0.05) - special.logit(0.1), abs=1e-10)
+    cal = PDCalibrator().fit(score, y)
+    lr = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit((score - 600)[:, None], y)
+    np.testing.assert_allclose(
+        cal.predict(score), lr.predict_proba((score - 600)[:, None])[:, 1], rtol=1e-4
+    )
+    cal_t = PDCalibrator(target_rate=0.04).fit(score, y)
+    assert cal_t.predict(score).mean() == pytest.approx(0.04, abs=1e-10)
+    iso = PDCalibrator(method="isotonic").fit(score, y)
+    ref = IsotonicRegression(increasing=False, out_of_bounds="clip").fit(score, y)
+    np.testing.assert_allclose(iso.predict(score), np.clip(ref.predict(score), 1e-6, 1 - 1e-6))
+    assert (np.diff(iso.predict(np.sort(score))) <= 1e-15).all()
+    iso_t = PDCalibrator(method="isotonic", target_rate=0.04).fit(score, y)
+    assert iso_t.predict(score).mean() == pytest.approx(0.04, abs=1e-10)
+
+
+def test_master_scale():
+    ms = MasterScale()  # policy defaults
+    t = ms.table()
+    assert len(t) == 10 and t["pd_lower"].iloc[0] == 0 and t["pd_upper"].iloc[-1] == 1
+    ratios = t["pd_upper"].iloc[1:-1].to_numpy() / t["pd_lower"].iloc[1:-1].to_numpy()
+    np.testing.assert_allclose(ratios, ratios[0])  # geometric bands
+    assert ms.assign([0.0, 0.003, 0.0029999, 0.3, 0.99]).tolist() == [
+        "R1",
+        "R2",
+        "R1",
+        "R10",
+        "R10",
+    ]
+    with pytest.raises(ValueError, match="NaN"):
+        ms.assign([np.nan])
+    ms5 = MasterScale(policy={"scorecard": {"master_scale": {"n_grades": 5}}})
+    assert ms5.n_grades == 5 and len(ms5.table()) == 5
+    assert "<table" in ms._repr_html_()
