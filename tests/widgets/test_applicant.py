@@ -134,3 +134,13 @@ def test_pii_never_shown(scorecard, applications):
     apps = applications.assign(id_number="110101199003071234", phone="13812345678")
     d = applicant_dashboard(scorecard, apps)
     assert np.all(d.applications["id_number"] == "110***********1234")
+
+
+def test_grade_from_the_policy_master_scale(dash):
+    # policy: 10 grades, inner PD bounds geometric from 0.3% to 30% (9 bounds)
+    bounds = 0.003 * 100 ** (np.arange(9) / 8)
+    pd_ = dash.assessment.pd
+    expected = f"R{int((bounds <= pd_).sum()) + 1}"
+    assert cell(dash.score_out.value, "Grade") == expected
+    dash.income.value = 1_000_000  # much richer -> lower PD -> better or equal grade
+    assert int(cell(dash.score_out.value, "Grade")[1:]) <= int(expected[1:])

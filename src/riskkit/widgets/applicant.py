@@ -70,6 +70,7 @@ class ApplicantWhatIf(w.VBox):
         columns: dict | None = None,
         n_reasons: int = 4,
         max_choices: int = 300,
+        master_scale=None,
     ):
         check_model(model)
         if not isinstance(applications, pd.DataFrame) or applications.empty:
@@ -80,6 +81,11 @@ class ApplicantWhatIf(w.VBox):
         self.policy = load_policy(policy)
         self.cutoff = cutoff
         self.n_reasons = n_reasons
+        if master_scale is None:
+            from ..scoring import MasterScale
+
+            master_scale = MasterScale(policy=self.policy)
+        self.master_scale = master_scale
         self.applications = applications
         self.features = model_features(model, applications)
         cols = {f: f for f in TERM_FIELDS if f in applications.columns}
@@ -277,8 +283,7 @@ class ApplicantWhatIf(w.VBox):
             pd_ = float(self.model.predict_proba(X)[0, 1])
             score = float(np.asarray(self.model.credit_score(X))[0])
             rc = self.model.reason_codes(X, self.n_reasons).iloc[0]
-            grades = grade_of(self.model, pd_)
-            grade = None if grades is None else str(grades[0])
+            grade = str(grade_of(self.master_scale, pd_)[0])
             a = assess_application(
                 self.current_application(),
                 pd_,
@@ -306,7 +311,7 @@ class ApplicantWhatIf(w.VBox):
             [
                 ("Score", f"{score:.0f}"),
                 ("PD (12 months)", pct(pd_, 2)),
-                ("Grade", grade or "–"),
+                ("Grade", grade),
                 ("Cut-off", "–" if self.cutoff is None else f"{self.cutoff:.0f}"),
             ],
             "Score",
@@ -372,6 +377,7 @@ def applicant_dashboard(
     cutoff: float | None = None,
     columns: dict | None = None,
     n_reasons: int = 4,
+    master_scale=None,
 ) -> ApplicantWhatIf:
     """Open the applicant what-if dashboard (one line in a notebook).
 
@@ -391,6 +397,8 @@ def applicant_dashboard(
         Score cut-off; below it the recommendation is decline.
     columns : dict, optional
         Loan term -> column name when the sample names them differently.
+    master_scale : riskkit.scoring.MasterScale, optional
+        Rating grades; default the policy's ``scorecard.master_scale``.
 
     Examples
     --------
@@ -400,5 +408,11 @@ def applicant_dashboard(
     if any(c in applications.columns for c in PII_COLUMNS):
         applications = mask_frame(applications)
     return ApplicantWhatIf(
-        model, applications, policy=policy, cutoff=cutoff, columns=columns, n_reasons=n_reasons
+        model,
+        applications,
+        policy=policy,
+        cutoff=cutoff,
+        columns=columns,
+        n_reasons=n_reasons,
+        master_scale=master_scale,
     )

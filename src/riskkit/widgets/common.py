@@ -67,12 +67,9 @@ def _problem(table, column, rule):
     return Problem(table, column, rule)
 
 
-def grade_of(model, pd_) -> np.ndarray | None:
-    """Master-scale grade of each PD when the model carries a master scale, else ``None``."""
-    scale = getattr(model, "master_scale_", None) or getattr(model, "master_scale", None)
-    if scale is None or not hasattr(scale, "grade"):
-        return None
-    return np.asarray(scale.grade(np.atleast_1d(np.asarray(pd_, dtype=float))), dtype=object)
+def grade_of(master_scale, pd_) -> np.ndarray:
+    """Master-scale grade of each PD (:class:`riskkit.scoring.MasterScale`)."""
+    return np.asarray(master_scale.assign(np.atleast_1d(np.asarray(pd_, dtype=float))))
 
 
 def money(x: float) -> str:
