@@ -119,9 +119,8 @@ def run_riskkit(Xtr, ytr, Xte, yte, Xfull, cats, specials):
 
     from riskkit.scoring import Scorecard, WoETransformer
 
-    sc = Scorecard(
-        binning=WoETransformer(categorical_features=cats, special_values=specials, min_iv=0.02)
-    )
+    # same setup as the peers: every feature, no selection, default binning constraints
+    sc = Scorecard(binning=WoETransformer(categorical_features=cats, special_values=specials))
     t0 = time.perf_counter()
     sc.fit(Xtr, ytr)
     fit_s = time.perf_counter() - t0

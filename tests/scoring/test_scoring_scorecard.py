@@ -189,3 +189,19 @@ def test_selection_iv_corr_stepwise(applicants):
     direct, _ = stepwise(W, y, "forward", p_enter=0.01)
     assert set(wt2.selected_) == set(direct)
     assert set(wt2.selection_log_["feature"]) == set(W.columns) - set(direct)
+
+
+def test_scorecard_bad_inputs_name_the_feature(applicants):
+    X, y = applicants
+    bad = X.assign(empty=np.nan, flat=3.0)
+    with pytest.raises(ValidationError) as ei:
+        Scorecard().fit(bad, y)
+    assert {p.column for p in ei.value.problems} == {"empty", "flat"}
+    with pytest.raises(ValidationError, match="binary"):
+        Scorecard().fit(X, y.map({0: "good", 1: "bad"}))
+    with pytest.raises(ValidationError, match="binary"):
+        Scorecard().fit(X, y * 2)
+    with pytest.raises(ValidationError, match="misaligned"):
+        Scorecard().fit(X, y.iloc[:-5])
+    with pytest.raises(ValidationError, match="utilisation: infinite"):
+        Scorecard().fit(X.assign(utilisation=np.r_[-np.inf, X["utilisation"].to_numpy()[1:]]), y)

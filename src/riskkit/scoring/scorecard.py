@@ -51,7 +51,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     binning : WoETransformer, optional
-        Binning and selection settings (cloned at fit). Default ``WoETransformer(min_iv=0.02)``.
+        Binning and selection settings (cloned at fit). Default ``WoETransformer()``: every
+        feature, no selection (selection by IV/correlation/VIF/stepwise is opt-in there).
         Tune its parameters in a grid search as ``binning__min_bin_share`` etc.
     estimator : {"statsmodels", "sklearn"}
         ``statsmodels`` (default): unpenalised Logit with standard errors and p-values.
@@ -101,7 +102,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         X = as_frame(X)
         yv = check_target(y, X)
         self.classes_ = np.array([0, 1])
-        binning = self.binning if self.binning is not None else WoETransformer(min_iv=0.02)
+        binning = self.binning if self.binning is not None else WoETransformer()
         self.binning_ = clone(binning).fit(X, yv)
         W = self.binning_.transform(X)
         self.features_ = list(W.columns)
