@@ -117,7 +117,11 @@ def test_bad_input_is_shown_not_raised(dash):
     assert "mortgage or pledge needs the appraised value" in dash.error_out.value
     assert dash.assessment is None and dash.limit_out.value == ""
     dash.collateral_value.value = 300_000
-    assert dash.error_out.value == "" and dash.assessment is not None
+    assert "Input problem" not in dash.error_out.value and dash.assessment is not None
+    # the scorecard never saw a mortgage: scored with neutral WoE, and the page says so
+    assert "not seen at fit [&#x27;mortgage&#x27;]" in dash.error_out.value
+    dash.guarantee.value = "joint"
+    assert dash.error_out.value == ""
 
 
 def test_rejects_model_without_scorecard_api(applications):

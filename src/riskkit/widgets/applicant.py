@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 import html
+import warnings
 
 import ipywidgets as w
 import numpy as np
@@ -117,8 +118,11 @@ class ApplicantWhatIf(w.VBox):
             value=100_000, min=1, max=10_000_000, step=10_000, description="Amount (RMB)",
             style=style, layout=lay,
         )  # fmt: skip
+        max_term = 60
+        if "term_months" in cols:
+            max_term = max(max_term, int(applications[cols["term_months"]].max()))
         self.term = w.IntSlider(
-            value=12, min=1, max=60, description="Term (months)", style=style, layout=lay
+            value=12, min=1, max=max_term, description="Term (months)", style=style, layout=lay
         )
         self.rate = w.BoundedFloatText(
             value=12.0, min=0, max=100, step=0.25, description="Rate (% a year)",
@@ -280,9 +284,12 @@ class ApplicantWhatIf(w.VBox):
         """Score the current application and refresh every value widget."""
         try:
             X = self.current_features()
-            pd_ = float(self.model.predict_proba(X)[0, 1])
-            score = float(np.asarray(self.model.credit_score(X))[0])
-            rc = self.model.reason_codes(X, self.n_reasons).iloc[0]
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                pd_ = float(self.model.predict_proba(X)[0, 1])
+                score = float(np.asarray(self.model.credit_score(X))[0])
+                rc = self.model.reason_codes(X, self.n_reasons).iloc[0]
+            notes = sorted({str(c.message) for c in caught})
             grade = str(grade_of(self.master_scale, pd_)[0])
             a = assess_application(
                 self.current_application(),
@@ -306,7 +313,10 @@ class ApplicantWhatIf(w.VBox):
                 out.value = ""
             return
         self.assessment = a
-        self.error_out.value = ""
+        self.error_out.value = "".join(
+            f"<div class='rk-note' style='color:#9a6700'>Note: {html.escape(n)}</div>"
+            for n in notes
+        )
         self.score_out.value = kv_html(
             [
                 ("Score", f"{score:.0f}"),
