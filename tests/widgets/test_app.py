@@ -1,0 +1,70 @@
+"""`riskkit app` plumbing: command line, ports, notebook lookup, input preparation."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from riskkit.widgets import app
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_free_port_is_bindable_on_loopback():
+    port = app.free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # raises if taken
+
+
+def test_voila_command_is_loopback_only():
+    cmd = app.voila_command(Path("/x/nb.ipynb"), 9123)
+    assert cmd[1:3] == ["-m", "voila"]
+    assert "--no-browser" in cmd and "--port=9123" in cmd
+    assert "--Voila.ip=127.0.0.1" in cmd and cmd[-1] == "/x/nb.ipynb"
+
+
+def test_finds_the_committee_notebook_and_it_has_no_outputs():
+    nb_path = app.find_notebook()
+    assert nb_path == (REPO / "notebooks" / "credit_committee.ipynb").resolve()
+    nb = nbformat.read(nb_path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    text = "\n".join(c.source for c in code)
+    for call in ("applicant_dashboard(", "cutoff_dashboard(", "portfolio_dashboard("):
+        assert call in text
+
+
+def test_main_reports_bad_usage(tmp_path, capsys):
+    assert app.main(["--notebook", str(tmp_path / "missing.ipynb"), "--port", "0"]) == 2
+    assert "notebook not found" in capsys.readouterr().err
+    assert app.main(["--port", "70000"]) == 2
+    with pytest.raises(SystemExit):
+        app.main(["--port", "abc"])
+
+
+def test_cli_dispatches_app(monkeypatch):
+    from riskkit import cli
+
+    seen = {}
+    monkeypatch.setattr(app, "main", lambda argv: seen.setdefault("argv", argv) and 0)
+    cli.main(["app", "--port", "0"])
+    assert seen["argv"] == ["--port", "0"]
+
+
+def test_scorecard_features_exclude_target_ids_dates_and_pii():
+    df = pd.DataFrame(
+        {
+            "borrower_id": ["B1"],
+            "name": ["张三"],
+            "phone": ["13812345678"],
+            "application_date": pd.to_datetime(["2026-01-01"]),
+            "monthly_income": [1.0],
+            "segment": ["trader"],
+            "bad": [0],
+        }
+    )
+    assert app.scorecard_features(df) == ["monthly_income", "segment"]
