@@ -68,6 +68,8 @@ def table_html(
     formats = {str(k): v for k, v in (formats or {}).items()}
     shown = df if max_rows is None else df.head(max_rows)
     if index:
+        if not isinstance(shown.index, pd.MultiIndex) and shown.index.name is None:
+            shown = shown.rename_axis("")
         shown = shown.reset_index()
     cols = [str(c) for c in shown.columns]
     out = [TABLE_CSS, "<table class='rk-table'>"]
@@ -138,5 +140,47 @@ def bar_by_category(values: pd.Series, title: str, ylabel: str, lang: str = "en"
     ax.grid(axis="y", alpha=0.3)
     for i, x in enumerate(v.to_numpy()):
         ax.annotate(f"{x:,.0f}", (i, x), ha="center", va="bottom", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def score_histogram(scores, y, title: str, lang: str = "en"):
+    """Overlaid score histograms of good (y=0) and bad (y=1) rows."""
+    import matplotlib.pyplot as plt
+
+    lang = figure_language(lang)
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(y)
+    bins = np.histogram_bin_edges(s, bins=30)
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
+    ax.hist(s[y == 0], bins=bins, alpha=0.6, density=True, label="good" if lang == "en" else "好")
+    ax.hist(s[y == 1], bins=bins, alpha=0.6, density=True, label="bad" if lang == "en" else "坏")
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def calibration_plot(curve: pd.DataFrame, title: str, lang: str = "en"):
+    """Observed default rate against mean predicted PD per bin, with the diagonal.
+
+    ``curve`` has the columns of :func:`riskkit.scoring.metrics.calibration_curve`; the first
+    two numeric columns other than the count are taken as (predicted, observed) when the
+    standard names are absent.
+    """
+    import matplotlib.pyplot as plt
+
+    figure_language(lang)
+    pred_col = next(c for c in ("pd_mean", "mean_predicted", "prob_pred") if c in curve.columns)
+    obs_col = next(c for c in ("observed", "default_rate", "prob_true") if c in curve.columns)
+    fig, ax = plt.subplots(figsize=(4.5, 4), dpi=100)
+    hi = float(max(curve[pred_col].max(), curve[obs_col].max())) * 1.05
+    ax.plot([0, hi], [0, hi], color="#999", lw=1, ls="--")
+    ax.plot(curve[pred_col], curve[obs_col], marker="o")
+    ax.set_xlabel("PD")
+    ax.set_ylabel("bad rate")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

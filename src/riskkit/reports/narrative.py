@@ -172,6 +172,86 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "portfolio_migration.fig_path": {"en": "NPL ratio path", "zh": "不良贷款率路径"},
     "portfolio_migration.month": {"en": "month", "zh": "月"},
+    # --- score calibration ---
+    "score_calibration.title": {
+        "en": "Scorecard calibration as of {as_of}",
+        "zh": "评分卡校准报告（截至 {as_of}）",
+    },
+    "score_calibration.overview": {
+        "en": "Sample: {source}, {n} applications with a bad rate of {bad_rate}; {n_train} used "
+        "to fit, {n_test} held out for validation. Binning: at most {max_bins} bins, at least "
+        "{min_bin_share} of rows per bin, {trend} event-rate trend, features with IV >= "
+        "{min_iv}.",
+        "zh": "样本：{source}，共 {n} 笔申请，坏账率 {bad_rate}；其中 {n_train} 笔用于建模，"
+        "{n_test} 笔留作验证。分箱约束：每个变量最多 {max_bins} 箱，每箱样本占比不低于 "
+        "{min_bin_share}，坏账率趋势 {trend}，保留 IV ≥ {min_iv} 的变量。",
+    },
+    "score_calibration.h_features": {"en": "1. Selected features", "zh": "一、入模变量"},
+    "score_calibration.h_points": {"en": "2. Points table", "zh": "二、评分卡分值表"},
+    "score_calibration.points": {
+        "en": "Scaling: {base_score} points at good:bad odds of {base_odds}:1, {pdo} points to "
+        "double the odds. The scorecard is saved as scorecard.json next to this report.",
+        "zh": "刻度：好坏比 {base_odds}:1 时为 {base_score} 分，好坏比每翻一倍增加 {pdo} 分。"
+        "评分卡已保存为本报告目录下的 scorecard.json。",
+    },
+    "score_calibration.h_validation": {"en": "3. Validation", "zh": "三、模型验证"},
+    "score_calibration.validation": {
+        "en": "On the held-out sample the scorecard reaches AUC {auc_test} (Gini {gini_test}, "
+        "KS {ks_test}); on the fitting sample AUC {auc_train}.",
+        "zh": "验证样本 AUC 为 {auc_test}（Gini {gini_test}，KS {ks_test}）；建模样本 AUC 为 "
+        "{auc_train}。",
+    },
+    "score_calibration.gains": {
+        "en": "Gains by score decile (riskiest first)",
+        "zh": "按分数十分位的收益表（风险最高在前）",
+    },
+    "score_calibration.curve": {
+        "en": "Calibration: predicted PD vs observed bad rate",
+        "zh": "校准：预测违约概率与实际坏账率",
+    },
+    "score_calibration.h_grades": {
+        "en": "4. Calibration per rating grade",
+        "zh": "四、各评级的校准检验",
+    },
+    "score_calibration.grades": {
+        "en": "{rejected} of {n_grades} grades fail the binomial or Jeffreys test at 5%.",
+        "zh": "{n_grades} 个评级中有 {rejected} 个未通过 5% 显著性水平的二项或 Jeffreys 检验。",
+    },
+    "score_calibration.fig_scores": {
+        "en": "Score distribution, good vs bad",
+        "zh": "好坏客户评分分布",
+    },
+    # --- model monitoring ---
+    "model_monitoring.title": {
+        "en": "Scorecard monitoring as of {as_of}",
+        "zh": "评分卡监控报告（截至 {as_of}）",
+    },
+    "model_monitoring.overview": {
+        "en": "Scorecard {scorecard} applied to {n} applications in {n_periods} periods "
+        "({freq}); the first {ref} period(s) form the reference.",
+        "zh": "评分卡 {scorecard} 应用于 {n_periods} 个期间（{freq}）的 {n} 笔申请；"
+        "前 {ref} 个期间为基准。",
+    },
+    "model_monitoring.h_stability": {
+        "en": "1. Population stability (PSI) and performance",
+        "zh": "一、群体稳定性（PSI）与区分能力",
+    },
+    "model_monitoring.stability": {
+        "en": "Largest PSI after the reference: {max_psi} (below 0.10 stable, 0.10-0.25 "
+        "monitor, above 0.25 shifted). AUC in the latest period {latest_period}: "
+        "{latest_auc} against {reference_auc} in the reference.",
+        "zh": "基准期之后 PSI 最大为 {max_psi}（低于 0.10 稳定，0.10-0.25 需关注，高于 0.25 "
+        "显著偏移）。最近期间 {latest_period} 的 AUC 为 {latest_auc}，基准期为 {reference_auc}。",
+    },
+    "model_monitoring.h_csi": {
+        "en": "2. Characteristic stability (CSI) by feature",
+        "zh": "二、变量稳定性（CSI）",
+    },
+    "model_monitoring.h_grades": {
+        "en": "3. Calibration per grade, latest period",
+        "zh": "三、最近期间各评级校准检验",
+    },
+    "model_monitoring.fig": {"en": "PSI and AUC by period", "zh": "各期 PSI 与 AUC"},
 }
 
 

@@ -163,6 +163,102 @@ register(
 )
 
 
+DATA = (
+    Param(
+        "data_source",
+        "choice",
+        "sample_book",
+        "where the scoring sample comes from",
+        choices=("sample_book", "german_credit", "file"),
+    ),
+    Param("data_file", "path", None, "CSV/Parquet sample (data_source=file)", nullable=True),
+    Param("target", "str", None, "target column (default per source)", nullable=True),
+    Param("bad_value", "str", None, "target value meaning bad (default per source)", nullable=True),
+    Param("date_column", "str", None, "application date column", nullable=True),
+    Param(
+        "target_horizon_months",
+        "int",
+        12,
+        "bad = NPL within this many months of disbursement (sample book)",
+        min=1,
+        max=60,
+    ),
+)
+
+register(
+    ReportSpec(
+        "score_calibration",
+        "Score calibration",
+        COMMON
+        + DATA
+        + (
+            Param("test_share", "float", 0.3, "share held out for validation", min=0.05, max=0.9),
+            Param("seed", "int", 0, "random seed of the split", min=0),
+            Param("max_bins", "int", 6, "maximum bins per feature", min=2, max=50),
+            Param(
+                "min_bin_share", "float", 0.05, "minimum share of rows per bin", min=0.0, max=0.5
+            ),
+            Param(
+                "monotonic_trend",
+                "choice",
+                "auto",
+                "event-rate trend over the bins",
+                choices=("auto", "ascending", "descending", "peak", "valley", "none"),
+            ),
+            Param("min_iv", "float", 0.02, "minimum information value to keep a feature", min=0.0),
+            Param(
+                "base_score", "float", None, "score at base odds (default: policy)", nullable=True
+            ),
+            Param(
+                "base_odds",
+                "float",
+                None,
+                "good:bad odds at the base score",
+                nullable=True,
+                min=0.0,
+            ),
+            Param("pdo", "float", None, "points to double the odds", nullable=True, min=0.0),
+            Param(
+                "target_rate",
+                "float",
+                None,
+                "long-run default rate to calibrate PD to",
+                nullable=True,
+                min=0.0,
+                max=1.0,
+            ),
+            Param("policy_file", "path", None, "institution policy YAML", nullable=True),
+        ),
+        "Scorecard fitted with optimal binning under constraints, saved as scorecard.json; "
+        "validation: AUC/Gini/KS, gains, calibration curve and per-grade tests.",
+    )
+)
+
+register(
+    ReportSpec(
+        "model_monitoring",
+        "Model monitoring",
+        COMMON
+        + DATA
+        + (
+            Param(
+                "scorecard_path",
+                "path",
+                None,
+                "scorecard JSON (default: this as-of's score_calibration report)",
+                nullable=True,
+            ),
+            Param("freq", "choice", "Q", "monitoring period", choices=("M", "Q", "Y")),
+            Param(
+                "reference_periods", "int", 1, "first periods forming the reference", min=1, max=120
+            ),
+            Param("policy_file", "path", None, "institution policy YAML", nullable=True),
+        ),
+        "PSI and CSI by period against the reference, AUC/KS drift, calibration per grade.",
+    )
+)
+
+
 def spec_for(name: str) -> ReportSpec:
     """The :class:`ReportSpec` of report ``name`` (KeyError listing known reports)."""
     try:
