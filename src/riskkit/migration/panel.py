@@ -1,0 +1,454 @@
+"""Loan-month panels for migration analysis: the state space and validation at the boundary.
+
+A *panel* is a long table with one row per loan and observation time: a loan id column, a time
+column (month-end dates, integer periods, or real-valued times for continuous-time data), a
+state column and optionally a balance column. :func:`build_panel` validates it (unknown
+states naming the loan id, duplicate loan-time rows, gaps in the monthly observations, a loan
+seen again after an absorbing exit, negative balances), collects every problem and raises one
+:class:`~riskkit.errors.ValidationError`; it never drops or coerces rows. The result is a
+:class:`MigrationPanel` of flat numpy arrays sorted by loan and time, which every estimator in
+:mod:`riskkit.migration` consumes.
+
+The default state space is the five categories plus the absorbing exits ``repaid`` and
+``written_off`` (:data:`FIVE_CATEGORY`); any other list of states works through
+:meth:`StateSpace.generic`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({
+...     "loan_id": ["A", "A", "A", "B", "B"],
+...     "as_of": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"] * 1
+...                             + ["2024-01-31", "2024-02-29"]),
+...     "category": ["normal", "special_mention", "substandard", "normal", "repaid"],
+... })
+>>> panel = build_panel(df)
+>>> panel.n_loans, panel.n_rows, panel.states.states[:2]
+(2, 5, ('normal', 'special_mention'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..categories import Category
+from ..errors import ProblemCollector
+
+TABLE = "panel"
+
+
+@dataclass(frozen=True)
+class StateSpace:
+    """States of a migration model and their roles.
+
+    Parameters
+    ----------
+    states : tuple
+        State labels in display order (matrix row/column order).
+    absorbing : tuple
+        States a loan never leaves (exits such as ``repaid``, ``written_off``).
+    npl : tuple
+        Non-performing states: their balance over the outstanding balance is the NPL ratio.
+    default : tuple
+        States whose first reach is the default event (lifetime PD, Monte Carlo losses).
+    exits : tuple
+        States that leave the book: their balance is no longer outstanding.
+    severity : tuple
+        All states from best to worst outcome; used by the one-factor stress (a bad
+        systematic factor moves loans toward the worst) and to define down-migration.
+    """
+
+    states: tuple
+    absorbing: tuple = ()
+    npl: tuple = ()
+    default: tuple = ()
+    exits: tuple = ()
+    severity: tuple = field(default=())
+
+    def __post_init__(self):
+        states = tuple(self.states)
+        object.__setattr__(self, "states", states)
+        if len(set(states)) != len(states) or not states:
+            raise ValueError(f"states must be non-empty and unique, got {states!r}")
+        for name in ("absorbing", "npl", "default", "exits", "severity"):
+            value = tuple(getattr(self, name))
+            unknown = [s for s in value if s not in states]
+            if unknown:
+                raise ValueError(f"StateSpace.{name}: {unknown!r} not among states {states!r}")
+            object.__setattr__(self, name, value)
+        if not self.severity:
+            object.__setattr__(self, "severity", states)
+        elif sorted(map(str, self.severity)) != sorted(map(str, states)):
+            raise ValueError("StateSpace.severity must list every state exactly once")
+
+    @classmethod
+    def generic(cls, states: Sequence, absorbing: Sequence = (), **roles) -> StateSpace:
+        """Any list of states, e.g. rating grades or delinquency buckets."""
+        return cls(tuple(states), tuple(absorbing), **{k: tuple(v) for k, v in roles.items()})
+
+    @property
+    def labels(self) -> list[str]:
+        """State labels as strings."""
+        return [str(s) for s in self.states]
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def index(self, state) -> int:
+        """Position of ``state`` (label, or for the five categories any Category form)."""
+        if state in self.states:
+            return self.states.index(state)
+        if str(state) in self.labels:
+            return self.labels.index(str(state))
+        if self.is_five_category:
+            try:
+                return self.states.index(Category.parse(state).code)
+            except ValueError:
+                pass
+        raise KeyError(f"unknown state {state!r}; states are {self.labels}")
+
+    def mask(self, names: Sequence) -> np.ndarray:
+        """Boolean mask over states for the given labels."""
+        out = np.zeros(len(self.states), dtype=bool)
+        for s in names:
+            out[self.index(s)] = True
+        return out
+
+    @property
+    def is_five_category(self) -> bool:
+        return self.states[:5] == tuple(Category.codes())
+
+    def severity_rank(self) -> np.ndarray:
+        """Rank 0 (best) .. S-1 (worst) of each state in matrix order."""
+        rank = np.empty(len(self.states), dtype=np.int64)
+        for r, s in enumerate(self.severity):
+            rank[self.states.index(s)] = r
+        return rank
+
+    def to_dict(self) -> dict:
+        return {
+            k: [str(s) for s in getattr(self, k)]
+            for k in ("states", "absorbing", "npl", "default", "exits", "severity")
+        }
+
+
+#: The five categories plus the absorbing exits ``repaid`` and ``written_off``.
+FIVE_CATEGORY = StateSpace(
+    states=(*Category.codes(), "repaid", "written_off"),
+    absorbing=("repaid", "written_off"),
+    npl=("substandard", "doubtful", "loss"),
+    default=("substandard", "doubtful", "loss", "written_off"),
+    exits=("repaid", "written_off"),
+    severity=("repaid", *Category.codes(), "written_off"),
+)
+
+_EXIT_ALIASES = {
+    "repaid": "repaid",
+    "paid_off": "repaid",
+    "已结清": "repaid",
+    "written_off": "written_off",
+    "write_off": "written_off",
+    "已核销": "written_off",
+}
+
+
+def _state_lookup(space: StateSpace, uniques) -> dict:
+    """Map each distinct raw value to a state position (or -1)."""
+    out = {}
+    for u in uniques:
+        code = -1
+        if u in space.states:
+            code = space.states.index(u)
+        elif space is FIVE_CATEGORY or space.is_five_category:
+            if isinstance(u, str) and u.strip().lower() in _EXIT_ALIASES:
+                code = space.states.index(_EXIT_ALIASES[u.strip().lower()])
+            else:
+                try:
+                    code = space.states.index(Category.parse(u).code)
+                except (ValueError, TypeError):
+                    code = -1
+        out[u] = code
+    return out
+
+
+@dataclass
+class MigrationPanel:
+    """A validated panel as flat arrays sorted by loan, then time.
+
+    Attributes
+    ----------
+    states : StateSpace
+    loan_ids : ndarray
+        Distinct loan ids; ``loan`` indexes into it.
+    loan, time, state : ndarray
+        Per row: loan position, time (integer month/period number, or float for continuous
+        time), state position.
+    balance : ndarray or None
+        Per-row balance when a balance column was given.
+    time_kind : {"month", "period", "continuous"}
+    """
+
+    states: StateSpace
+    loan_ids: np.ndarray
+    loan: np.ndarray
+    time: np.ndarray
+    state: np.ndarray
+    balance: np.ndarray | None
+    time_kind: str
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.loan)
+
+    @property
+    def n_loans(self) -> int:
+        return len(self.loan_ids)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.states)
+
+    def time_label(self, t) -> str:
+        """Readable label of a time value (``"2024-03"`` for months)."""
+        if self.time_kind == "month":
+            t = int(t)
+            return f"{t // 12:04d}-{t % 12 + 1:02d}"
+        return str(t)
+
+    def last_row(self) -> np.ndarray:
+        """Index of each loan's last row (loans in ``loan_ids`` order)."""
+        ends = np.flatnonzero(np.r_[self.loan[1:] != self.loan[:-1], True])
+        return ends
+
+    def to_frame(self) -> pd.DataFrame:
+        """Back to a long DataFrame (loan_id, time, state[, balance])."""
+        out = {
+            "loan_id": self.loan_ids[self.loan],
+            "time": self.time,
+            "state": np.asarray(self.states.labels, dtype=object)[self.state],
+        }
+        if self.balance is not None:
+            out["balance"] = self.balance
+        return pd.DataFrame(out)
+
+    def __repr__(self) -> str:
+        span = ""
+        if self.n_rows:
+            span = f", time {self.time_label(self.time.min())}..{self.time_label(self.time.max())}"
+        return (
+            f"MigrationPanel({self.n_loans} loans, {self.n_rows} rows, "
+            f"{len(self.states)} states{span})"
+        )
+
+
+def _month_number(values: pd.Series) -> np.ndarray:
+    ts = pd.DatetimeIndex(values)
+    return (ts.year.to_numpy(np.int64) * 12 + ts.month.to_numpy(np.int64) - 1).astype(np.int64)
+
+
+def build_panel(
+    df: pd.DataFrame,
+    *,
+    id_col: str = "loan_id",
+    time_col: str = "as_of",
+    state_col: str = "category",
+    balance_col: str | None = None,
+    states: StateSpace | Sequence | None = None,
+    continuous: bool = False,
+    allow_gaps: bool = False,
+) -> MigrationPanel:
+    """Validate a loan-month (or loan-period) panel and return a :class:`MigrationPanel`.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per loan and observation time.
+    id_col, time_col, state_col : str
+        Column names. ``time_col`` holds datetimes (each is mapped to its calendar month),
+        integers (period numbers), or with ``continuous=True`` real-valued times.
+    balance_col : str, optional
+        Outstanding balance at the observation (for balance-weighted migration rates).
+    states : StateSpace or sequence, optional
+        Default :data:`FIVE_CATEGORY` (category codes, English/Chinese labels or 0..4, plus
+        ``repaid``/``written_off``). A plain sequence gives a generic state space.
+    continuous : bool
+        Real-valued times (Aalen-Johansen on event data); disables the gap check.
+    allow_gaps : bool
+        Accept loans with missing periods between first and last observation (the missing
+        transitions are then unobserved). Default: a gap is an error.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem with column, rule and the loan ids concerned.
+    """
+    if states is None:
+        space = FIVE_CATEGORY
+    elif isinstance(states, StateSpace):
+        space = states
+    else:
+        space = StateSpace.generic(states)
+    pc = ProblemCollector(TABLE)
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"panel must be a pandas DataFrame, got {type(df).__name__}")
+    needed = [id_col, time_col, state_col] + ([balance_col] if balance_col else [])
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        pc.add(TABLE, ",".join(missing), f"required column(s) missing; have {list(df.columns)}")
+        pc.raise_if_any()
+
+    ids = df[id_col]
+    pc.check(TABLE, id_col, ids.isna(), ids, "loan id must not be missing")
+
+    # time
+    tcol = df[time_col]
+    time = None
+    if pd.api.types.is_datetime64_any_dtype(tcol.dtype) and not continuous:
+        bad = tcol.isna()
+        pc.check(TABLE, time_col, bad, ids, "observation time must not be missing")
+        if not bad.any():
+            time = _month_number(tcol)
+        kind = "month"
+    elif pd.api.types.is_integer_dtype(tcol.dtype) and not continuous:
+        time = tcol.to_numpy(dtype=np.int64)
+        kind = "period"
+    elif continuous and pd.api.types.is_numeric_dtype(tcol.dtype) and not tcol.dtype == bool:
+        vals = tcol.to_numpy(dtype=float)
+        pc.check(TABLE, time_col, ~np.isfinite(vals), ids, "time must be a finite number")
+        time = vals
+        kind = "continuous"
+    elif pd.api.types.is_float_dtype(tcol.dtype):
+        vals = tcol.to_numpy(dtype=float)
+        pc.check(
+            TABLE,
+            time_col,
+            ~np.isfinite(vals) | (vals != np.round(vals)),
+            ids,
+            "period must be a whole number (use continuous=True for real-valued times)",
+        )
+        time = np.round(np.nan_to_num(vals)).astype(np.int64)
+        kind = "period"
+    else:
+        pc.add(
+            TABLE,
+            time_col,
+            f"time column must be datetime or integer period (or numeric with continuous=True), "
+            f"got dtype {tcol.dtype}",
+        )
+        kind = "period"
+
+    # states
+    raw = df[state_col]
+    pc.check(TABLE, state_col, raw.isna(), ids, "state must not be missing")
+    uniques = pd.unique(raw.dropna())
+    lookup = _state_lookup(space, uniques)
+    codes_u = np.array([lookup[u] for u in uniques], dtype=np.int64)
+    pos = pd.Index(uniques).get_indexer(raw) if len(uniques) else np.full(len(raw), -1)
+    state = np.where(pos >= 0, codes_u[np.maximum(pos, 0)] if len(codes_u) else -1, -1)
+    unknown = (state < 0) & raw.notna().to_numpy()
+    if unknown.any():
+        shown = sorted({str(u) for u, c in lookup.items() if c < 0})[:8]
+        pc.check(
+            TABLE,
+            state_col,
+            unknown,
+            ids,
+            f"unknown state value(s) {shown}; expected one of {space.labels}",
+        )
+
+    balance = None
+    if balance_col:
+        bcol = df[balance_col]
+        if not pd.api.types.is_numeric_dtype(bcol.dtype) or bcol.dtype == bool:
+            pc.add(TABLE, balance_col, f"balance must be numeric, got dtype {bcol.dtype}")
+        else:
+            balance = bcol.to_numpy(dtype=float)
+            pc.check(TABLE, balance_col, ~np.isfinite(balance), ids, "balance must be finite")
+            pc.check(TABLE, balance_col, balance < 0, ids, "balance must be >= 0")
+    pc.raise_if_any()
+
+    codes, loan_ids = pd.factorize(ids, sort=True)
+    loan_ids = np.asarray(loan_ids)
+    codes = codes.astype(np.int64)
+    order = np.lexsort((time, codes))
+    loan, time, state = codes[order], time[order], state[order].astype(np.int16)
+    rid = ids.to_numpy()[order]
+    if balance is not None:
+        balance = balance[order]
+
+    same = loan[1:] == loan[:-1]
+    dup = np.r_[False, same & (time[1:] == time[:-1])]
+    pc.check(TABLE, f"{id_col},{time_col}", dup, rid, "duplicate observation of a loan at one time")
+    if kind != "continuous" and not allow_gaps:
+        gap = np.r_[False, same & (time[1:] - time[:-1] > 1)]
+        pc.check(
+            TABLE,
+            time_col,
+            gap,
+            rid,
+            "gap in observations: loan missing for one or more periods between its first and "
+            "last row (pass allow_gaps=True to treat them as unobserved)",
+        )
+    absorbing = space.mask(space.absorbing)
+    after_exit = np.r_[False, same & absorbing[state[:-1]] & (state[1:] != state[:-1])]
+    pc.check(
+        TABLE,
+        state_col,
+        after_exit,
+        rid,
+        f"loan changes state after an absorbing exit state {list(space.absorbing)}",
+    )
+    pc.raise_if_any()
+    return MigrationPanel(space, loan_ids, loan, time, state, balance, kind)
+
+
+def panel_from_history(
+    history: pd.DataFrame,
+    *,
+    id_col: str = "loan_id",
+    time_col: str = "as_of",
+    category_col: str = "category",
+    balance_col: str | None = "outstanding_principal",
+    paid_off_col: str | None = "paid_off",
+    written_off_col: str | None = None,
+) -> MigrationPanel:
+    """Panel from a classification history (one row per loan and month-end).
+
+    Rows flagged ``paid_off`` become ``repaid`` and rows flagged ``written_off`` become
+    ``written_off``; only the first such row of a loan is kept, since the exits are absorbing
+    (later rows of a repaid loan repeat the exit and carry no information). This is the
+    bridge from :func:`riskkit.book.delinquency_history` plus a classification step (e.g.
+    ``riskkit.classification``) to the estimators here.
+    """
+    h = history
+    cat = h[category_col]
+    labels = pd.Series(cat.astype(object) if not pd.api.types.is_string_dtype(cat) else cat)
+    labels = labels.astype(object).to_numpy().copy()
+    exit_mask = np.zeros(len(h), dtype=bool)
+    for col, name in ((paid_off_col, "repaid"), (written_off_col, "written_off")):
+        if col and col in h.columns:
+            flag = h[col].to_numpy(dtype=bool)
+            labels[flag] = name
+            exit_mask |= flag
+    frame = pd.DataFrame(
+        {id_col: h[id_col].to_numpy(), time_col: h[time_col].to_numpy(), "_state": labels}
+    )
+    if balance_col and balance_col in h.columns:
+        frame["_balance"] = h[balance_col].to_numpy(dtype=float)
+    # keep only the first exit row per loan
+    if exit_mask.any():
+        frame["_exit"] = exit_mask
+        frame = frame.sort_values([id_col, time_col], kind="stable")
+        prior_exit = frame.groupby(id_col, sort=False)["_exit"].cumsum() - frame["_exit"]
+        frame = frame.loc[prior_exit.to_numpy() == 0].drop(columns="_exit")
+    return build_panel(
+        frame,
+        id_col=id_col,
+        time_col=time_col,
+        state_col="_state",
+        balance_col="_balance" if "_balance" in frame.columns else None,
+    )
