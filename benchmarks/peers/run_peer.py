@@ -75,6 +75,10 @@ def run_scorecardpy(train, test, full, meta):
     bins = scp.woebin(train, y=tgt, special_values=special, no_cores=1, print_info=False)
     tr_woe = scp.woebin_ply(train, bins, no_cores=1, print_info=False)
     cols = [c for c in tr_woe.columns if c != tgt]
+    nan = tr_woe[cols].isna().sum()
+    if nan.any():  # report the peer's own defect instead of sklearn's generic message
+        bad = ", ".join(f"{c} ({n} rows)" for c, n in nan[nan > 0].head(4).items())
+        raise ValueError(f"woebin_ply returned NaN WoE on its own training data: {bad}")
     lr = LogisticRegression(max_iter=1000).fit(tr_woe[cols], tr_woe[tgt])
     card = scp.scorecard(bins, lr, cols, points0=600, odds0=1 / 50, pdo=20)
     fit_s = time.perf_counter() - t0

@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from riskkit.scoring import Scorecard, WoETransformer, points_to_excel, scorecard_to_sql
@@ -98,3 +100,27 @@ def test_points_to_excel(fitted, tmp_path):
     np.testing.assert_allclose(back["points"], t["points"], rtol=1e-12)
     scal = pd.read_excel(path, sheet_name="scaling").set_index("key")["value"]
     assert scal["base_score"] == 600 and scal["pdo"] == 20
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    missing=st.floats(0, 0.3),
+    trend=st.sampled_from(["auto", "ascending", "descending", "peak", "valley", "none"]),
+)
+def test_invariants_on_random_data(seed, missing, trend):
+    rng = np.random.default_rng(seed)
+    n = 400
+    x = rng.normal(size=n)
+    c = rng.choice(["a", "b", "c", "d"], n)
+    y = (rng.random(n) < 1 / (1 + np.exp(1 - x + (c == "a")))).astype(int)
+    if y.min() == y.max():
+        return
+    x[rng.random(n) < missing] = np.nan
+    X = pd.DataFrame({"x": x, "c": pd.array(c, dtype="str")})
+    sc = Scorecard(binning=WoETransformer(monotonic_trend=trend, min_bin_share=0.1)).fit(X, y)
+    exact = sc.credit_score(X, integer=False)
+    np.testing.assert_allclose(sc.pd_from_score(exact), sc.predict_proba(X)[:, 1], atol=1e-12)
+    assert np.abs(sc.credit_score(X) - exact).max() <= sc.rounding_bound_
+    again = Scorecard.from_json(sc.to_json())
+    assert (again.credit_score(X) == sc.credit_score(X)).all()

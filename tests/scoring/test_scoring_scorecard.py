@@ -205,3 +205,13 @@ def test_scorecard_bad_inputs_name_the_feature(applicants):
         Scorecard().fit(X, y.iloc[:-5])
     with pytest.raises(ValidationError, match="utilisation: infinite"):
         Scorecard().fit(X.assign(utilisation=np.r_[-np.inf, X["utilisation"].to_numpy()[1:]]), y)
+
+
+def test_single_bin_features_are_dropped(german_data):
+    X, y = german_data
+    sc = Scorecard().fit(X, y)  # every feature, no IV filter
+    log = sc.binning_.selection_log_.set_index("feature")
+    single = [f for f, b in sc.binning_.binnings_.items() if b.n_bins_ == 1]
+    assert single and all(log.loc[f, "step"] == "single_bin" for f in single)
+    assert not set(single) & set(sc.features_)
+    assert sc.score(X, y) > 0.8

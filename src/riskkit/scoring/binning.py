@@ -267,10 +267,21 @@ class OptimalBinning(BaseEstimator, TransformerMixin):
                 raise_problem(self.name, f"feature is constant ({xr[0]!r}); drop it")
             if not xr.size and not (spec_idx >= 0).any():
                 raise_problem(self.name, "feature is all missing; drop it")
+            self._pre_fit = None
             splits = self._fit_numeric(xr, yv[regular], total_n, total_e)
             self.splits_ = np.asarray(splits, dtype=float)
             self.categories_ = None
-            idx = self._index_numeric(xv, miss, spec_idx)
+            if self._pre_fit is not None:  # final bins are unions of pre-bins: map, no search
+                edges, b = self._pre_fit
+                pre_to_bin = np.searchsorted(self.splits_, np.r_[-np.inf, edges], side="right")
+                idx = np.empty(xv.shape, dtype=np.int64)
+                idx[regular] = pre_to_bin[b]
+                sp = spec_idx >= 0
+                idx[sp] = self.n_bins_ + spec_idx[sp]
+                idx[miss] = self.n_bins_ + len(self.special_values_)
+            else:
+                idx = self._index_numeric(xv, miss, spec_idx)
+            del self._pre_fit
         else:
             miss = s.isna().to_numpy()
             spec_idx = self._special_index_cat(s)
@@ -331,16 +342,17 @@ class OptimalBinning(BaseEstimator, TransformerMixin):
         if xr.size == 0:
             self.trend_ = "none"
             return []
-        xs = np.sort(xr)
-        n = xs.size
+        n = xr.size
         P = max(int(self.n_prebins), 1)
-        pos = (np.arange(1, P) * n) // P
-        edges = np.unique(xs[pos])
-        edges = edges[edges > xs[0]]
+        pos = np.unique((np.arange(1, P) * n) // P)
+        part = np.partition(xr, np.r_[0, pos])  # order statistics without a full sort
+        edges = np.unique(part[pos])
+        edges = edges[edges > part[0]]
         if edges.size == 0:
             self.trend_ = "none"
             return []
         b = np.searchsorted(edges, xr, side="right")
+        self._pre_fit = (edges, b)  # reused by fit() to index the regular rows
         pre = _Prebins(
             np.bincount(b, minlength=edges.size + 1).astype(float),
             np.bincount(b, weights=yr, minlength=edges.size + 1),

@@ -114,9 +114,15 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = sm.Logit(yv.astype(float), sm.add_constant(A, has_constant="add")).fit(
-                    disp=0, method="newton", maxiter=100
-                )
+                try:
+                    res = sm.Logit(yv.astype(float), sm.add_constant(A, has_constant="add")).fit(
+                        disp=0, method="newton", maxiter=100
+                    )
+                except np.linalg.LinAlgError as exc:
+                    raise ValueError(
+                        f"logistic regression is singular: WoE features {self.features_} are "
+                        "perfectly collinear; set binning max_corr/max_vif or drop one"
+                    ) from exc
             params = np.asarray(res.params)
             self.intercept_ = float(params[0])
             self.coef_ = params[1:].astype(float)
@@ -180,6 +186,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         lo = np.full(len(next(iter(idx.values()))), self.intercept_)
         for f, b in zip(self.features_, self.coef_, strict=True):
             lo = lo + b * self.binning_.binnings_[f].woe_[idx[f]]
+        if not np.isfinite(lo).all():  # invariant: every bin slot has a finite WoE
+            raise AssertionError("non-finite log-odds; refusing to return a NaN score")
         return lo
 
     def predict_proba(self, X) -> np.ndarray:

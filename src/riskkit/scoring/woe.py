@@ -57,7 +57,8 @@ monotonic_trend, auto_shape_gain, unseen
         Analyst edits, ``{feature: [edges]}`` for numeric or ``{feature: [[levels], ...]}`` for
         categorical. Kept as a parameter, so every refit re-applies them. See :meth:`edit_bins`.
     min_iv, max_iv : float, optional
-        Keep features with IV in ``[min_iv, max_iv]``.
+        Keep features with IV in ``[min_iv, max_iv]``. A feature whose rows all fall in one bin
+        (constant WoE) is always dropped (step ``single_bin``).
     max_corr : float, optional
         Drop the lower-IV feature of each pair with |correlation of WoE| above this.
     max_vif : float, optional
@@ -169,7 +170,13 @@ monotonic_trend, auto_shape_gain, unseen
     def _select(self, X, yv):
         iv = self.iv_.to_dict()
         log = []
-        keep, lg = select_by_iv(iv, self.min_iv, self.max_iv)
+        informative = {}
+        for f, v in iv.items():  # one non-empty bin -> constant WoE: no information, always out
+            if int((self.binnings_[f].table_["count"] > 0).sum()) <= 1:
+                log.append((f, "single_bin", "all rows in one bin (constant WoE)"))
+            else:
+                informative[f] = v
+        keep, lg = select_by_iv(informative, self.min_iv, self.max_iv)
         log += lg
         if keep and (self.max_corr is not None or self.max_vif is not None or self.stepwise):
             W = self._woe(X, keep)
