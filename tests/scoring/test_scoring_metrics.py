@@ -185,3 +185,18 @@ def test_master_scale():
     ms5 = MasterScale(policy={"scorecard": {"master_scale": {"n_grades": 5}}})
     assert ms5.n_grades == 5 and len(ms5.table()) == 5
     assert "<table" in ms._repr_html_()
+
+
+def test_csi_by_period(applicants):
+    from riskkit.scoring import csi_by_period
+
+    X, y = applicants
+    wt = WoETransformer(special_values=[-999]).fit(X, y)
+    df = X.assign(month=np.where(np.arange(len(X)) < 2000, "2026-01", "2026-02"))
+    late = df["month"] == "2026-02"
+    df.loc[late, "income"] = df.loc[late, "income"] * 2
+    out = csi_by_period(wt, df, "month")
+    assert (out.loc["2026-01"] == 0).all()
+    direct = csi(wt, X[~late.to_numpy()], df.loc[late, X.columns])
+    assert out.loc["2026-02", "income"] == pytest.approx(direct["income"])
+    assert out.loc["2026-02", "income"] > out.loc["2026-02", "segment"]

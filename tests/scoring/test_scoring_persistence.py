@@ -124,3 +124,31 @@ def test_invariants_on_random_data(seed, missing, trend):
     assert np.abs(sc.credit_score(X) - exact).max() <= sc.rounding_bound_
     again = Scorecard.from_json(sc.to_json())
     assert (again.credit_score(X) == sc.credit_score(X)).all()
+
+
+def test_numeric_categorical_and_categorical_special_in_sql(german_data):
+    X, y = german_data
+    X = X[
+        [
+            "installment_rate_in_percentage_of_disposable_income",
+            "savings_account_and_bonds",
+            "duration_in_month",
+            "status_of_existing_checking_account",
+        ]
+    ].copy()
+    X.columns = ["rate_class", "savings", "duration", "status"]
+    sc = Scorecard(
+        binning=WoETransformer(
+            categorical_features=["rate_class"],
+            special_values={"savings": ["unknown/ no savings account"], "duration": [6]},
+        )
+    ).fit(X, y)
+    bins = sc.binning_.binnings_
+    assert bins["rate_class"].dtype == "categorical"
+    assert all(isinstance(v, int) for g in bins["rate_class"].categories_ for v in g)
+    sv = bins["savings"].table_.set_index("bin").loc["special 'unknown/ no savings account'"]
+    assert sv["count"] == (X["savings"] == "unknown/ no savings account").sum()
+    con = sqlite3.connect(":memory:")
+    X.assign(rid=np.arange(len(X))).to_sql("apps", con, index=False)
+    got = pd.read_sql_query(scorecard_to_sql(sc, "apps") + " ORDER BY rid", con)["score"]
+    np.testing.assert_array_equal(got.to_numpy(np.int64), sc.credit_score(X))

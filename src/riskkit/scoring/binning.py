@@ -252,9 +252,13 @@ class OptimalBinning(BaseEstimator, TransformerMixin):
         if self.unseen not in ("neutral", "missing", "error"):
             raise ValueError(f"unseen must be neutral/missing/error, got {self.unseen!r}")
         s = x if isinstance(x, pd.Series) else pd.Series(np.asarray(x))
-        yv = check_target(y) if not isinstance(y, np.ndarray) or y.dtype != np.int8 else y
+        yv = check_target(y)
         if len(yv) != len(s):
             raise_problem(self.name, f"feature has {len(s)} rows but target has {len(yv)}")
+        return self._fit(s, yv)
+
+    def _fit(self, s: pd.Series, yv: np.ndarray):
+        """Fit on a validated int8 0/1 target (used by WoETransformer after one check)."""
         self.special_values_ = list(self.special_values or ())
         total_n, total_e = len(yv), int(yv.sum())
         if self.dtype == "numeric":
@@ -411,7 +415,12 @@ class OptimalBinning(BaseEstimator, TransformerMixin):
         return self.n_bins_ + len(self.special_values_) + 1
 
     def _index_numeric(self, xv, miss, spec_idx):
-        idx = np.searchsorted(self.splits_, xv, side="right")
+        if len(self.splits_) <= 32:  # a few vectorised comparisons beat a binary search
+            idx = np.zeros(xv.shape, dtype=np.intp)
+            for edge in self.splits_:
+                np.add(idx, xv >= edge, out=idx, casting="unsafe")
+        else:
+            idx = np.searchsorted(self.splits_, xv, side="right")
         B = self.n_bins_
         sp = spec_idx >= 0
         idx[sp] = B + spec_idx[sp]

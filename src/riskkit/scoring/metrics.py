@@ -248,3 +248,24 @@ def calibration_curve(y, pd_, n_bins: int = 10, strategy: str = "quantile") -> p
     mean_p = np.bincount(idx, weights=p, minlength=len(edges))[keep] / n[keep]
     obs = np.bincount(idx, weights=yv, minlength=len(edges))[keep] / n[keep]
     return pd.DataFrame({"pd_mean": mean_p, "default_rate": obs, "n": n[keep]})
+
+
+def csi_by_period(transformer, df: pd.DataFrame, period_col: str, reference=None, features=None):
+    """CSI of every (selected) feature in each period against a reference period.
+
+    Uses the fitted bins of a WoETransformer; ``reference`` is a period label (default: the
+    first period) or a DataFrame of reference rows. Returns a period x feature table.
+    """
+    if period_col not in df.columns:
+        raise KeyError(f"column {period_col!r} not in df")
+    X = df.drop(columns=[period_col])
+    periods = sorted(df[period_col].dropna().unique())
+    if reference is None:
+        reference = periods[0]
+    ref = reference if isinstance(reference, pd.DataFrame) else X[df[period_col] == reference]
+    if len(ref) == 0:
+        raise ValueError(f"reference period {reference!r} has no rows")
+    rows = {p: csi(transformer, ref, X[df[period_col] == p], features) for p in periods}
+    out = pd.DataFrame(rows).T
+    out.index.name = period_col
+    return out

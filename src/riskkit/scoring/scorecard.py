@@ -214,8 +214,15 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return pd.DataFrame({f: pts[f][idx[f]] for f in self.features_}, index=X.index)
 
     def credit_score(self, X, integer: bool = True) -> np.ndarray:
-        """Credit score per row: the sum of (integer) points."""
-        return self.points_matrix(X, integer=integer).to_numpy().sum(axis=1)
+        """Credit score per row: the sum of (integer) points, in feature order."""
+        check_is_fitted(self, "coef_")
+        idx = self._indices(as_frame(X))
+        pts = self.points_int_ if integer else self.points_
+        total = None
+        for f in self.features_:
+            v = pts[f][idx[f]]
+            total = v if total is None else total + v
+        return total
 
     def pd_from_score(self, score) -> np.ndarray:
         """PD implied by a score: ``expit((offset - score) / factor)``."""

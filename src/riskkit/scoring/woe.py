@@ -157,7 +157,7 @@ monotonic_trend, auto_shape_gain, unseen
         self.binnings_ = {}
         for f in self.features_in_:
             try:
-                self.binnings_[f] = self._binner(f, self._is_categorical(X, f)).fit(X[f], yv)
+                self.binnings_[f] = self._binner(f, self._is_categorical(X, f))._fit(X[f], yv)
             except ValidationError as exc:  # collect every bad feature, then raise once
                 pc.problems.extend(exc.problems)
         pc.raise_if_any()
