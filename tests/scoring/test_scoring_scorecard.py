@@ -215,3 +215,16 @@ def test_single_bin_features_are_dropped(german_data):
     assert single and all(log.loc[f, "step"] == "single_bin" for f in single)
     assert not set(single) & set(sc.features_)
     assert sc.score(X, y) > 0.8
+
+
+def test_woe_transformer_in_sklearn_pipeline(german_data):
+    X, y = german_data
+    pipe = Pipeline(
+        [("woe", WoETransformer(min_iv=0.02)), ("lr", LogisticRegression(max_iter=1000))]
+    )
+    pipe.fit(X, y)
+    p = pipe.predict_proba(X)[:, 1]
+    W = WoETransformer(min_iv=0.02).fit(X, y).transform(X)
+    lr = LogisticRegression(max_iter=1000).fit(W, y)
+    np.testing.assert_allclose(p, lr.predict_proba(W)[:, 1])
+    assert list(pipe[:-1].get_feature_names_out()) == list(W.columns)
