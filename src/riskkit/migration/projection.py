@@ -20,7 +20,7 @@ Examples
 >>> pr.frame.loc[1, ["normal", "special_mention", "repaid"]].tolist()
 [900.0, 50.0, 50.0]
 >>> round(float(pr.frame.loc[2, "npl_ratio"]), 4)
-0.0113
+0.011
 """
 
 from __future__ import annotations
