@@ -38,7 +38,7 @@ def test_migration_notebook_matches_hand_matrix(hand_store, riskkit_kernel):
     r = run_report(
         "portfolio_migration",
         AS_OF,
-        params={"history_months": "6", "horizon_months": 6},
+        params={"history_months": "6", "horizon_months": 6, "amortisation": "0.0"},
         db_url=url,
         reports_dir=reports,
         progress=False,
@@ -59,5 +59,12 @@ def test_migration_notebook_matches_hand_matrix(hand_store, riskkit_kernel):
     assert mm["npl_ratio_now"] == pytest.approx(npl, abs=1e-12)
     # doubtful never cures in the hand book, so the NPL ratio cannot fall on the path
     assert mm["npl_ratio_horizon"] >= mm["npl_ratio_now"]
+    # stress scenarios (policy defaults: Z = -2, down-migration x 2) are worse than baseline
+    sc = mm["scenarios"]
+    assert set(sc) == {"baseline", "one_factor_z", "down_migration"}
+    assert sc["baseline"]["npl_ratio_horizon"] == pytest.approx(mm["npl_ratio_horizon"])
+    for name in ("one_factor_z", "down_migration"):
+        assert sc[name]["npl_ratio_horizon"] > sc["baseline"]["npl_ratio_horizon"]
+        assert sc[name]["expected_loss_horizon"] > sc["baseline"]["expected_loss_horizon"]
     html = (reports / "2026-10-31/portfolio_migration/portfolio_migration.html").read_text()
     assert "Monthly migration matrix" in html and "data:image/png;base64" in html

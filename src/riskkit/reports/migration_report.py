@@ -5,19 +5,17 @@ history window make a classification history; :func:`riskkit.migration.panel_fro
 turns it into a migration panel, :func:`riskkit.migration.cohort_matrix` estimates the monthly
 count- and balance-weighted matrices (迁徙率) with confidence intervals, and
 :class:`riskkit.migration.TransitionMatrix` gives the n-month matrices and lifetime PDs. The
-balance path over the horizon applies the balance-weighted matrix to today's balances by
-category (repaid and written-off balances leave the book); provisions on that path use
-:func:`riskkit.provisions.specific_ratios` and the policy's general ratio.
+balance, NPL-ratio, provisions and expected-loss path comes from
+:func:`riskkit.migration.projection.project` on the balance-weighted matrix, and stress
+scenarios from :mod:`riskkit.migration.stress` (one-factor Z shift, down-migration multiplier),
+projected side by side with the baseline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
-
-from ..categories import Category
 
 
 def classification_history(book, as_of, months: int, policy=None, store=None) -> pd.DataFrame:
@@ -50,33 +48,52 @@ class MigrationReport:
     horizon_matrix: object
     lifetime_pd: pd.DataFrame
     path: pd.DataFrame
+    scenarios: pd.DataFrame
+    stressed: dict
     metrics: dict = field(default_factory=dict)
 
 
-def balance_path(matrix, start_balance: pd.Series, horizon: int, policy=None) -> pd.DataFrame:
-    """Balances by state for months 0..``horizon`` under a (balance-weighted) monthly matrix,
-    with the NPL ratio and required provisions of each month."""
-    from ..policy import load_policy
-    from ..provisions import specific_ratios
+def scenario_matrices(baseline, scenarios: dict | None, policy=None) -> dict:
+    """Stressed matrices by scenario name, through :mod:`riskkit.migration.stress`.
 
-    pol = load_policy(policy)
-    labels = matrix.labels
-    v = start_balance.reindex(labels).fillna(0.0).to_numpy(dtype=float)
-    rows = [v]
-    for _ in range(int(horizon)):  # a loop over months
-        v = v @ matrix.matrix
-        rows.append(v)
-    path = pd.DataFrame(rows, columns=labels)
-    path.index.name = "month"
-    cats = Category.codes()
-    live = path[cats]
-    npl = live[[c for c in cats if Category.parse(c).is_npl]].sum(axis=1)
-    total = live.sum(axis=1)
-    path["outstanding"] = total
-    path["npl_ratio"] = np.where(total > 0, npl / total.where(total > 0, 1.0), 0.0)
-    ratios = specific_ratios(pol)
-    path["provisions"] = live.to_numpy() @ ratios + total * pol["provisions"]["general_ratio"]
-    return path
+    Each scenario is ``{"z": value[, "rho": value]}`` (Belkin-Suchower-Forest one-factor
+    shift) or ``{"down_multiplier": value}`` (down-migration probabilities times the value);
+    ``None`` values take the policy's ``migration`` defaults.
+    """
+    from ..errors import ProblemCollector
+    from ..migration.stress import bsf_stress, down_multiplier_stress
+
+    pc = ProblemCollector("migration scenarios")
+    out = {}
+    for name, spec in (scenarios or {}).items():
+        if not isinstance(spec, dict) or not spec:
+            pc.add("scenarios", str(name), "must be a mapping like {z: -2} or {down_multiplier: 2}")
+            continue
+        keys = set(spec)
+        try:
+            if keys <= {"z", "rho"} and "z" in keys:
+                z, rho = spec.get("z"), spec.get("rho")
+                out[name] = bsf_stress(
+                    baseline,
+                    None if z is None else float(z),
+                    None if rho is None else float(rho),
+                    policy=policy,
+                )
+            elif keys == {"down_multiplier"}:
+                v = spec["down_multiplier"]
+                out[name] = down_multiplier_stress(
+                    baseline, None if v is None else v, policy=policy
+                )
+            else:
+                pc.add(
+                    "scenarios",
+                    str(name),
+                    f"unknown keys {sorted(keys)}; use z (and rho) or down_multiplier",
+                )
+        except (TypeError, ValueError) as e:
+            pc.add("scenarios", str(name), str(e))
+    pc.raise_if_any()
+    return out
 
 
 def portfolio_migration(
@@ -87,6 +104,9 @@ def portfolio_migration(
     policy=None,
     store=None,
     ci: str = "goodman",
+    scenarios: dict | None = None,
+    amortisation: float = 0.0,
+    new_disbursements: float = 0.0,
 ) -> MigrationReport:
     """Migration matrices, lifetime PD and the balance/NPL/provisions path.
 
@@ -101,8 +121,15 @@ def portfolio_migration(
     policy, store : optional
     ci : {"goodman", "wald", "wilson"}
         Analytic confidence intervals of the monthly count matrix.
+    scenarios : dict, optional
+        Stress scenarios (see :func:`scenario_matrices`), projected beside the baseline.
+    amortisation, new_disbursements : float
+        Monthly run-off rate of live balances and new lending per month, passed to
+        :func:`riskkit.migration.projection.project`.
     """
     from ..migration import cohort_matrix, panel_from_history
+    from ..migration.projection import project
+    from ..migration.stress import compare as compare_scenarios
 
     hist = classification_history(book, as_of, history_months, policy, store)
     panel = panel_from_history(hist)
@@ -111,8 +138,13 @@ def portfolio_migration(
     ph = pb.power(horizon_months)
     lpd = pc.lifetime_pd(horizon_months)
     last = hist[hist["as_of"] == hist["as_of"].max()]
-    start = last.groupby(last["category"].astype(str))["outstanding_principal"].sum()
-    path = balance_path(pb, start, horizon_months, policy)
+    live = last[~last["paid_off"].to_numpy(dtype=bool)]
+    start = live.groupby(live["category"].astype(str))["outstanding_principal"].sum()
+    counts = live.groupby(live["category"].astype(str)).size().astype(float)
+    kw = {"amortisation": amortisation, "new_disbursements": new_disbursements, "policy": policy}
+    path = project(pb, start.to_dict(), horizon_months, counts=counts.to_dict(), **kw).frame
+    stressed = scenario_matrices(pb, scenarios, policy)
+    side = compare_scenarios(pb, stressed, start.to_dict(), horizon_months, **kw)
     end = path.iloc[-1]
     metrics = {
         "as_of": pd.Timestamp(as_of).normalize(),
@@ -129,6 +161,15 @@ def portfolio_migration(
         "monthly_matrix_count": pc.to_frame().round(10).to_dict(orient="index"),
         "lifetime_pd_normal": float(lpd.loc["normal"].iloc[-1]),
         "lifetime_pd_special_mention": float(lpd.loc["special_mention"].iloc[-1]),
+        "expected_loss_horizon": float(end["expected_loss"]),
+        "scenarios": {
+            name: {
+                "npl_ratio_horizon": float(side[("npl_ratio", name)].iloc[-1]),
+                "provisions_horizon": float(side[("provisions", name)].iloc[-1]),
+                "expected_loss_horizon": float(side[("expected_loss", name)].iloc[-1]),
+            }
+            for name in side["npl_ratio"].columns
+        },
     }
     return MigrationReport(
         as_of=pd.Timestamp(as_of).normalize(),
@@ -138,5 +179,7 @@ def portfolio_migration(
         horizon_matrix=ph,
         lifetime_pd=lpd,
         path=path,
+        scenarios=side,
+        stressed=stressed,
         metrics=metrics,
     )

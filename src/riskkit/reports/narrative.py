@@ -162,13 +162,22 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "四、余额、不良贷款率与拨备预测",
     },
     "portfolio_migration.path": {
-        "en": "Applying the balance-weighted monthly rates to today's balances (no new lending, "
-        "no amortisation beyond what the rates show), the NPL ratio moves from {npl_now} to "
-        "{npl_end} in {horizon_months} months and required provisions from {prov_now} to "
-        "{prov_end} RMB.",
-        "zh": "以按余额计算的月度迁徙率作用于当前余额（不含新增投放，摊还仅以迁徙率体现），"
-        "{horizon_months} 个月后不良贷款率由 {npl_now} 变为 {npl_end}，应计提拨备由 "
-        "{prov_now} 元变为 {prov_end} 元。",
+        "en": "Projecting today's balances with the balance-weighted monthly rates "
+        "({amortisation} monthly run-off, {new} RMB of new lending a month), the NPL ratio moves "
+        "from {npl_now} to {npl_end} in {horizon_months} months, required provisions from "
+        "{prov_now} to {prov_end} RMB, and expected losses reach {loss} RMB.",
+        "zh": "以按余额计算的月度迁徙率预测当前余额（每月摊还 {amortisation}，每月新增投放 {new} 元），"
+        "{horizon_months} 个月后不良贷款率由 {npl_now} 变为 {npl_end}，应计提拨备由 {prov_now} 元"
+        "变为 {prov_end} 元，预期损失累计 {loss} 元。",
+    },
+    "portfolio_migration.h_stress": {
+        "en": "5. Stress scenarios",
+        "zh": "五、压力测试",
+    },
+    "portfolio_migration.stress": {
+        "en": "Baseline against stressed migration ({names}): NPL ratio, provisions and "
+        "expected losses at the end of the horizon.",
+        "zh": "基准情景与压力情景（{names}）对比：预测期末的不良贷款率、拨备与预期损失。",
     },
     "portfolio_migration.fig_path": {"en": "NPL ratio path", "zh": "不良贷款率路径"},
     "portfolio_migration.month": {"en": "month", "zh": "月"},

@@ -155,10 +155,27 @@ register(
                 max=120,
             ),
             Param("horizon_months", "int", 12, "projection horizon in months", min=1, max=120),
+            Param(
+                "scenarios",
+                "mapping",
+                {"one_factor_z": {"z": None}, "down_migration": {"down_multiplier": None}},
+                "stress scenarios: name -> {z: value} or {down_multiplier: value} "
+                "(null: policy default)",
+            ),
+            Param(
+                "amortisation",
+                "float",
+                0.0,
+                "monthly run-off rate of live balances",
+                min=0.0,
+                max=1.0,
+            ),
+            Param("new_disbursements", "float", 0.0, "new lending per month (RMB)", min=0.0),
             Param("policy_file", "path", None, "institution policy YAML", nullable=True),
         ),
         "Monthly migration matrices (count and balance weighted, with confidence intervals), "
-        "n-month matrix, lifetime PD by category, balance / NPL ratio / provisions path.",
+        "n-month matrix, lifetime PD by category, projected balance / NPL ratio / provisions / "
+        "expected loss, stress scenarios beside the baseline.",
     )
 )
 
