@@ -293,3 +293,25 @@ def test_rows_sum_to_one(df, period, weight, anchor):
     np.testing.assert_allclose(aj.matrix_.sum(axis=1), 1.0, atol=1e-12)
     # exits stay exits
     assert tm.prob("repaid", "repaid") == 1.0 and tm.prob("written_off", "written_off") == 1.0
+
+
+def test_bootstrap_by_loan(known_tm):
+    from riskkit.migration import bootstrap_ci, bootstrap_matrices
+
+    df = simulate_panel(known_tm, 4000, 6, seed=21, initial=np.r_[0.6, 0.2, 0.1, 0.05, 0.05, 0, 0])
+    panel = build_panel(df, balance_col="balance")
+    reps = bootstrap_matrices(panel, 1, n_boot=200, seed=1)
+    np.testing.assert_allclose(reps.sum(axis=2), 1.0)
+    lo, hi = bootstrap_ci(panel, 1, n_boot=200, alpha=0.01, seed=1)
+    inside = (lo <= known_tm.matrix + 1e-12) & (known_tm.matrix <= hi + 1e-12)
+    assert inside.mean() >= 0.95
+    # with one row per loan-month, loan resampling is close to the multinomial (Wald) width
+    tm = cohort_matrix(panel, 1, ci="wald", alpha=0.01)
+    big = tm.matrix > 0.05
+    big[5:] = False  # exits: identity rows, zero width
+    ratio = (hi - lo)[big] / (tm.ci_upper - tm.ci_lower)[big]
+    assert 0.7 < np.median(ratio) < 1.5
+    # seeded
+    np.testing.assert_array_equal(reps, bootstrap_matrices(panel, 1, n_boot=200, seed=1))
+    b = bootstrap_matrices(panel, 3, weight="balance", n_boot=20, seed=2)
+    np.testing.assert_allclose(b.sum(axis=2), 1.0)

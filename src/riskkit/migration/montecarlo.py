@@ -45,9 +45,15 @@ def _worst_first(tm: TransitionMatrix):
 
 
 def step_states(state: np.ndarray, u: np.ndarray, order: np.ndarray, cum: np.ndarray):
-    """Next state of every loan given uniforms ``u`` (vectorised over loans)."""
-    k = (u[:, None] >= cum[state]).sum(axis=1)
-    return order[k]
+    """Next state of every loan given uniforms ``u`` (vectorised over loans).
+
+    One ``searchsorted`` for all loans: the breakpoints of state ``s`` are shifted to
+    ``s + cum[s]``, so ``state + u`` falls among its own row's breakpoints.
+    """
+    s = cum.shape[1]
+    breaks = (np.arange(cum.shape[0])[:, None] + np.minimum(cum[:, :-1], 1.0)).ravel()
+    k = np.searchsorted(breaks, state + u, side="right") - state * (s - 1)
+    return order[np.clip(k, 0, s - 1)]
 
 
 def state_codes(space: StateSpace, states) -> np.ndarray:
