@@ -1,0 +1,132 @@
+"""Migration benchmark: riskkit vs transitionMatrix (open-risk) in the same run.
+
+    python -m benchmarks.bench_migration [--quick]
+
+1. Cohort estimation on N loans x 36 months (complete monthly panel, 7 states, written once
+   to a CSV): riskkit (validation + estimation from the DataFrame) vs transitionMatrix 0.5.1's
+   ``CohortEstimator.fit`` run in its own venv (``benchmarks/.venv-tm``) via subprocess on the
+   same file. Prints both times, the ratio and the max difference of the averaged matrices
+   (transitionMatrix double-counts the file's last record, so tiny differences are expected
+   in at most two rows).
+2. Monte Carlo of 1,000,000 loans x 36 months (one scenario; rho = 0 and rho = 0.1).
+
+``--quick``: 10,000 loans for (1) and 200,000 loans for (2).
+Set up the peer venv once:
+    python3 -m venv benchmarks/.venv-tm && benchmarks/.venv-tm/bin/pip install transitionmatrix==0.5.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from riskkit.migration import CohortEstimator, StateSpace, TransitionMatrix
+from riskkit.migration.montecarlo import simulate_book, simulate_states
+
+ROOT = Path(__file__).resolve().parent
+PEER_PY = ROOT / ".venv-tm" / "bin" / "python"
+
+MONTHLY = np.array(
+    [
+        [0.900, 0.040, 0.005, 0.000, 0.000, 0.055, 0.000],
+        [0.300, 0.450, 0.150, 0.030, 0.000, 0.070, 0.000],
+        [0.050, 0.050, 0.550, 0.300, 0.020, 0.030, 0.000],
+        [0.010, 0.000, 0.040, 0.700, 0.200, 0.020, 0.030],
+        [0.000, 0.000, 0.000, 0.000, 0.800, 0.010, 0.190],
+        [0.000, 0.000, 0.000, 0.000, 0.000, 1.000, 0.000],
+        [0.000, 0.000, 0.000, 0.000, 0.000, 0.000, 1.000],
+    ]
+)
+
+
+def cohort_bench(n_loans: int, months: int = 36) -> dict:
+    import pandas as pd
+
+    space = StateSpace.generic(range(7))
+    tm = TransitionMatrix(MONTHLY, space)
+    rng = np.random.default_rng(0)
+    init = rng.choice(5, size=n_loans, p=[0.7, 0.1, 0.1, 0.05, 0.05])
+    paths = simulate_states(tm, init, months, seed=1)  # (months+1, n_loans), complete panel
+    df = pd.DataFrame(
+        {
+            "ID": np.repeat(np.arange(n_loans), months + 1),
+            "Time": np.tile(np.arange(months + 1), n_loans),
+            "State": paths.T.ravel().astype(np.int64),
+        }
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "panel.csv"
+        df.to_csv(csv, index=False)
+        data = pd.read_csv(csv)
+        t0 = time.perf_counter()
+        est = CohortEstimator(
+            id_col="ID", time_col="Time", state_col="State", states=list(range(7))
+        )
+        est.fit(data)
+        ours = time.perf_counter() - t0
+        res = {"n_loans": n_loans, "rows": len(df), "riskkit_s": ours}
+        if not PEER_PY.exists():
+            res["peer"] = "transitionMatrix venv missing (see module docstring)"
+            return res
+        out = Path(tmp) / "tm.json"
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [str(PEER_PY), str(ROOT / "peers" / "tm_cohort.py"), str(csv), "7", str(out)],
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            res["peer"] = f"transitionMatrix failed: {proc.stderr.strip()[-400:]}"
+            return res
+        peer = json.loads(out.read_text())
+        res["transitionmatrix_s"] = peer["fit_s"]
+        res["transitionmatrix_wall_s"] = wall
+        res["ratio"] = peer["fit_s"] / ours
+        res["max_abs_diff"] = float(np.abs(np.array(peer["average_matrix"]) - est.matrix_).max())
+    return res
+
+
+def mc_bench(n_loans: int, months: int = 36) -> dict:
+    tm = TransitionMatrix(MONTHLY)
+    rng = np.random.default_rng(0)
+    states = rng.choice(5, size=n_loans, p=[0.8, 0.08, 0.05, 0.04, 0.03])
+    bal = rng.uniform(1e3, 1e5, n_loans)
+    out = {"n_loans": n_loans, "months": months}
+    for rho in (0.0, 0.1):
+        t0 = time.perf_counter()
+        r = simulate_book(tm, states, bal, horizon=months, n_scenarios=1, rho=rho, seed=1)
+        out[f"rho={rho}_s"] = time.perf_counter() - t0
+        out[f"rho={rho}_npl_36"] = float(r.npl_ratio[0, -1])
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    n_cohort = 10_000 if args.quick else 100_000
+    n_mc = 200_000 if args.quick else 1_000_000
+    c = cohort_bench(n_cohort)
+    print(f"Cohort estimation, {c['n_loans']:,} loans x 36 months ({c['rows']:,} rows):")
+    print(f"  riskkit (validate + estimate)      {c['riskkit_s']:8.3f} s")
+    if "ratio" in c:
+        print(f"  transitionMatrix CohortEstimator   {c['transitionmatrix_s']:8.3f} s")
+        print(f"  ratio transitionMatrix / riskkit   {c['ratio']:8.1f} x")
+        print(f"  max |average matrix difference|    {c['max_abs_diff']:.2e}")
+    else:
+        print(f"  peer: {c['peer']}")
+    m = mc_bench(n_mc)
+    print(f"Monte Carlo, {m['n_loans']:,} loans x {m['months']} months (target < 10 s):")
+    print(f"  rho=0   {m['rho=0.0_s']:6.2f} s   (NPL ratio at 36m {m['rho=0.0_npl_36']:.4f})")
+    print(f"  rho=0.1 {m['rho=0.1_s']:6.2f} s   (NPL ratio at 36m {m['rho=0.1_npl_36']:.4f})")
+
+
+if __name__ == "__main__":
+    main()
