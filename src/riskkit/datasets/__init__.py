@@ -1,0 +1,18 @@
+"""Sample data: the German Credit data and a synthetic microloan book.
+
+* :func:`load_german_credit`: UCI Statlog German Credit (Hofmann 1994, CC BY 4.0);
+* :func:`make_microloan_book`: a realistic, deterministic microloan :class:`~riskkit.book.LoanBook`;
+* :func:`application_sample`: application-time features and a derived ``bad`` flag for
+  scorecard building.
+"""
+
+from .application import APPLICATION_FEATURES, application_sample
+from .german import load_german_credit
+from .microloan import make_microloan_book
+
+__all__ = [
+    "APPLICATION_FEATURES",
+    "application_sample",
+    "load_german_credit",
+    "make_microloan_book",
+]
