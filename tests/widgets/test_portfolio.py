@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from riskkit.migration import FIVE_CATEGORY, TransitionMatrix
-from riskkit.widgets.portfolio import category_balances, portfolio_dashboard, portfolio_path
+from riskkit.widgets.portfolio import category_balances, portfolio_dashboard
 
 #       normal  SM    SS    D     L    repaid  w/off
 P = np.array(
@@ -45,21 +45,39 @@ def tm():
     return TransitionMatrix(P, FIVE_CATEGORY)
 
 
-def test_path_hand_computed(tm):
-    path = portfolio_path(tm, category_balances(BOOK, tm.states), 3)
-    m1 = path.loc[1]
-    # normal 900k + 20k from SM; SM 50k + 60k; SS 20k + 35k; D 15k; repaid 50k
-    assert m1[["normal", "special_mention", "substandard", "doubtful", "repaid"]].tolist() == (
-        pytest.approx([920_000, 110_000, 55_000, 15_000, 50_000])
-    )
-    assert m1["outstanding"] == pytest.approx(1_100_000)
-    assert m1["npl_ratio"] == pytest.approx(70_000 / 1_100_000)
+def test_baseline_and_real_multiplier_stress_hand_computed(tm):
+    """riskkit.migration's projection and down-multiplier stress, month 1, by hand."""
+    d = portfolio_dashboard(tm, BOOK, horizon=1)  # policy: down-migration x2
+    assert d.multiplier.value == 2.0 and d.stress_kind.value == "multiplier"
+    # baseline: normal 900k + 20k; SM 50k + 60k; SS 20k + 35k; D 15k; repaid 50k
+    base, scen, change = _row(d.summary_out.value, "NPL ratio")
+    assert base == f"{70_000 / 1_100_000:.2%}"
     # 1% general + 2% SM + 25% SS + 50% D
-    assert m1["provisions"] == pytest.approx(11_000 + 2_200 + 13_750 + 7_500)
-    # month 2: loss = 20% of 15k; month 3: half of that written off
-    assert path.loc[2, "loss"] == pytest.approx(3_000)
-    assert path.loc[3, "losses"] == pytest.approx(1_500)
-    assert path.loc[0, "npl_ratio"] == pytest.approx(50_000 / 1_150_000)
+    assert _row(d.summary_out.value, "Provisions")[0] == "34,450"
+    # LGD 45% of the balance defaulting for the first time (SM -> SS: 20k)
+    assert _row(d.summary_out.value, "Expected loss")[0] == "9,000"
+    # stressed x2: normal row 0.9/0.05/0.05 -> SM 0.10, rest 0.95 rescaled to 0.90;
+    # SM row -> SS 0.40, normal 0.15, SM 0.45; SS row -> D 0.60, SS 0.40
+    normal = 1e6 * 0.9 * 0.90 / 0.95 + 100_000 * 0.15
+    sm, ss, dd = 100_000 + 45_000, 40_000 + 20_000, 30_000
+    out = normal + sm + ss + dd
+    assert scen == f"{(ss + dd) / out:.2%}"
+    assert change == f"{((ss + dd) / out - 70_000 / 1_100_000) * 100:+.2f} pp"
+    prov = 0.01 * out + 0.02 * sm + 0.25 * ss + 0.5 * dd
+    assert _row(d.summary_out.value, "Provisions")[1] == f"{prov:,.0f}"
+    assert _row(d.summary_out.value, "Expected loss")[1] == f"{0.45 * 40_000:,.0f}"
+
+
+def test_z_stress_is_riskkit_migrations_bsf(tm):
+    from riskkit.migration import bsf_stress, project
+
+    d = portfolio_dashboard(tm, BOOK, horizon=6)
+    d.stress_kind.value = "z"
+    d.z.value = -2.5
+    ref = project(bsf_stress(tm, z=-2.5), dict(BOOK), 6).frame.iloc[-1]
+    assert _row(d.summary_out.value, "NPL ratio")[1] == f"{ref['npl_ratio']:.2%}"
+    assert d.scenario["provisions"].iloc[-1] == pytest.approx(ref["provisions"])
+    assert ref["npl_ratio"] > d.baseline["npl_ratio"].iloc[-1]  # Z < 0 is a bad period
 
 
 def test_balances_from_a_classification_frame(tm):
@@ -81,7 +99,8 @@ def test_dashboard_baseline_vs_scenario(tm):
     assert scen == "8.18%"
     base, scen, change = _row(d.summary_out.value, "Provisions")
     assert base == "34,450"
-    # scenario month 1: SM 50k from normal + 40% of 100k; SS 20% of... see double_down
+    # scenario month 1 (double_down): SM 50k from normal + 40% of 100k; SS 40% of 100k +
+    # 40% of 50k; D 60% of 50k
     sm, ss, dd = 40_000 + 50_000, 20_000 + 40_000, 30_000
     assert scen == f"{11_000 + 0.02 * sm + 0.25 * ss + 0.5 * dd:,.0f}"
     before = d.chart.value

@@ -2,12 +2,14 @@
 one-factor Z shift), change provision ratios and the horizon, and compare NPL ratio,
 provisions and losses of the baseline and the scenario.
 
-Projection and stress come from :mod:`riskkit.migration`; provisions from
-:mod:`riskkit.provisions`. This module wires controls to them.
+Projection (:func:`riskkit.migration.project`) and stress
+(:func:`riskkit.migration.down_multiplier_stress`, :func:`riskkit.migration.bsf_stress`) come
+from :mod:`riskkit.migration`; this module wires controls to them.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 
 import ipywidgets as w
@@ -50,52 +52,16 @@ def category_balances(balances, states) -> np.ndarray:
     return out
 
 
-def portfolio_path(matrix, start, horizon: int, policy=None) -> pd.DataFrame:
-    """Balances by state, NPL ratio, provisions and losses for months 0..horizon.
+def migration_stress(matrix, kind: str, value: float, policy=None):
+    """Stressed matrix: :func:`riskkit.migration.down_multiplier_stress` (``kind="multiplier"``)
+    or :func:`riskkit.migration.bsf_stress` (``kind="z"``, rho from policy ``migration.rho``)."""
+    from ..migration import bsf_stress, down_multiplier_stress
 
-    ``start``: balance per state (matrix order). Balances move with the monthly matrix
-    (``b_t = b_0 P^t``); outstanding = balance outside the exit states; NPL ratio = NPL-state
-    balance / outstanding; provisions = general ratio x outstanding + specific ratio of each
-    category x its balance (:func:`riskkit.provisions.specific_ratios`); losses = balance in
-    ``written_off``.
-    """
-    from ..provisions import specific_ratios
-
-    pol = load_policy(policy)
-    states = matrix.states
-    P = matrix.matrix
-    b = np.asarray(start, dtype=float)
-    rows = [b]
-    for _ in range(int(horizon)):
-        b = b @ P
-        rows.append(b)
-    B = np.vstack(rows)
-    exits = states.mask(states.exits)
-    npl = states.mask(states.npl)
-    outstanding = B[:, ~exits].sum(axis=1)
-    cat_idx = [states.index(c) for c in _CATS]
-    specific = B[:, cat_idx] @ specific_ratios(pol)
-    general = pol["provisions"]["general_ratio"] * outstanding
-    out = pd.DataFrame(B, columns=states.labels, index=pd.RangeIndex(len(B), name="month"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["outstanding"] = outstanding
-        out["npl_balance"] = B[:, npl].sum(axis=1)
-        out["npl_ratio"] = np.where(outstanding > 0, out["npl_balance"] / outstanding, np.nan)
-    out["provisions"] = general + specific
-    out["losses"] = B[:, states.index("written_off")] if "written_off" in states.labels else 0.0
-    return out
-
-
-def _migration_stress(matrix, kind: str, value: float):
-    """Stressed matrix from :mod:`riskkit.migration` (multiplier on down-migration or Z)."""
-    from .. import migration
-
-    fn = getattr(migration, "stress_matrix", None)
-    if fn is None:
-        raise RuntimeError("riskkit.migration has no stress function yet (stress_matrix)")
     if kind == "multiplier":
-        return fn(matrix, multiplier=value)
-    return fn(matrix, z=value)
+        return down_multiplier_stress(matrix, float(value))
+    if kind == "z":
+        return bsf_stress(matrix, z=float(value), policy=policy)
+    raise ValueError(f"stress kind must be 'multiplier' or 'z', got {kind!r}")
 
 
 class PortfolioWhatIf(w.VBox):
@@ -104,14 +70,19 @@ class PortfolioWhatIf(w.VBox):
     Controls: ``stress_kind`` (``multiplier`` or ``z``), ``multiplier``, ``z``, ``horizon``
     (months), ``general_ratio`` and ``specific`` (dict category -> slider, % of balance) for
     the scenario's provision ratios. Value widgets: ``summary_out`` and ``chart``;
-    ``baseline`` and ``scenario`` hold the last paths (:func:`portfolio_path`).
+    ``baseline`` and ``scenario`` hold the last :class:`riskkit.migration.Projection` frames.
     """
 
-    def __init__(self, matrix, balances, *, policy=None, horizon: int = 12, stress=None):
+    def __init__(
+        self, matrix, balances, *, policy=None, horizon: int = 12, amortisation=0.0, stress=None
+    ):
         self.policy = load_policy(policy)
         self.matrix = matrix
         self.start = category_balances(balances, matrix.states)
-        self.stress = stress or _migration_stress
+        self.amortisation = amortisation
+        self.stress = stress or (
+            lambda m, kind, value: migration_stress(m, kind, value, self.policy)
+        )
         self.baseline = self.scenario = None
         style = {"description_width": "190px"}
         lay = w.Layout(width="460px")
@@ -121,12 +92,13 @@ class PortfolioWhatIf(w.VBox):
             description="Stress",
             style=style,
         )
+        mig = self.policy["migration"]
         self.multiplier = w.FloatSlider(
-            value=1.5, min=0.5, max=3.0, step=0.1, description="Down-migration x",
+            value=float(mig["down_multiplier"]), min=0.5, max=3.0, step=0.1, description="Down-migration x",
             continuous_update=False, style=style, layout=lay,
         )  # fmt: skip
         self.z = w.FloatSlider(
-            value=-1.0, min=-3.0, max=3.0, step=0.1, description="Z (negative = downturn)",
+            value=float(mig["stress_z"]), min=-3.0, max=3.0, step=0.1, description="Z (negative = downturn)",
             continuous_update=False, style=style, layout=lay,
         )  # fmt: skip
         self.horizon = w.IntSlider(
@@ -199,19 +171,24 @@ class PortfolioWhatIf(w.VBox):
         self.update()
 
     def scenario_policy(self):
-        """The policy with the scenario's provision ratios."""
-        spec = {c: s.value / 100 for c, s in self.specific.items()}
-        return load_policy(
-            {
-                **{k: v for k, v in self.policy.items() if k != "provisions"},
-                "provisions": {
-                    **self.policy["provisions"],
-                    "general_ratio": self.general_ratio.value / 100,
-                    "specific_ratio": {"normal": 0.0, **spec},
-                    "float": {k: 0.0 for k in self.policy["provisions"]["float"]},
-                },
-            }
-        )
+        """A copy of the policy with the scenario's provision ratios (no float)."""
+        p = copy.deepcopy(self.policy)
+        prov = p["provisions"]
+        prov["general_ratio"] = self.general_ratio.value / 100
+        prov["specific_ratio"] = {
+            "normal": 0.0,
+            **{c: s.value / 100 for c, s in self.specific.items()},
+        }
+        prov["float"] = {k: 0.0 for k in prov["float"]}
+        return p
+
+    def _project(self, matrix, horizon, policy) -> pd.DataFrame:
+        from ..migration import project
+
+        frame = project(
+            matrix, self.start, horizon, amortisation=self.amortisation, policy=policy
+        ).frame
+        return frame
 
     def update(self) -> None:
         """Recompute baseline and scenario paths and refresh the value widgets."""
@@ -222,8 +199,8 @@ class PortfolioWhatIf(w.VBox):
         try:
             value = self.multiplier.value if kind == "multiplier" else self.z.value
             stressed = self.stress(self.matrix, kind, value)
-            self.baseline = portfolio_path(self.matrix, self.start, h, self.policy)
-            self.scenario = portfolio_path(stressed, self.start, h, self.scenario_policy())
+            self.baseline = self._project(self.matrix, h, self.policy)
+            self.scenario = self._project(stressed, h, self.scenario_policy())
         except (ValueError, KeyError, RuntimeError) as exc:
             self.error_out.value = error_html(exc)
             return
@@ -234,8 +211,10 @@ class PortfolioWhatIf(w.VBox):
              f"{(s['npl_ratio'] - b['npl_ratio']) * 100:+.2f} pp"),
             ("Provisions", money(b["provisions"]), money(s["provisions"]),
              f"{s['provisions'] - b['provisions']:+,.0f}"),
-            ("Losses (written off)", money(b["losses"]), money(s["losses"]),
-             f"{s['losses'] - b['losses']:+,.0f}"),
+            ("Expected loss", money(b["expected_loss"]), money(s["expected_loss"]),
+             f"{s['expected_loss'] - b['expected_loss']:+,.0f}"),
+            ("Written off", money(b["written_off"]), money(s["written_off"]),
+             f"{s['written_off'] - b['written_off']:+,.0f}"),
             ("Outstanding", money(b["outstanding"]), money(s["outstanding"]),
              f"{s['outstanding'] - b['outstanding']:+,.0f}"),
         ]  # fmt: skip
@@ -273,7 +252,9 @@ class PortfolioWhatIf(w.VBox):
         return figure_html(fig)
 
 
-def portfolio_dashboard(matrix, balances, *, policy=None, horizon: int = 12, stress=None):
+def portfolio_dashboard(
+    matrix, balances, *, policy=None, horizon: int = 12, amortisation=0.0, stress=None
+):
     """Open the portfolio what-if dashboard (one line in a notebook).
 
     Parameters
@@ -282,13 +263,19 @@ def portfolio_dashboard(matrix, balances, *, policy=None, horizon: int = 12, str
         Monthly matrix over the five categories plus ``repaid`` and ``written_off``.
     balances : ClassificationResult, per-loan frame (``category``, ``outstanding_principal``)
         or Series of balance by category: the book today.
+    horizon : int
+        Starting horizon in months (slider 1..36).
+    amortisation : float or mapping state -> rate
+        Monthly run-off of balances on the book (see :func:`riskkit.migration.project`).
     stress : callable, optional
         ``stress(matrix, kind, value) -> TransitionMatrix`` with ``kind`` ``"multiplier"`` or
-        ``"z"``; default :mod:`riskkit.migration`'s stress.
+        ``"z"``; default :func:`migration_stress`.
 
     Examples
     --------
     >>> from riskkit.widgets import portfolio_dashboard     # doctest: +SKIP
     >>> portfolio_dashboard(monthly_matrix, classification) # doctest: +SKIP
     """
-    return PortfolioWhatIf(matrix, balances, policy=policy, horizon=horizon, stress=stress)
+    return PortfolioWhatIf(
+        matrix, balances, policy=policy, horizon=horizon, amortisation=amortisation, stress=stress
+    )
