@@ -47,6 +47,7 @@ def test_calibration_then_monitoring(tmp_path, riskkit_kernel):
     assert m["auc_test"] == pytest.approx(roc_auc_score(y_te, -sc.credit_score(X_te)), abs=1e-12)
     assert m["auc_train"] == pytest.approx(roc_auc_score(y_tr, -sc.credit_score(X_tr)), abs=1e-12)
     assert m["auc_test"] > 0.6 and "phone" not in m["features"]
+    assert "noise" not in m["features"]  # monitoring must cope with unselected inputs
     html = (out / "score_calibration.html").read_text()
     assert "Scorecard calibration as of 2026-10-31" in html and "data:image/png" in html
 

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 
-def classification_history(book, as_of, months: int, policy=None, store=None) -> pd.DataFrame:
+def classification_history(
+    book, as_of, months: int, policy=None, store=None, detected_signals: bool = False
+) -> pd.DataFrame:
     """Per-loan classification at each of the ``months + 1`` month-ends up to ``as_of``."""
     from .post_loan import month_end_classification
 
@@ -30,7 +32,7 @@ def classification_history(book, as_of, months: int, policy=None, store=None) ->
         b = book.disbursed_by(d)
         if b.n_loans == 0:
             continue
-        res, _ = month_end_classification(book, d, policy, store)
+        res, _ = month_end_classification(book, d, policy, store, detected_signals)
         frames.append(res.to_frame())
     if not frames:
         raise ValueError(f"no loans disbursed by {end.date()}")
@@ -107,6 +109,7 @@ def portfolio_migration(
     scenarios: dict | None = None,
     amortisation: float = 0.0,
     new_disbursements: float = 0.0,
+    detected_signals: bool = False,
 ) -> MigrationReport:
     """Migration matrices, lifetime PD and the balance/NPL/provisions path.
 
@@ -126,12 +129,14 @@ def portfolio_migration(
     amortisation, new_disbursements : float
         Monthly run-off rate of live balances and new lending per month, passed to
         :func:`riskkit.migration.projection.project`.
+    detected_signals : bool
+        See :func:`riskkit.reports.post_loan.month_end_classification`.
     """
     from ..migration import cohort_matrix, panel_from_history
     from ..migration.projection import project
     from ..migration.stress import compare as compare_scenarios
 
-    hist = classification_history(book, as_of, history_months, policy, store)
+    hist = classification_history(book, as_of, history_months, policy, store, detected_signals)
     panel = panel_from_history(hist)
     pc = cohort_matrix(panel, 1, weight="count", ci=ci)
     pb = cohort_matrix(panel, 1, weight="balance")

@@ -133,6 +133,13 @@ register(
             Param("policy_file", "path", None, "institution policy YAML", nullable=True),
             Param("appendix_rows", "int", 200, "loans listed in the appendix", min=0, max=100_000),
             Param("watch_rows", "int", 50, "loans listed on the watch list", min=0, max=100_000),
+            Param(
+                "detected_signals",
+                "bool",
+                False,
+                "let signals detected from the data "
+                "(income vs installments, collateral value) adjust categories",
+            ),
         ),
         "Five-category classification and changes vs last month, NPL and provisions, "
         "inspections due/overdue, risk-signal watch list, loan appendix (PII masked).",
@@ -171,6 +178,12 @@ register(
                 max=1.0,
             ),
             Param("new_disbursements", "float", 0.0, "new lending per month (RMB)", min=0.0),
+            Param(
+                "detected_signals",
+                "bool",
+                False,
+                "let signals detected from the data adjust categories",
+            ),
             Param("policy_file", "path", None, "institution policy YAML", nullable=True),
         ),
         "Monthly migration matrices (count and balance weighted, with confidence intervals), "
@@ -196,9 +209,17 @@ DATA = (
         "target_horizon_months",
         "int",
         12,
-        "bad = NPL within this many months of disbursement (sample book)",
+        "outcome window after disbursement in months (sample book)",
         min=1,
         max=60,
+    ),
+    Param(
+        "bad_missed_periods",
+        "int",
+        3,
+        "bad = at least this many consecutive missed periods in the window (sample book)",
+        min=1,
+        max=36,
     ),
 )
 

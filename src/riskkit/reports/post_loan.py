@@ -25,16 +25,17 @@ from ..errors import ProblemCollector
 from ..privacy import mask_frame
 
 
-def month_end_classification(book, as_of, policy=None, store=None):
-    """Classification of every loan disbursed by ``as_of``: the book's signals plus those
-    detected from the data (:func:`riskkit.inspection.detect_signals`) and, with ``store``,
-    manually recorded signals and overrides."""
+def month_end_classification(book, as_of, policy=None, store=None, detected_signals=False):
+    """Classification of every loan disbursed by ``as_of`` with the book's signals and, with
+    ``store``, manually recorded signals and overrides; with ``detected_signals`` also the
+    signals :func:`riskkit.inspection.detect_signals` derives from the data (income vs
+    installments, collateral value, missed installments)."""
     from ..classification import Classifier
     from ..inspection import detect_signals, load_manual_signals
 
     as_of = pd.Timestamp(as_of)
     b = book.disbursed_by(as_of)
-    extra = [detect_signals(b, as_of, policy)]
+    extra = [detect_signals(b, as_of, policy)] if detected_signals else []
     if store is not None:
         manual = load_manual_signals(store)
         manual = manual[manual["loan_id"].isin(b.loans["loan_id"]).to_numpy(dtype=bool)]
@@ -112,6 +113,7 @@ def post_loan_review(
     policy=None,
     store=None,
     appendix_rows: int | None = None,
+    detected_signals: bool = False,
 ) -> PostLoanReview:
     """Everything the post-loan review shows, for the whole book or a branch/officer.
 
@@ -128,6 +130,9 @@ def post_loan_review(
         Source of overrides, manual signals and the inspection ledger.
     appendix_rows : int, optional
         Rows of the loan appendix (default all).
+    detected_signals : bool, default False
+        Let signals detected from the data adjust categories (see
+        :func:`month_end_classification`); the watch list always shows them.
 
     Returns
     -------
@@ -142,9 +147,9 @@ def post_loan_review(
     prev = (as_of - pd.offsets.MonthEnd(1)).normalize()
     ids = scope_ids(book.disbursed_by(as_of), branch, officer)
 
-    result_all, b_now = month_end_classification(book, as_of, policy, store)
+    result_all, b_now = month_end_classification(book, as_of, policy, store, detected_signals)
     result = _restrict(result_all, ids)
-    prev_all, b_prev = month_end_classification(book, prev, policy, store)
+    prev_all, b_prev = month_end_classification(book, prev, policy, store, detected_signals)
     prev_res = _restrict(prev_all, ids)
 
     from ..classification import compare, migration_matrix

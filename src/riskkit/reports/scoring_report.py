@@ -23,6 +23,7 @@ def load_scoring_data(
     target: str | None = None,
     bad_value: str | None = None,
     date_column: str | None = None,
+    bad_missed_periods: int = 3,
 ):
     """``(X, y, dates)`` for a data source.
 
@@ -39,7 +40,9 @@ def load_scoring_data(
     if source == "sample_book":
         from .. import datasets
 
-        df = datasets.application_sample(store.load_book(), horizon_months=horizon_months)
+        df = datasets.application_sample(
+            store.load_book(), horizon_months=horizon_months, bad_missed=bad_missed_periods
+        )
         target, bad_value = target or "bad", "1" if bad_value is None else bad_value
     elif source == "german_credit":
         from .. import datasets
@@ -263,6 +266,13 @@ def monitor_scorecard(
     ref = np.isin(period, periods[:reference_periods])
     score = scorecard.credit_score(X)
     pd_ = scorecard.predict_proba(X)[:, 1]
+    # A scorecard read back from JSON keeps the bins of its model features only, while
+    # scoring.metrics.csi transforms every input feature: give it a view limited to them.
+    import copy
+
+    feats = list(scorecard.features_)
+    tr = copy.copy(scorecard.binning_)
+    tr.features_in_ = feats
     rows, csis = [], {}
     for p in periods:  # a loop over periods
         m = period == p
@@ -282,7 +292,7 @@ def monitor_scorecard(
                 "reference": bool(p in periods[:reference_periods]),
             }
         )
-        csis[p] = csi(scorecard.binning_, X[ref], X[m], features=list(scorecard.features_))
+        csis[p] = csi(tr, X.loc[ref, feats], X.loc[m, feats], features=feats)
     by_period = pd.DataFrame(rows).set_index("period")
     csi_t = pd.DataFrame(csis)
     ms = MasterScale(policy=policy)
