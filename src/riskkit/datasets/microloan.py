@@ -433,6 +433,8 @@ def make_microloan_book(
     collateral, col_signals = _collateral(r_col, loans, schedule, sim["closed_day"], a_day)
     signals = pd.concat([sim["signals"], col_signals], ignore_index=True)
     signals = signals.sort_values(["signal_date", "loan_id"], kind="stable").reset_index(drop=True)
+    signals = signals.astype({"loan_id": "str", "signal": "str", "source": "str", "note": "str"})
+    signals["signal_date"] = signals["signal_date"].astype("datetime64[ns]")
     return LoanBook(
         loans,
         schedule,

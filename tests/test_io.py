@@ -1,0 +1,167 @@
+"""Loan-book extracts: CSV / Parquet / Excel round trips and bad-input errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from riskkit.datasets import make_microloan_book
+from riskkit.errors import ValidationError
+from riskkit.io import read_book, read_table, write_book
+
+
+@pytest.fixture(scope="module")
+def book():
+    return make_microloan_book(n_loans=400, months=18, seed=5)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return make_microloan_book(n_loans=60, months=12, seed=6)
+
+
+def _assert_same(a, b):
+    assert b.as_of_date == a.as_of_date
+    for name, df in a.tables.items():
+        pd.testing.assert_frame_equal(df, b.tables[name], obj=name)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_round_trip_folder(book, tmp_path, fmt):
+    out = write_book(book, tmp_path / "extract", format=fmt)
+    assert (out / f"loans.{fmt}").is_file()
+    _assert_same(book, read_book(out))
+    _assert_same(book, read_book(out, format=fmt))
+
+
+def test_round_trip_excel(small, tmp_path):
+    wb = write_book(small, tmp_path / "book.xlsx", format="excel")
+    assert wb.is_file()
+    _assert_same(small, read_book(wb))
+    folder = write_book(small, tmp_path / "xl", format="excel")
+    _assert_same(small, read_book(folder))
+    sheets = pd.ExcelFile(wb).sheet_names
+    assert sheets[:3] == ["loans", "borrowers", "guarantors"] and "riskkit_meta" in sheets
+
+
+def test_hand_written_csv_parses_by_schema(tmp_path):
+    d = tmp_path / "ext"
+    d.mkdir()
+    (d / "loans.csv").write_text(
+        "loan_id,borrower_id,product,amount,disbursement_date,term_months,annual_rate,"
+        "repayment_method,guarantee_type,purpose,officer_id,branch\n"
+        "00123,B1,business,100000,2026-01-15,12,0.12,annuity,credit,stock,O1,城关\n",
+        encoding="utf-8",
+    )
+    (d / "schedule.csv").write_text(
+        "loan_id,period,due_date,principal_due,interest_due\n"
+        "00123,1,2026-02-15,50000,1000\n00123,2,2026-03-15,50000,500\n"
+    )
+    (d / "payments.csv").write_text("loan_id,payment_date,amount\n00123,2026-02-14,51000\n")
+    b = read_book(d)
+    assert b.loans.loc[0, "loan_id"] == "00123"  # ids stay text: leading zeros kept
+    assert b.loans["amount"].dtype == "float64" and b.loans["term_months"].dtype == "int64"
+    assert b.schedule["due_date"].iloc[1] == pd.Timestamp("2026-03-15")
+    assert b.as_of_date is None
+    st = b.status("2026-03-20")
+    assert st.loc["00123", "missed_periods"] == 1 and st.loc["00123", "arrears"] == 50500.0
+    assert read_table(d / "payments.csv", "payments")["amount"].iloc[0] == 51000.0
+
+
+def test_unparseable_date_names_table_column_loan_and_rule(book, tmp_path):
+    out = write_book(book, tmp_path / "bad", format="csv")
+    pay = pd.read_csv(out / "payments.csv", dtype=str)
+    lid = pay.loc[3, "loan_id"]
+    pay.loc[3, "payment_date"] = "2026-02-30"
+    pay.loc[5, "amount"] = "1,000.00"
+    pay.to_csv(out / "payments.csv", index=False)
+    with pytest.raises(ValidationError) as ei:
+        read_book(out)
+    msg = str(ei.value)
+    assert "payments.payment_date: not a date" in msg
+    assert "in payments.csv" in msg and "2026-02-30" in msg and lid in msg
+    assert "payments.amount: not a number" in msg and "1,000.00" in msg
+    probs = ei.value.to_frame()
+    assert set(probs["table"]) == {"payments"}
+    assert set(probs["column"]) == {"payment_date", "amount"}
+    assert probs.loc[probs["column"] == "payment_date", "ids"].iloc[0] == [lid]
+
+
+def test_bad_values_in_excel_and_parquet(small, tmp_path):
+    wb = write_book(small, tmp_path / "b.xlsx", format="excel")
+    sheets = pd.read_excel(wb, sheet_name=None, dtype=object)
+    lid = sheets["schedule"].loc[0, "loan_id"]
+    sheets["schedule"].loc[0, "due_date"] = "soon"
+    sheets["loans"].loc[1, "term_months"] = 12.5
+    with pd.ExcelWriter(wb) as xw:
+        for k, v in sheets.items():
+            v.to_excel(xw, sheet_name=k, index=False)
+    with pytest.raises(ValidationError) as ei:
+        read_book(wb)
+    msg = str(ei.value)
+    assert "schedule.due_date: not a date (expected ISO YYYY-MM-DD) in b.xlsx[schedule]" in msg
+    assert lid in msg and "'soon'" in msg
+    assert "loans.term_months: not a whole number" in msg
+    assert small.loans.loc[1, "loan_id"] in msg
+
+    pq = write_book(small, tmp_path / "pq", format="parquet")
+    loans = pd.read_parquet(pq / "loans.parquet")
+    loans["amount"] = loans["amount"].astype(str)
+    loans.loc[2, "amount"] = "n/a"
+    loans.to_parquet(pq / "loans.parquet")
+    with pytest.raises(ValidationError, match=r"loans\.amount: not a number in loans\.parquet"):
+        read_book(pq)
+
+
+def test_missing_tables_and_columns_are_reported(book, tmp_path):
+    out = write_book(book, tmp_path / "m", format="csv")
+    (out / "schedule.csv").unlink()
+    loans = pd.read_csv(out / "loans.csv", dtype=str).drop(columns=["annual_rate"])
+    loans.to_csv(out / "loans.csv", index=False)
+    with pytest.raises(ValidationError) as ei:
+        read_book(out)
+    msg = str(ei.value)
+    assert "required table missing: no file 'schedule.csv'" in msg
+    assert "loans.annual_rate: required column is missing in loans.csv" in msg
+    with pytest.raises(FileNotFoundError):
+        read_book(tmp_path / "nowhere")
+
+
+def test_validation_after_parsing_still_applies(book, tmp_path):
+    out = write_book(book, tmp_path / "v", format="csv")
+    pay = pd.read_csv(out / "payments.csv", dtype=str)
+    pay.loc[0, "loan_id"] = "L9999999"
+    pay.to_csv(out / "payments.csv", index=False)
+    with pytest.raises(ValidationError, match=r"payments\.loan_id: unknown loan .*L9999999"):
+        read_book(out)
+
+
+def test_write_is_atomic(book, small, tmp_path, monkeypatch):
+    target = write_book(book, tmp_path / "atomic", format="csv")
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    import riskkit.io as rio
+
+    calls = {"n": 0}
+    real = rio._for_csv
+
+    def failing(df):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError("disk full")
+        return real(df)
+
+    monkeypatch.setattr(rio, "_for_csv", failing)
+    with pytest.raises(OSError, match="disk full"):
+        write_book(small, target, format="csv")
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["atomic"]  # no temp leftovers
+    monkeypatch.undo()
+    write_book(small, target, format="csv")  # a successful write replaces it whole
+    assert read_book(target).n_loans == small.n_loans
+    assert [p.name for p in tmp_path.iterdir()] == ["atomic"]
+
+
+def test_format_argument_checked(book, tmp_path):
+    with pytest.raises(ValueError, match="format must be one of"):
+        write_book(book, tmp_path / "x", format="json")
