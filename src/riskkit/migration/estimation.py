@@ -141,7 +141,13 @@ def cohort_counts(
         raise ValueError("weight='balance' needs a balance column (balance_col=...)")
     src, dst, _ = cohort_pairs(panel, period, anchor)
     s = panel.n_states
-    starts, cid = np.unique(panel.time[src], return_inverse=True)
+    if len(src):
+        off = panel.time[src].astype(np.int64) - int(panel.time.min())
+        present = np.bincount(off) > 0
+        starts = np.flatnonzero(present) + int(panel.time.min())
+        cid = (np.cumsum(present) - 1)[off]
+    else:
+        starts, cid = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     k = len(starts)
     flat = (cid * s + panel.state[src].astype(np.int64)) * s + dst
     loans = np.bincount(flat, minlength=k * s * s).reshape(k, s, s).astype(float)
@@ -188,7 +194,7 @@ def cohort_matrix(
         eye = np.eye(panel.n_states)
         empty = absorbing | (n_loans.sum(axis=1) == 0)
         lo[empty], hi[empty] = eye[empty], eye[empty]
-    return TransitionMatrix(
+    tm = TransitionMatrix(
         normalise_counts(pooled, absorbing),
         panel.states,
         counts=pooled,
@@ -200,6 +206,8 @@ def cohort_matrix(
         ci_method=ci,
         cohort_counts=counts,
     )
+    tm.cohort_starts = starts
+    return tm
 
 
 class CohortEstimator(BaseEstimator):
@@ -274,8 +282,7 @@ class CohortEstimator(BaseEstimator):
         self.matrix_ = tm.matrix
         self.counts_ = tm.counts
         self.cohort_counts_ = tm.cohort_counts
-        _, starts, _ = cohort_counts(panel, self.period, weight="count", anchor=self.anchor)
-        self.cohort_starts_ = starts
+        self.cohort_starts_ = tm.cohort_starts
         absorbing = panel.states.mask(panel.states.absorbing)
         self.cohort_matrices_ = normalise_counts(tm.cohort_counts, absorbing)
         return self

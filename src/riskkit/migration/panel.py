@@ -374,7 +374,15 @@ def build_panel(
     codes, loan_ids = pd.factorize(ids, sort=True)
     loan_ids = np.asarray(loan_ids)
     codes = codes.astype(np.int64)
-    order = np.lexsort((time, codes))
+    if kind == "continuous" or len(time) == 0:
+        order = np.lexsort((time, codes))
+    else:
+        # one int64 key; skip the sort when the extract is already sorted by loan and time
+        key = codes * (int(time.max()) - int(time.min()) + 1) + (time - time.min())
+        if (key[1:] >= key[:-1]).all():
+            order = np.arange(len(key))
+        else:
+            order = np.argsort(key, kind="stable")
     loan, time, state = codes[order], time[order], state[order].astype(np.int16)
     rid = ids.to_numpy()[order]
     if balance is not None:
