@@ -54,6 +54,7 @@ __all__ = [
     "capacity_limit",
     "credit_limit",
     "cutoff_strategy",
+    "term_features",
     "expected_loss",
     "loss_given_default",
     "monthly_debt_service",
@@ -827,3 +828,48 @@ def cutoff_strategy(score, pd_, ead, lgd, bad=None, cutoffs=None) -> pd.DataFram
         if bad is not None:
             out["observed_bad_rate"] = np.where(k > 0, cum(_arr(bad)) / approved, np.nan)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# scorecard inputs that follow from the loan terms
+
+
+def term_features(app: Application, n_guarantors: int | None = None) -> dict:
+    """Application features implied by the terms, as :func:`riskkit.datasets.application_sample`
+    defines them, so a what-if on the terms reaches the scorecard consistently.
+
+    * ``payment_to_income``: average contractual monthly payment (total due over the term,
+      from :func:`riskkit.book.make_schedule`) over monthly income;
+    * ``loan_to_value``: amount over appraised collateral value (NaN without collateral);
+    * ``n_guarantors``: 0 for pure credit and collateral, ``households - 1`` in a joint group
+      (the other households guarantee), for one guarantor ``n_guarantors`` if given (>= 1),
+      else 1.
+
+    Examples
+    --------
+    >>> f = term_features(Application(12_000, 12, 0.12, "equal_principal", "joint",
+    ...                               monthly_income=2_000, households=3))
+    >>> round(f["payment_to_income"], 4), f["n_guarantors"]  # (12000 + 780) / 12 / 2000
+    (0.5325, 2)
+    """
+    ds = monthly_debt_service(
+        app.amount, app.term_months, app.annual_rate, app.repayment_method,
+        ids=[app.application_id],
+    ).iloc[0]  # fmt: skip
+    total = app.amount + float(ds["total_interest"])
+    g = app.guarantee_type
+    if g == "joint":
+        ng = max(int(app.households) - 1, 0)
+    elif g == "guaranteed":
+        ng = max(int(n_guarantors or 1), 1)
+    else:
+        ng = 0
+    return {
+        "payment_to_income": total / app.term_months / app.monthly_income
+        if app.monthly_income > 0
+        else float("nan"),
+        "loan_to_value": app.amount / app.collateral_value
+        if app.collateral_value > 0
+        else float("nan"),
+        "n_guarantors": ng,
+    }

@@ -148,3 +148,31 @@ def test_grade_from_the_policy_master_scale(dash):
     assert cell(dash.score_out.value, "Grade") == expected
     dash.income.value = 1_000_000  # much richer -> lower PD -> better or equal grade
     assert int(cell(dash.score_out.value, "Grade")[1:]) <= int(expected[1:])
+
+
+def test_derived_inputs_follow_the_terms(applications):
+    """payment_to_income, loan_to_value and n_guarantors are recomputed from the terms."""
+    from riskkit.scoring import Scorecard
+
+    apps = applications.head(1500).copy()
+    total = apps["amount"] * (1 + 0.01 * (apps["term_months"] + 1) / 2)  # rough, any value
+    apps["payment_to_income"] = total / apps["term_months"] / apps["monthly_income"]
+    apps["n_guarantors"] = apps["guarantee_type"].map({"credit": 0, "guaranteed": 1, "joint": 2})
+    rng = np.random.default_rng(0)
+    apps["loan_to_value"] = np.where(rng.random(len(apps)) < 0.3, rng.random(len(apps)), np.nan)
+    feats = ["payment_to_income", "n_guarantors", "age", "loan_to_value"]
+    sc = Scorecard().fit(apps[feats], apps["bad"])
+    d = applicant_dashboard(sc, apps)
+    d.term.value, d.rate.value, d.method.value = 12, 12.0, "equal_principal"
+    d.income.value, d.amount.value = 2_000, 12_000
+    d.guarantee.value, d.households.value = "joint", 4
+    X = d.current_features()
+    assert X["payment_to_income"].iloc[0] == pytest.approx((12_000 + 780) / 12 / 2_000)
+    assert X["n_guarantors"].iloc[0] == 3
+    assert np.isnan(X["loan_to_value"].iloc[0])
+    d.guarantee.value, d.collateral_value.value = "mortgage", 48_000
+    X = d.current_features()
+    assert X["loan_to_value"].iloc[0] == pytest.approx(0.25)
+    assert X["n_guarantors"].iloc[0] == 0
+    assert d.assessment.pd == pytest.approx(sc.predict_proba(X)[0, 1])
+    assert "payment_to_income" not in d.feature_controls  # derived, not a free input

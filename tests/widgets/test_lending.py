@@ -257,3 +257,31 @@ def test_cutoff_strategy_bad_input():
     with pytest.raises(ValidationError, match="sample.pd") as e:
         cutoff_strategy([1, 2], [0.1, 1.2], [1, 1], 0.5, bad=[0, 2])
     assert {p.column for p in e.value.problems} == {"pd", "bad"}
+
+
+def test_term_features_match_application_sample():
+    """payment_to_income / loan_to_value as riskkit.datasets.application_sample derives them."""
+    from riskkit.datasets import application_sample, make_microloan_book
+    from riskkit.lending import term_features
+
+    s = application_sample(make_microloan_book(n_loans=300, months=24, seed=5))
+    assert len(s) > 50
+    for loan_id, r in s.head(40).iterrows():
+        ltv = r["loan_to_value"]
+        app = Application(
+            r["amount"],
+            int(r["term_months"]),
+            r["annual_rate"],
+            r["repayment_method"],
+            r["guarantee_type"],
+            r["monthly_income"],
+            collateral_value=r["amount"] / ltv if ltv == ltv else 0.0,
+            households=3,
+            application_id=loan_id,
+        )
+        f = term_features(app, n_guarantors=int(r["n_guarantors"]))
+        assert f["payment_to_income"] == pytest.approx(r["payment_to_income"], rel=1e-12)
+        if ltv == ltv:
+            assert f["loan_to_value"] == pytest.approx(ltv)
+        if r["guarantee_type"] in ("guaranteed", "joint", "credit"):
+            assert f["n_guarantors"] == r["n_guarantors"]

@@ -221,6 +221,10 @@ def committee_inputs(
 ) -> CommitteeInputs:
     """Sample book -> application sample -> train/validation split -> fitted Scorecard.
 
+    The scorecard: :class:`riskkit.scoring.Scorecard` on a
+    ``WoETransformer(min_iv=0.02, max_corr=0.6, stepwise="forward")`` of every
+    application-time feature (:func:`scorecard_features`).
+
     ``model_json``: a scorecard saved by a report run (``Scorecard.to_json``), used instead of
     fitting one here. Uses :func:`riskkit.datasets.make_microloan_book` and
     :func:`riskkit.datasets.application_sample`.
@@ -228,7 +232,7 @@ def committee_inputs(
     from sklearn.model_selection import train_test_split
 
     from ..datasets import application_sample, make_microloan_book
-    from ..scoring import Scorecard
+    from ..scoring import Scorecard, WoETransformer
 
     book = make_microloan_book(n_loans=n_loans, seed=seed)
     sample = application_sample(book)
@@ -244,7 +248,9 @@ def committee_inputs(
         source = f"scorecard loaded from {model_json}"
     else:
         feats = scorecard_features(train, target)
-        sc = Scorecard().fit(train[feats], train[target])
+        # IV screen, correlation filter and forward stepwise keep a small, calibrated model
+        binning = WoETransformer(min_iv=0.02, max_corr=0.6, stepwise="forward")
+        sc = Scorecard(binning=binning).fit(train[feats], train[target])
         source = f"scorecard fitted on {len(train):,} applications (seed {seed})"
     return CommitteeInputs(sc, train, validation, book, source)
 

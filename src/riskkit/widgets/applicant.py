@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..book.enums import RepaymentMethod
 from ..errors import ValidationError
-from ..lending import GUARANTEE_LABELS, Application, assess_application
+from ..lending import GUARANTEE_LABELS, Application, assess_application, term_features
 from ..policy import load_policy
 from ..privacy import PII_COLUMNS, mask_frame
 from .common import (
@@ -47,6 +47,9 @@ TERM_FIELDS = (
     "households",
     "other_debt_service",
 )
+
+#: Scorecard inputs derived from the terms (:func:`riskkit.lending.term_features`).
+DERIVED_FEATURES = ("payment_to_income", "loan_to_value", "n_guarantors")
 
 _REC_COLOURS = {"approve": "#1a7f37", "approve with conditions": "#9a6700", "decline": "#a40000"}
 
@@ -101,7 +104,7 @@ class ApplicantWhatIf(w.VBox):
         self.application = w.Dropdown(
             options=ids, value=ids[0], description="Application", style=style, layout=lay
         )
-        term_cols = set(cols.values())
+        term_cols = set(cols.values()) | set(DERIVED_FEATURES)
         self.feature_controls: dict[str, w.Widget] = {}
         for f in self.features:
             if f in term_cols:
@@ -233,6 +236,14 @@ class ApplicantWhatIf(w.VBox):
                     c.value = int(v)
                 else:
                     c.value = float(v)
+            ltv = row.get("loan_to_value")
+            if "collateral_value" not in self.columns:
+                ok = ltv is not None and pd.notna(ltv) and ltv > 0
+                self.collateral_value.value = float(self.amount.value / ltv) if ok else 0.0
+            ng = row.get("n_guarantors")
+            if "households" not in self.columns and self.guarantee.value == "joint":
+                if ng is not None and pd.notna(ng):
+                    self.households.value = max(int(ng) + 1, 1)
         finally:
             self._hold = False
         self.update()
@@ -271,9 +282,14 @@ class ApplicantWhatIf(w.VBox):
                 row[f] = row[f].astype(float)
             row.loc[row.index[0], f] = v
         app = self.current_application()
-        for term, col in self.columns.items():
+        values = {col: getattr(app, term) for term, col in self.columns.items()}
+        derived = [f for f in DERIVED_FEATURES if f in self.features and f not in values]
+        if derived:
+            ng = row["n_guarantors"].iloc[0] if "n_guarantors" in row.columns else None
+            implied = term_features(app, None if ng is None or pd.isna(ng) else int(ng))
+            values.update({f: implied[f] for f in derived})
+        for col, value in values.items():
             if col in self.features:
-                value = getattr(app, term)
                 if pd.api.types.is_numeric_dtype(row[col]):
                     row[col] = row[col].astype(float)
                 row.loc[row.index[0], col] = value

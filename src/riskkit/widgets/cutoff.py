@@ -54,11 +54,18 @@ class CutoffWhatIf(w.VBox):
             if guarantee and guarantee in sample.columns
             else np.full(len(sample), "credit")
         )
-        cv = (
-            sample[collateral].fillna(0).to_numpy(dtype=float)
-            if collateral and collateral in sample.columns
-            else 0.0
-        )
+        if collateral and collateral in sample.columns:
+            cv = sample[collateral].fillna(0).to_numpy(dtype=float)
+        elif "loan_to_value" in sample.columns:  # application_sample: amount / value
+            ltv = sample["loan_to_value"].to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cv = np.where(ltv > 0, self.ead / ltv, 0.0)
+        else:
+            cv = np.zeros(len(sample))
+        # secured loans without a valuation are treated as unsecured (conservative LGD)
+        unvalued = np.isin(g, ["mortgage", "pledge"]) & ~(cv > 0)
+        self.n_unvalued = int(unvalued.sum())
+        g = np.where(unvalued, "credit", g)
         self.lgd = loss_given_default(g, self.ead, cv, self.policy, ids=sample.index.to_numpy())
         self.bad = (
             sample[target].to_numpy() if target is not None and target in sample.columns else None
@@ -94,7 +101,14 @@ class CutoffWhatIf(w.VBox):
             [
                 w.HTML(
                     f"<h3>Cut-off what-if</h3><div>Validation sample: {len(sample):,} "
-                    "applications; approve when score &ge; cut-off.</div>"
+                    "applications; approve when score &ge; cut-off."
+                    + (
+                        f" {self.n_unvalued:,} secured loan(s) without a collateral value "
+                        "take the unsecured LGD."
+                        if self.n_unvalued
+                        else ""
+                    )
+                    + "</div>"
                 ),
                 self.cutoff,
                 w.HBox([self.approval_out, self.risk_out, self.volume_out]),

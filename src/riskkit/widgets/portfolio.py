@@ -90,7 +90,7 @@ class PortfolioWhatIf(w.VBox):
             options=[("down-migration multiplier", "multiplier"), ("one-factor Z", "z")],
             value="multiplier",
             description="Stress",
-            style=style,
+            style={**style, "button_width": "180px"},
         )
         mig = self.policy["migration"]
         self.multiplier = w.FloatSlider(
