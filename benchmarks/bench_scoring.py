@@ -46,10 +46,11 @@ def german():
     try:
         from riskkit.datasets import load_german_credit
 
-        df = load_german_credit()
-    except Exception:  # datasets module not landed yet
+        df, y = load_german_credit(return_X_y=True)
+        y = y.astype(np.int64)
+    except ImportError:  # datasets module not available: read the shipped CSV
         df = pd.read_csv(ROOT / "data" / "german_credit.csv")
-    y = (df.pop("creditability") == "bad").astype(np.int64)
+        y = (df.pop("creditability") == "bad").astype(np.int64)
     cats = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     return df, y, cats, [], None
 
@@ -120,19 +121,22 @@ def run_riskkit(Xtr, ytr, Xte, yte, Xfull, cats, specials):
     from riskkit.scoring import Scorecard, WoETransformer
 
     # same setup as the peers: every feature, no selection, default binning constraints
-    sc = Scorecard(binning=WoETransformer(categorical_features=cats, special_values=specials))
-    t0 = time.perf_counter()
-    sc.fit(Xtr, ytr)
-    fit_s = time.perf_counter() - t0
+    # best of 3 runs (the peers use the same rule while a run takes < 30 s): the machine is shared
+    fit_s = score_s = pd_s = np.inf
+    for _ in range(3):
+        sc = Scorecard(binning=WoETransformer(categorical_features=cats, special_values=specials))
+        t0 = time.perf_counter()
+        sc.fit(Xtr, ytr)
+        fit_s = min(fit_s, time.perf_counter() - t0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            sc.credit_score(Xfull)
+            score_s = min(score_s, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            sc.predict_proba(Xfull)
+            pd_s = min(pd_s, time.perf_counter() - t0)
     p = sc.predict_proba(Xte)[:, 1]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        sc.credit_score(Xfull)
-        score_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        sc.predict_proba(Xfull)
-        pd_s = time.perf_counter() - t0
     auc, ks = auc_ks(yte.to_numpy(), p)
     top5 = sc.binning_.iv_.head(5).round(4).to_dict()
     return {

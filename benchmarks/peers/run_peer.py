@@ -128,7 +128,14 @@ def main():
 
         res["version"] = md.version(peer)
         fn = {"optbinning": run_optbinning, "scorecardpy": run_scorecardpy, "toad": run_toad}
+        # best of up to 3 runs (same rule as for riskkit), while a run takes < 30 s
         fit_s, score_s, p, top5 = fn[peer](train, test, full, meta)
+        for _ in range(2):
+            if fit_s + score_s > 30:
+                break
+            f2, s2, _p, _t = fn[peer](train, test, full, meta)
+            fit_s, score_s = min(fit_s, f2), min(score_s, s2)
+        res["timing"] = "best of up to 3 runs (runs under 30 s are repeated)"
         auc, ks = auc_ks(test[meta["target"]].to_numpy(), p)
         res.update(fit_s=fit_s, score_s=score_s, test_auc=auc, test_ks=ks, top5_iv=top5)
     except Exception as exc:  # report a peer that cannot run, with the reason

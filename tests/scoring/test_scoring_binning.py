@@ -260,3 +260,13 @@ def test_woe_transformer_misaligned_and_columns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isfinite(wt.transform(X).to_numpy()).all()
+
+
+def test_global_special_values_follow_column_type(applicants):
+    X, y = applicants
+    X = X.assign(segment=X["segment"].where(X.index % 50 != 0, "unknown"))
+    wt = WoETransformer(special_values=[-999, "unknown"]).fit(X, y)
+    assert wt.binnings_["income"].special_values_ == [-999]
+    assert wt.binnings_["segment"].special_values_ == ["unknown"]
+    t = wt.binning_table("segment").set_index("bin")
+    assert t.loc["special 'unknown'", "count"] == (X["segment"] == "unknown").sum()

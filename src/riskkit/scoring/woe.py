@@ -48,7 +48,8 @@ class WoETransformer(BaseEstimator, TransformerMixin):
         Features to treat as categorical even if numeric. Text/category/bool columns are
         always categorical.
     special_values : list or dict
-        Special values for every feature (list) or per feature (``{feature: [...]}``).
+        Special values per feature (``{feature: [...]}``), or one list for all features: its
+        numbers apply to numeric columns and its strings to text columns.
     n_prebins, min_bin_share, max_n_bins, min_bin_n_event, min_bin_n_nonevent, \
 monotonic_trend, auto_shape_gain, unseen
         Passed to :class:`~riskkit.scoring.binning.OptimalBinning`. ``monotonic_trend`` may be
@@ -134,6 +135,9 @@ monotonic_trend, auto_shape_gain, unseen
         sv = self.special_values
         if isinstance(sv, dict):
             sv = sv.get(f, ())
+        elif sv:  # a global list applies to the features whose values have the same type
+            is_num = self._numeric_col.get(f, True)
+            sv = [v for v in sv if isinstance(v, (int, float, np.number)) == is_num]
         manual = (self.manual_bins or {}).get(f)
         return OptimalBinning(
             name=f,
@@ -155,6 +159,10 @@ monotonic_trend, auto_shape_gain, unseen
         X = X.set_axis(self.features_in_, axis=1)
         pc = ProblemCollector("scoring features")
         self.binnings_ = {}
+        self._numeric_col = {
+            f: pd.api.types.is_numeric_dtype(X[f].dtype) and not pd.api.types.is_bool_dtype(X[f])
+            for f in self.features_in_
+        }
         for f in self.features_in_:
             try:
                 self.binnings_[f] = self._binner(f, self._is_categorical(X, f))._fit(X[f], yv)
