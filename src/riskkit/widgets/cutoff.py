@@ -168,14 +168,16 @@ class CutoffWhatIf(w.VBox):
         ax1.set_ylim(0, 1.02)
         h1, l1 = ax1.get_legend_handles_labels()
         h2, l2 = ax1b.get_legend_handles_labels()
-        ax1.legend(h1 + h2, l1 + l2, fontsize=8, loc="center left")
+        ax1.legend(
+            h1 + h2, l1 + l2, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3
+        )
         ax1.set_title(f"cut-off {c}: approve {t.loc[c, 'approval_rate']:.0%}", fontsize=10)
         bins = np.linspace(self.scores.min(), self.scores.max() + 1, 30)
         if self.bad is not None:
             bad = self.bad.astype(bool)
             ax2.hist(self.scores[~bad], bins=bins, alpha=0.6, label="good", color="#1f5fa8")
             ax2.hist(self.scores[bad], bins=bins, alpha=0.6, label="bad", color="#c0392b")
-            ax2.legend(fontsize=8)
+            ax2.legend(fontsize=8, loc="upper right")
         else:
             ax2.hist(self.scores, bins=bins, color="#1f5fa8")
         ax2.axvspan(self.scores.min(), c, color="grey", alpha=0.15)
