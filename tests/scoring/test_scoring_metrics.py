@@ -200,3 +200,30 @@ def test_csi_by_period(applicants):
     direct = csi(wt, X[~late.to_numpy()], df.loc[late, X.columns])
     assert out.loc["2026-02", "income"] == pytest.approx(direct["income"])
     assert out.loc["2026-02", "income"] > out.loc["2026-02", "segment"]
+
+
+def test_scorecard_recalibration_master_scale_and_grade_tests(german_data):
+    from riskkit.scoring import Scorecard
+
+    X, y = german_data
+    sc = Scorecard(binning=WoETransformer(min_iv=0.02)).fit(X, y)
+    assert sc.predict_proba(X)[:, 1].mean() == pytest.approx(y.mean(), abs=1e-6)  # MLE
+    rc = sc.recalibrated(X, target_rate=0.05)
+    pd_new = rc.predict_proba(X)[:, 1]
+    assert pd_new.mean() == pytest.approx(0.05, abs=1e-10)
+    shift = rc.credit_score(X, integer=False) - sc.credit_score(X, integer=False)
+    np.testing.assert_allclose(shift, -sc.factor_ * rc.intercept_shift_, atol=1e-9)
+    np.testing.assert_allclose(rc.pd_from_score(rc.credit_score(X, integer=False)), pd_new)
+    assert auc(y, pd_new) == pytest.approx(auc(y, sc.predict_proba(X)[:, 1]))
+    ms = MasterScale()
+    grades = ms.assign(sc.predict_proba(X)[:, 1])
+    g = grade_tests(grades, y, sc.predict_proba(X)[:, 1])
+    assert g["n"].sum() == len(X) and g["defaults"].sum() == y.sum()
+    # in-sample PDs are calibrated: no grade rejected at 1%
+    assert not (grade_tests(grades, y, sc.predict_proba(X)[:, 1], alpha=0.01)["rejected"]).any()
+    # under-stated PDs (recalibrated to 5% vs 30% observed): most populated grades rejected
+    g5 = grade_tests(ms.assign(pd_new), y, pd_new)
+    big = g5[g5["n"] >= 30]
+    assert big["rejected"].mean() >= 0.8 and g5["rejected"].sum() > g["rejected"].sum()
+    t = ms.table(scorecard=sc)
+    assert (t["score_lower"] < t["score_upper"]).all()

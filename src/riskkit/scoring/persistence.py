@@ -48,6 +48,7 @@ def scorecard_to_json(sc, path=None) -> str:
         "features": list(sc.features_),
         "iv": {f: float(v) for f, v in bt.iv_.items()},
         "intercept": sc.intercept_,
+        "intercept_shift": float(getattr(sc, "intercept_shift_", 0.0)),
         "coef": [float(c) for c in sc.coef_],
         "scaling": dict(sc.scaling_),
         "bins": {f: bt.binnings_[f].to_dict() for f in sc.features_},
@@ -94,6 +95,8 @@ def scorecard_from_json(text_or_path):
     sc.feature_names_in_ = np.asarray(bt.features_in_, dtype=object)
     sc.n_features_in_ = len(bt.features_in_)
     sc.intercept_ = float(doc["intercept"])
+    if doc.get("intercept_shift"):
+        sc.intercept_shift_ = float(doc["intercept_shift"])
     sc.coef_ = np.asarray(doc["coef"], dtype=float)
     sc.stats_ = None
     if doc["stats"] is not None:

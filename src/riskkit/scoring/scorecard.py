@@ -234,6 +234,23 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         p = np.asarray(pd_, dtype=float)
         return self.offset_ - self.factor_ * np.log(p / (1 - p))
 
+    def recalibrated(self, X, target_rate: float) -> Scorecard:
+        """A copy whose intercept is shifted so that the mean PD over ``X`` equals
+        ``target_rate`` (the long-run default rate); coefficients, bins and the ranking are
+        unchanged, every unrounded score moves by the same ``factor * shift`` points, and the
+        points table, JSON and SQL follow the new intercept. The shift is in ``intercept_shift_``.
+        """
+        import copy
+
+        from .calibration import shift_to_target
+
+        _, delta = shift_to_target(self.predict_proba(X)[:, 1], target_rate)
+        out = copy.deepcopy(self)
+        out.intercept_ = self.intercept_ + delta
+        out.intercept_shift_ = getattr(self, "intercept_shift_", 0.0) + delta
+        out._scale()
+        return out
+
     @property
     def rounding_bound_(self) -> float:
         """Max |integer score - exact score| for any row: p/2 points."""
