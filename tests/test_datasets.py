@@ -335,3 +335,14 @@ def test_application_sample_options_and_errors(book):
     thin.borrowers = thin.borrowers[["borrower_id", "segment"]]
     with pytest.raises(ValidationError, match=r"borrowers\.education: required column"):
         application_sample(thin)
+
+
+def test_tiny_books_and_id_validator():
+    from riskkit.datasets._pii import id_number_valid
+
+    for n, months in [(1, 1), (2, 3), (7, 2)]:
+        b = make_microloan_book(n_loans=n, months=months, seed=0)
+        assert b.n_loans == n and b.signals["loan_id"].dtype == "str"
+        assert len(application_sample(b)) == 0  # no loan has 12 months of history yet
+    ok = ["11010519491231002X", "110105194912310021", "11010519491231002", "1101051949123100ZX"]
+    assert id_number_valid(ok).tolist() == [True, False, False, False]

@@ -79,6 +79,14 @@ def _by_segment(seg, table):
     return out
 
 
+def _ids(prefix: str, numbers, width: int) -> np.ndarray:
+    """``prefix`` + zero-padded numbers, e.g. ``L0000001`` (empty input gives an empty array)."""
+    num = np.asarray(numbers, dtype=np.int64)
+    if not len(num):
+        return np.zeros(0, dtype=f"U{len(prefix) + width}")
+    return np.char.add(prefix, np.char.zfill(num.astype(f"U{width}"), width))
+
+
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -355,8 +363,8 @@ def make_microloan_book(
     _, uniq = pd.factorize(b_of)  # borrower ids follow the order of first loans
     inv_b = np.empty(nb, dtype=np.int64)
     inv_b[uniq] = np.arange(nb)
-    loan_ids = np.char.add("L", np.char.zfill(np.arange(1, n + 1).astype("U7"), 7))
-    bor_ids = np.char.add("B", np.char.zfill((inv_b + 1).astype("U7"), 7))  # by borrower index
+    loan_ids = _ids("L", np.arange(1, n + 1), 7)
+    bor_ids = _ids("B", (inv_b + 1), 7)  # by borrower index
     loans = pd.DataFrame(
         {
             "loan_id": loan_ids,
@@ -369,7 +377,7 @@ def make_microloan_book(
             "repayment_method": method.astype(str),
             "guarantee_type": gtype.astype(str),
             "purpose": purpose.astype(str),
-            "officer_id": np.char.add("O", np.char.zfill((officer_i + 1).astype("U2"), 2)),
+            "officer_id": _ids("O", (officer_i + 1), 2),
             "branch": np.asarray(BRANCHES)[officer_i // (N_OFFICERS // 5)],
         }
     )
@@ -456,8 +464,8 @@ def _guarantors(rng, loan_ids, gtype, group, borrower_ids) -> pd.DataFrame:
     company = rng.random(len(rows)) < 0.12
     gid = np.where(
         company,
-        np.char.add("C", np.char.zfill(np.arange(1, len(rows) + 1).astype("U7"), 7)),
-        np.char.add("P", np.char.zfill(np.arange(1, len(rows) + 1).astype("U7"), 7)),
+        _ids("C", np.arange(1, len(rows) + 1), 7),
+        _ids("P", np.arange(1, len(rows) + 1), 7),
     )
     single = pd.DataFrame(
         {
@@ -484,7 +492,7 @@ def _guarantors(rng, loan_ids, gtype, group, borrower_ids) -> pd.DataFrame:
             "loan_id": loan_ids[me],
             "guarantor_id": borrower_ids[others],
             "kind": "person",
-            "group_id": np.char.add("JG", np.char.zfill(gnum.astype("U6"), 6)),
+            "group_id": _ids("JG", gnum, 6),
         }
     )
     out = pd.concat([single, joint_df], ignore_index=True)
@@ -905,7 +913,7 @@ def _collateral(r, loans, schedule, closed_day, a_day):
     # scheduled balance by date, to flag values falling toward or below the balance
     per_loan = schedule.groupby("loan_id", sort=False)
     ids, vals, dates, lidx = [], [], [], []
-    cid = np.char.add("K", np.char.zfill(np.arange(1, m + 1).astype("U7"), 7))
+    cid = _ids("K", np.arange(1, m + 1), 7)
     v = value.copy()
     ids.append(cid)
     types = [ctype]
