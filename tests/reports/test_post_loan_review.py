@@ -58,6 +58,11 @@ def test_unknown_branch_is_a_clear_error(hand_store):
     _, book, _, _ = hand_store
     with pytest.raises(ValidationError, match=r"parameters.branch: '42' matches no loan's branch"):
         post_loan_review(book, AS_OF, branch="42")
+    # branch 0042 and officer O1 both exist, but no loan has both
+    _, _, exp, _ = hand_store
+    keep = exp.index[~((exp["branch"] == "0042") & (exp["officer_id"] == "O1"))]
+    with pytest.raises(ValidationError, match=r"no loan is in branch '0042' and managed by"):
+        post_loan_review(book.subset(keep), AS_OF, branch="0042", officer="O1")
 
 
 def test_notebook_figures_and_failure_semantics(hand_store, riskkit_kernel, capsys):

@@ -59,6 +59,8 @@ def test_good_run_layout_and_rerun_replaces(tiny_notebooks, tmp_path, riskkit_ke
     runs = read_runs(reports)
     assert [x["status"] for x in runs] == ["ok", "ok"]
     index = (reports / "index.html").read_text()
+    for f in (reports / "index.html", reports / "runs.json", out / "metrics.json"):
+        assert f.stat().st_mode & 0o044 == os.stat(out / "tiny.html").st_mode & 0o044
     assert "2026-10-31/tiny/tiny.html" in index and "2026-10-31/tiny/metrics.json" in index
 
 
@@ -150,6 +152,14 @@ def test_cli_exit_codes(tiny_notebooks, tmp_path, riskkit_kernel, capsys):
         "--no-progress",
     ]
     assert cli.main(base + ["-p", "value=5"]) == 0
+    pfile = tmp_path / "p.yaml"
+    pfile.write_text("value: 9\n")
+    assert cli.main(base + ["--params", str(pfile)]) == 0
+    metrics = json.loads((reports / AS_OF / "tiny" / "metrics.json").read_text())
+    assert metrics["metrics"] == {"value": 9}
+    assert cli.main(base + ["--params", str(pfile), "-p", "value=11"]) == 0  # -p wins
+    metrics = json.loads((reports / AS_OF / "tiny" / "metrics.json").read_text())
+    assert metrics["metrics"] == {"value": "11"}  # unregistered notebook: text stays text
     assert cli.main(base + ["-p", "fail=True"]) == 1
     out = capsys.readouterr().out
     assert "failed" in out and str((reports / "index.html").resolve()) in out

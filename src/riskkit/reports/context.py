@@ -66,6 +66,7 @@ def write_json_atomic(path, obj) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; published files follow the umask
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(_jsonable(obj), f, ensure_ascii=False, indent=2, allow_nan=False)
@@ -151,13 +152,29 @@ class Report:
         index: bool = True,
         formats: Mapping | None = None,
         max_rows: int | None = None,
+        labels: bool = True,
     ) -> None:
-        """Show a table (numbers formatted, no index name clutter)."""
+        """Show a table (numbers formatted; known column names in the report's language)."""
         from IPython.display import HTML
 
         from .figures import table_html
 
+        if labels:
+            df, formats = self._labelled(df, formats)
         self._show(HTML(table_html(df, caption, index=index, formats=formats, max_rows=max_rows)))
+
+    def _labelled(self, df: pd.DataFrame, formats):
+        """Known column (and index) names shown as words in the report's language."""
+        from .narrative import TEXT
+
+        def lab(c):
+            key = f"col.{c}"
+            return TEXT[key][self.language] if isinstance(c, str) and key in TEXT else c
+
+        out = df.rename(columns=lab)
+        if not isinstance(out.index, pd.MultiIndex) and isinstance(out.index.name, str):
+            out = out.rename_axis(lab(out.index.name))
+        return out, {lab(k): v for k, v in (formats or {}).items()}
 
     def figure(self, fig) -> None:
         """Show a matplotlib figure as PNG and close it."""
@@ -227,3 +244,9 @@ def start_report(name: str, *, display: bool = True, **values) -> Report:
     """
     params = validate_params(name, values)
     return Report(name, params, display=display)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

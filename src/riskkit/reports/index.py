@@ -36,6 +36,7 @@ def locked(reports_dir):
 
 def _write_atomic(path: Path, content: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; published files follow the umask
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(content)
@@ -156,3 +157,9 @@ def render_index(runs: list[dict], reports_dir=None) -> str:
         "<tr><th>finished</th><th>as-of</th><th>report</th><th>status</th><th>duration</th>"
         f"<th>error</th></tr>{''.join(hist)}</table></body></html>\n"
     )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

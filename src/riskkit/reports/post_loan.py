@@ -65,6 +65,15 @@ def scope_ids(book, branch=None, officer=None) -> np.ndarray:
             continue
         mask &= (loans[col].astype(str) == value).to_numpy()
     errors.raise_if_any()
+    if not mask.any():
+        errors.add(
+            "parameters",
+            "branch/officer",
+            f"no loan is in branch {branch!r} and managed by officer {officer!r}"
+            if branch is not None and officer is not None
+            else "no loan in scope",
+        )
+        errors.raise_if_any()
     return loans["loan_id"].to_numpy()[mask]
 
 
@@ -154,7 +163,11 @@ def post_loan_review(
 
     from ..classification import compare, migration_matrix
 
-    changes = compare(prev_res.frame, result.frame)
+    # loans paid off are off the book: one repaid this month shows as "exited"
+    def _live(f):
+        return f[~f["paid_off"].to_numpy(dtype=bool)]
+
+    changes = compare(_live(prev_res.frame), _live(result.frame))
     migration = migration_matrix(changes, "loans")
 
     prov = provisions(result, policy=policy)
