@@ -346,3 +346,19 @@ def test_tiny_books_and_id_validator():
         assert len(application_sample(b)) == 0  # no loan has 12 months of history yet
     ok = ["11010519491231002X", "110105194912310021", "11010519491231002", "1101051949123100ZX"]
     assert id_number_valid(ok).tolist() == [True, False, False, False]
+
+
+def test_farm_loans_miss_less_at_harvest(book):
+    from riskkit.book import delinquency_history
+
+    dates = pd.date_range("2024-01-31", "2026-10-31", freq="ME")
+    h = delinquency_history(book, dates, columns=["missed_periods", "paid_off"])
+    seg = book.loans["borrower_id"].map(book.borrowers.set_index("borrower_id")["segment"])
+    farm = set(book.loans.loc[(seg == "farmer").to_numpy(), "loan_id"])
+    h = h.sort_values(["loan_id", "as_of"])
+    h["prev"] = h.groupby("loan_id")["missed_periods"].shift()
+    x = h[(h["prev"] == 0) & ~h["paid_off"] & h["loan_id"].isin(farm)]
+    new_miss = (x["missed_periods"] > 0).groupby(x["as_of"].dt.month).mean()
+    harvest = new_miss[[6, 9, 10]].mean()
+    lean = new_miss[[3, 4, 5]].mean()
+    assert harvest < 0.85 * lean
