@@ -76,3 +76,21 @@ def test_bad_cli_assignment_is_usage_error(capsys):
         == 2
     )
     assert "-p expects key=value" in capsys.readouterr().err
+
+
+def test_run_all_rejects_a_parameter_no_report_has(tmp_path, capsys):
+    code = cli.main(
+        [
+            "report",
+            "run-all",
+            "--as-of",
+            "2026-10-31",
+            "-p",
+            "langauge=zh",
+            "--reports-dir",
+            str(tmp_path),
+        ]
+    )
+    assert code == 2
+    assert "['langauge'] belong to none of the reports" in capsys.readouterr().err
+    assert not (tmp_path / "runs.json").exists()  # nothing ran

@@ -460,6 +460,12 @@ def run_all(
     has them.
     """
     names = list(names) if names is not None else batch_reports(kwargs.get("notebooks_dir"))
+    known = set().union(*(REPORTS[n].names for n in names if n in REPORTS)) if names else set()
+    unknown = sorted(set(params or {}) - known) if all(n in REPORTS for n in names) else []
+    if unknown:
+        raise ValueError(
+            f"parameter(s) {unknown} belong to none of the reports {names}; known: {sorted(known)}"
+        )
     log = kwargs.get("log") or _log_default
     results = []
     t0 = time.perf_counter()
