@@ -138,6 +138,9 @@ def bar_by_category(values: pd.Series, title: str, ylabel: str, lang: str = "en"
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
     for i, x in enumerate(v.to_numpy()):
         ax.annotate(f"{x:,.0f}", (i, x), ha="center", va="bottom", fontsize=8)
     fig.tight_layout()

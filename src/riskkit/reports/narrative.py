@@ -29,6 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "由 riskkit {version} 生成，数据截至 {as_of}。范围：{scope}。",
     },
     "none": {"en": "None.", "zh": "无。"},
+    "total": {"en": "Total", "zh": "合计"},
     "up": {"en": "up", "zh": "上升"},
     "down": {"en": "down", "zh": "下降"},
     "unchanged": {"en": "unchanged", "zh": "持平"},
