@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskkit.book import LoanBook, delinquency_status, make_schedule
 from riskkit.book.schema import SIGNAL_CODES
@@ -362,3 +364,22 @@ def test_farm_loans_miss_less_at_harvest(book):
     harvest = new_miss[[6, 9, 10]].mean()
     lean = new_miss[[3, 4, 5]].mean()
     assert harvest < 0.85 * lean
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 150), months=st.integers(1, 30), seed=st.integers(0, 2**31))
+def test_generator_invariants(n, months, seed):
+    from riskkit.datasets._pii import id_number_valid
+
+    b = make_microloan_book(n_loans=n, months=months, seed=seed)  # validated on construction
+    assert b.n_loans == n
+    st_ = delinquency_status(b, b.as_of_date)
+    amount = b.loans.set_index("loan_id")["amount"]
+    assert (st_["outstanding_principal"] >= 0).all()
+    assert (st_["outstanding_principal"] <= amount[st_.index] + 0.01).all()
+    assert (st_["missed_periods"] <= st_["periods_elapsed"]).all()
+    assert (b.payments["payment_date"] <= b.as_of_date).all()
+    assert id_number_valid(b.borrowers["id_number"]).all()
+    j = b.guarantors[b.guarantors["group_id"].notna()]
+    assert (j.groupby("group_id")["loan_id"].nunique() == 3).all()
+    assert (j.groupby("loan_id").size() == 2).all()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from riskkit.datasets import make_microloan_book
 from riskkit.errors import ValidationError
@@ -165,3 +167,26 @@ def test_write_is_atomic(book, small, tmp_path, monkeypatch):
 def test_format_argument_checked(book, tmp_path):
     with pytest.raises(ValueError, match="format must be one of"):
         write_book(book, tmp_path / "x", format="json")
+
+
+def test_duplicate_csv_column_is_an_error(book, tmp_path):
+    out = write_book(book, tmp_path / "dup", format="csv")
+    text = (out / "payments.csv").read_text().splitlines()
+    text[0] = "loan_id,payment_date,amount"
+    text = [text[0] + ",amount"] + [line + ",1" for line in text[1:]]
+    (out / "payments.csv").write_text("\n".join(text) + "\n")
+    with pytest.raises(ValidationError, match=r"payments\.amount: column appears more than once"):
+        read_book(out)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 120),
+    months=st.integers(1, 20),
+    seed=st.integers(0, 2**31),
+    fmt=st.sampled_from(["csv", "parquet"]),
+)
+def test_any_generated_book_round_trips(tmp_path_factory, n, months, seed, fmt):
+    b = make_microloan_book(n_loans=n, months=months, seed=seed)
+    out = write_book(b, tmp_path_factory.mktemp("rt") / "x", format=fmt)
+    _assert_same(b, read_book(out))

@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import os
 import shutil
@@ -222,6 +223,11 @@ def _read_raw(path: Path, errors: ProblemCollector, table: str) -> pd.DataFrame 
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                header = next(csv.reader(fh), [])
+            names = [h.strip() for h in header]
+            for c in sorted({h for h in names if names.count(h) > 1}):
+                errors.add(table, c, f"column appears more than once in {path.name}")
             return pd.read_csv(
                 path, dtype="str", keep_default_na=False, na_values=[""], encoding="utf-8-sig"
             )

@@ -443,16 +443,22 @@ def make_microloan_book(
     signals = signals.sort_values(["signal_date", "loan_id"], kind="stable").reset_index(drop=True)
     signals = signals.astype({"loan_id": "str", "signal": "str", "source": "str", "note": "str"})
     signals["signal_date"] = signals["signal_date"].astype("datetime64[ns]")
-    return LoanBook(
-        loans,
-        schedule,
-        sim["payments"],
-        borrowers=borrowers,
-        guarantors=guarantors,
-        collateral=collateral,
-        signals=signals,
-        as_of_date=as_of_ts,
-    )
+    tables = {
+        "loans": loans,
+        "schedule": schedule,
+        "payments": sim["payments"],
+        "borrowers": borrowers,
+        "guarantors": guarantors,
+        "collateral": collateral,
+        "signals": signals,
+    }
+    return LoanBook(as_of_date=as_of_ts, **{k: _text_as_str(v) for k, v in tables.items()})
+
+
+def _text_as_str(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as pandas' ``str`` dtype (empty numpy string arrays arrive as object)."""
+    obj = [c for c in df.columns if pd.api.types.is_object_dtype(df[c].dtype)]
+    return df.astype(dict.fromkeys(obj, "str")) if obj else df
 
 
 def _guarantors(rng, loan_ids, gtype, group, borrower_ids) -> pd.DataFrame:
