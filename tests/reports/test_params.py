@@ -7,6 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskkit.errors import ValidationError
 from riskkit.reports.params import (
@@ -101,3 +103,16 @@ def test_yaml_file_keeps_text_identifiers(tmp_path):
     assert raw == {"branch": "0042", "appendix_rows": 30, "as_of": "2026-10-31", "officer": "007"}
     p = validate_params("post_loan_review", raw)
     assert p["branch"] == "0042" and p["officer"] == "007" and p["appendix_rows"] == 30
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    d=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31)),
+    branch=st.text(alphabet="0123456789ABC支行", min_size=1, max_size=8),
+)
+def test_round_trip_through_papermill_values(d, branch):
+    """Typed -> papermill JSON values -> typed is the identity (dates, text ids kept)."""
+    p = validate_params("post_loan_review", {"as_of": d.isoformat(), "branch": branch})
+    again = validate_params("post_loan_review", to_papermill("post_loan_review", p))
+    assert again == p
+    assert again["branch"] == branch and again["as_of"] == pd.Timestamp(d)
