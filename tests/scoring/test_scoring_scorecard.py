@@ -228,3 +228,14 @@ def test_woe_transformer_in_sklearn_pipeline(german_data):
     lr = LogisticRegression(max_iter=1000).fit(W, y)
     np.testing.assert_allclose(p, lr.predict_proba(W)[:, 1])
     assert list(pipe[:-1].get_feature_names_out()) == list(W.columns)
+
+
+def test_perfectly_collinear_features_give_a_clear_error():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=2000)
+    y = (rng.random(2000) < 1 / (1 + np.exp(1 - x))).astype(int)
+    X = pd.DataFrame({"a": x, "b": x.copy()})
+    with pytest.raises(ValueError, match=r"singular.*\['a', 'b'\].*collinear"):
+        Scorecard().fit(X, y)
+    sc = Scorecard(binning=WoETransformer(max_corr=0.95)).fit(X, y)
+    assert sc.features_ == ["a"]

@@ -115,9 +115,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    res = sm.Logit(yv.astype(float), sm.add_constant(A, has_constant="add")).fit(
-                        disp=0, method="newton", maxiter=100
+                    # rank problems surface as a singular Hessian below (caught), so skip
+                    # statsmodels' up-front rank check (a QR of the whole design matrix)
+                    model = sm.Logit(
+                        yv.astype(float), sm.add_constant(A, has_constant="add"), check_rank=False
                     )
+                    res = model.fit(disp=0, method="newton", maxiter=100)
                 except np.linalg.LinAlgError as exc:
                     raise ValueError(
                         f"logistic regression is singular: WoE features {self.features_} are "

@@ -85,7 +85,8 @@ def _logit(y, X):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return sm.Logit(y, sm.add_constant(X, has_constant="add")).fit(disp=0, method="newton")
+        model = sm.Logit(y, sm.add_constant(X, has_constant="add"), check_rank=False)
+        return model.fit(disp=0, method="newton")
 
 
 def stepwise(
