@@ -77,3 +77,16 @@ def test_policy_rejects_typos_and_bad_values():
         load_policy({"provisions": {"general_ratio": "1%"}})
     with pytest.raises(ValueError, match="outside the allowed band"):
         load_policy({"provisions": {"float": {"substandard": 0.5}}})
+
+
+def test_signed_keys_accept_negative_values():
+    p = load_policy()
+    assert load_policy(dict(p))["migration"]["stress_z"] == p["migration"]["stress_z"] < 0
+    assert (
+        load_policy({"provisions": {"float": {"doubtful": -0.1}}})["provisions"]["float"][
+            "doubtful"
+        ]
+        == -0.1
+    )
+    with pytest.raises(ValueError, match=">= 0"):
+        load_policy({"provisions": {"general_ratio": -0.01}})

@@ -42,7 +42,8 @@ def _merge(base: dict, override: Mapping, path: str = "") -> dict:
             if isinstance(base[key], (int, float)) and not isinstance(base[key], bool):
                 if not isinstance(value, (int, float)) or isinstance(value, bool):
                     raise TypeError(f"policy key {where!r} must be a number, got {value!r}")
-                if value < 0 and not where.startswith("provisions.float."):  # float is +/-
+                signed = base[key] < 0 or where.startswith("provisions.float.")
+                if value < 0 and not signed:
                     raise ValueError(f"policy key {where!r} must be >= 0, got {value!r}")
             out[key] = value
     return out
