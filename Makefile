@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 AS_OF  ?= 2026-10-31
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean app
+.PHONY: demo test lint format bench bench-quick clean app
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all --quick
 
 app: $(STAMP)
 	$(BIN)/riskkit app
