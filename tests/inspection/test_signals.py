@@ -42,7 +42,9 @@ def detection_book():
         {
             "borrower_id": list("PRLOT"),
             "segment": "trader",
-            "monthly_income": [800.0, 5000.0, float("nan"), 3000.0, 3000.0],
+            "monthly_income": [3000.0, 5000.0, 3000.0, 3000.0, 3000.0],
+            # re-assessed at the last inspection: P's income fell below the installment
+            "current_monthly_income": [800.0, 5000.0, float("nan"), 3000.0, 3000.0],
         }
     )
     collateral = pd.DataFrame(
@@ -63,7 +65,7 @@ def test_detect_signals_from_data():
     book = detection_book()
     d = detect_signals(book, AS_OF)
     got = set(zip(d["loan_id"], d["signal"], strict=True))
-    # poor: next installment 1,000 > income 800; lowcol: latest value (1 Sep) 3,500 <= 1.2 x
+    # poor: next installment 1,000 > re-assessed income 800; lowcol: latest value (1 Sep) 3,500 <= 1.2 x
     # 3,000 balance (the November valuation is after the as-of date); late: 2 missed
     assert got == {
         ("poor", "income_drop"),
@@ -77,6 +79,14 @@ def test_detect_signals_from_data():
     # stricter policy: 8,000 <= 3 x 3,000 flags okcol too
     d2 = detect_signals(book, AS_OF, {"inspection": {"collateral_value_warn_ratio": 3.0}})
     assert "okcol" in set(d2.loc[d2["signal"] == "collateral_value_low", "loan_id"])
+
+
+def test_income_drop_needs_a_reassessed_income_and_ignores_balloons():
+    book = detection_book()
+    # onboarding income alone (even if below the installment) is no evidence of a drop
+    b = book.borrowers.drop(columns="current_monthly_income").assign(monthly_income=100.0)
+    book2 = make_book(book.loans, [], borrowers=b, collateral=book.collateral)
+    assert "income_drop" not in set(detect_signals(book2, AS_OF)["signal"])
 
 
 def test_detected_signals_feed_the_classifier():

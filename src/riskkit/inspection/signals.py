@@ -7,8 +7,11 @@
   book's ``signals`` table from other systems: contact changes, guarantor downgrade, missing
   documents, enforcement) or ``manual`` (recorded by the officer with :func:`record_signals`).
 * :func:`detect_signals`: signals visible in the data as of a date: ``missed_installment``
-  (consecutive missed periods > 0), ``income_drop`` (the borrower's monthly installments
-  exceed ``income_installment_max_share`` x ``borrowers.monthly_income``) and
+  (consecutive missed periods > 0), ``income_drop`` (the borrower's regular monthly
+  installments exceed ``income_installment_max_share`` x a *re-assessed* income,
+  ``borrowers.current_monthly_income``: the income known at onboarding says nothing about a
+  drop, so without a re-assessed income this signal is left to inspections; the principal due
+  at maturity of bullet and interest-only loans is planned, not regular, and is left out) and
   ``collateral_value_low`` (latest appraised value of the loan's collateral <=
   ``collateral_value_warn_ratio`` x outstanding principal).
 * :func:`record_signals`: manual recording, validated, appended to the store table
@@ -64,8 +67,9 @@ def signal_catalogue(policy: Policy | dict | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("code")
 
 
-def _next_installment(book, a: int) -> np.ndarray:
-    """Per loan: amount of the first installment due after day ``a`` (0 when matured)."""
+def _regular_installment(book, a: int) -> np.ndarray:
+    """Per loan: the first installment due after day ``a`` (0 when matured), without the
+    principal that bullet and interest-only loans repay at maturity."""
     ix = book.schedule_index
     n = len(ix.loan_ids)
     future = ix.due > a
@@ -74,7 +78,11 @@ def _next_installment(book, a: int) -> np.ndarray:
     if len(rows):
         c = ix.code[rows]
         first = rows[np.r_[True, c[1:] != c[:-1]]]
-        out[ix.code[first]] = ix.amount_due[first]
+        balloon = np.isin(
+            book.loans["repayment_method"].to_numpy(dtype=object), ("bullet", "interest_only")
+        )
+        amount = np.where(balloon[ix.code[first]], ix.interest[first], ix.amount_due[first])
+        out[ix.code[first]] = amount
     return out
 
 
@@ -113,10 +121,10 @@ def detect_signals(book, as_of=None, policy: Policy | dict | None = None) -> pd.
     )
 
     b = book.borrowers
-    if "monthly_income" in b.columns and "borrower_id" in book.loans.columns and len(b):
-        inst = np.where(active, _next_installment(book, a), 0.0)
+    if "current_monthly_income" in b.columns and "borrower_id" in book.loans.columns and len(b):
+        inst = np.where(active, _regular_installment(book, a), 0.0)
         per_b = pd.Series(inst).groupby(book.loans["borrower_id"].to_numpy()).sum()
-        income = b.drop_duplicates("borrower_id").set_index("borrower_id")["monthly_income"]
+        income = b.drop_duplicates("borrower_id").set_index("borrower_id")["current_monthly_income"]
         inc = income.reindex(per_b.index).to_numpy(dtype=float, na_value=np.nan)
         short = per_b.to_numpy() > ip["income_installment_max_share"] * inc
         bad_b = per_b.index[np.nan_to_num(short, nan=0).astype(bool) & ~np.isnan(inc)]
@@ -127,7 +135,7 @@ def detect_signals(book, as_of=None, policy: Policy | dict | None = None) -> pd.
                     "loan_id": ids[hit],
                     "signal_date": np.datetime64(as_of.date(), "ns"),
                     "signal": "income_drop",
-                    "note": "monthly installments exceed the borrower's monthly income share "
+                    "note": "monthly installments exceed the share of re-assessed income "
                     f"{ip['income_installment_max_share']:g}",
                 }
             )
