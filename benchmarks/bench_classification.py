@@ -22,6 +22,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from benchmarks.bench_delinquency import build_book as delinquency_book
 from riskkit.book import LoanBook
 from riskkit.book.schedule import months_between
 from riskkit.book.schema import SIGNAL_CODES
@@ -33,68 +34,17 @@ AS_OF = pd.Timestamp("2026-10-31")
 
 
 def build_book(n: int, months: int = 36, seed: int = 0) -> LoanBook:
-    """A synthetic book built directly with numpy (not validated: built to be valid)."""
-    rng = np.random.default_rng(seed)
+    """The delinquency benchmark's book (schedules and payment behaviour built with numpy),
+    with products, branches, borrowers holding several loans, and risk signals added."""
+    base = delinquency_book(n, months, seed)
+    rng = np.random.default_rng(seed + 1)
+    loan_id = base.loans["loan_id"].to_numpy()
+    disb = base.loans["disbursement_date"].to_numpy().astype("datetime64[D]")
     a = np.datetime64(AS_OF.date(), "D")
-    disb = a - rng.integers(1, months * 30, n).astype("timedelta64[D]")
-    term = rng.choice(np.array([6, 12, 24, 36]), n)
-    amount = rng.integers(5, 100, n) * 1000.0
-    rate = rng.choice(np.array([0.08, 0.12, 0.18]), n)
-    loan_id = np.arange(1, n + 1, dtype=np.int64)
-    loans = pd.DataFrame(
-        {
-            "loan_id": loan_id,
-            "borrower_id": rng.integers(1, int(n * 0.8) + 2, n),
-            "product": pd.Categorical.from_codes(
-                rng.integers(0, 3, n), ["business", "farm", "consumer"]
-            ),
-            "amount": amount,
-            "disbursement_date": disb.astype("datetime64[ns]"),
-            "term_months": term,
-            "annual_rate": rate,
-            "repayment_method": "equal_principal",
-            "guarantee_type": "credit",
-            "purpose": "working capital",
-            "officer_id": rng.integers(1, 400, n),
-            "branch": pd.Categorical.from_codes(
-                rng.integers(0, 20, n), [f"B{i:02d}" for i in range(20)]
-            ),
-        }
-    )
-    # schedule: equal principal, 30-day periods
-    code = np.repeat(np.arange(n), term)
-    offs = np.repeat(np.cumsum(term) - term, term)
-    period = np.arange(len(code)) - offs + 1
-    due = disb[code] + (30 * period).astype("timedelta64[D]")
-    principal = amount[code] / term[code]
-    bal_before = amount[code] - principal * (period - 1)
-    interest = np.round(bal_before * rate[code] / 12, 2)
-    schedule = pd.DataFrame(
-        {
-            "loan_id": loan_id[code],
-            "period": period,
-            "due_date": due.astype("datetime64[ns]"),
-            "principal_due": principal,
-            "interest_due": interest,
-        }
-    )
-    # behaviour: 15% stop paying at some period; 6% pay one installment 20-45 days late;
-    # 3% pay part of one installment only
-    stop = np.where(rng.random(n) < 0.15, rng.integers(1, 37, n), 10**6)
-    late_p = np.where(rng.random(n) < 0.06, rng.integers(1, 37, n), -1)
-    part_p = np.where(rng.random(n) < 0.03, rng.integers(1, 37, n), -1)
-    pay_row = (period < stop[code]) & (due <= a)
-    delay = np.where(period == late_p[code], rng.integers(20, 46, len(code)), 0)
-    pay_day = due + delay.astype("timedelta64[D]")
-    amt = principal + interest
-    amt = np.where(period == part_p[code], np.round(amt * 0.5, 2), amt)
-    pay_row &= pay_day <= a
-    payments = pd.DataFrame(
-        {
-            "loan_id": loan_id[code[pay_row]],
-            "payment_date": pay_day[pay_row].astype("datetime64[ns]"),
-            "amount": amt[pay_row],
-        }
+    loans = base.loans.assign(
+        borrower_id=rng.integers(1, int(n * 0.8) + 2, n),
+        product=pd.Categorical.from_codes(rng.integers(0, 3, n), ["business", "farm", "consumer"]),
+        branch=pd.Categorical.from_codes(rng.integers(0, 20, n), [f"B{i:02d}" for i in range(20)]),
     )
     # signals on 4% of loans, 10% of death/enforcement with an exhaustion marker
     k = int(n * 0.04)
@@ -112,7 +62,9 @@ def build_book(n: int, months: int = 36, seed: int = 0) -> LoanBook:
             "note": note,
         }
     )
-    return LoanBook(loans, schedule, payments, signals=signals, as_of_date=AS_OF, validate=False)
+    return LoanBook(
+        loans, base.schedule, base.payments, signals=signals, as_of_date=AS_OF, validate=False
+    )
 
 
 # --- the peer: plain pandas groupby-apply, written loan by loan ---------------------------
