@@ -8,7 +8,10 @@ Per policy (``provisions`` section, PBoC guideline of 2002 as defaults):
   ``float_band`` (relative, +/-20%): ratio x (1 + ``float[category]``), e.g. 25% x 1.1 = 27.5%.
 
 NPL ratio (不良贷款率) = balance of substandard + doubtful + loss / total balance; coverage
-ratio (拨备覆盖率) = total provisions / NPL balance (NaN when there is no NPL).
+ratio (拨备覆盖率) = total provisions / NPL balance. Both are undefined (NaN) when their
+denominator is 0: NPL ratio for a group with no outstanding balance, coverage for one with no
+NPL. An empty input (e.g. a branch or officer scope with no loans) is not an error: the
+report has no group rows, and its total is a row of zeros with NaN ratios.
 
 Examples
 --------
@@ -63,15 +66,15 @@ class ProvisionReport:
         self.policy = policy
 
     def total(self) -> pd.Series:
-        """Book-level totals and ratios."""
-        return _aggregate(self.loans.assign(_all="total"), ["_all"]).iloc[0]
+        """Book-level totals and ratios (zeros and NaN ratios for an empty book)."""
+        return _totals(self.loans).iloc[0]
 
     def __repr__(self) -> str:
         t = self.total()
         return (
-            f"ProvisionReport(balance={t['balance']:,.2f}, provisions={t['provisions']:,.2f}, "
-            f"npl_ratio={t['npl_ratio']:.2%}, coverage_ratio={t['coverage_ratio']:.2%}, "
-            f"by={self.by or None})"
+            f"ProvisionReport(loans={int(t['loans']):,}, balance={t['balance']:,.2f}, "
+            f"provisions={t['provisions']:,.2f}, npl_ratio={_pct(t['npl_ratio'])}, "
+            f"coverage_ratio={_pct(t['coverage_ratio'])}, by={self.by or None})"
         )
 
     def _repr_html_(self) -> str:
@@ -79,23 +82,34 @@ class ProvisionReport:
         return (
             "<div><b>Loan-loss provisions 贷款损失准备</b>: "
             f"provisions {t['provisions']:,.2f} on balance {t['balance']:,.2f}, NPL ratio "
-            f"不良贷款率 {t['npl_ratio']:.2%}, coverage 拨备覆盖率 {t['coverage_ratio']:.2%}"
+            f"不良贷款率 {_pct(t['npl_ratio'])}, coverage 拨备覆盖率 {_pct(t['coverage_ratio'])}"
             f"{self.table.to_html(float_format=lambda v: f'{v:,.2f}')}</div>"
         ).replace("\n", "")
 
 
-def _aggregate(loans: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def _pct(x: float) -> str:
+    return f"{x:.2%}" if np.isfinite(x) else "n/a"
+
+
+def _aggregate(loans: pd.DataFrame, by: list[str], index: pd.Index | None = None) -> pd.DataFrame:
+    """Sums by ``by`` (rows ``index`` if given, zeros where a row has no loans) and ratios."""
     g = loans.groupby(by, observed=True, sort=True)
     out = g[["balance", "npl_balance", "general", "specific", "provisions"]].sum()
     for c in Category.codes():
         out[f"balance_{c}"] = g["_bal_" + c].sum()
-    out["loans"] = g.size()
+    out["loans"] = g.size().astype(np.int64)
+    if index is not None:
+        out = out.reindex(index, fill_value=0)
+    bal, npl = out["balance"].to_numpy(), out["npl_balance"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["npl_ratio"] = np.where(out["balance"] > 0, out["npl_balance"] / out["balance"], 0.0)
-        out["coverage_ratio"] = np.where(
-            out["npl_balance"] > 0, out["provisions"] / out["npl_balance"], np.nan
-        )
+        out["npl_ratio"] = np.where(bal > 0, npl / bal, np.nan)
+        out["coverage_ratio"] = np.where(npl > 0, out["provisions"].to_numpy() / npl, np.nan)
     return out
+
+
+def _totals(loans: pd.DataFrame) -> pd.DataFrame:
+    """One row ``total`` over all loans (zeros and NaN ratios when there are none)."""
+    return _aggregate(loans.assign(_all="total"), ["_all"], index=pd.Index(["total"]))
 
 
 def provisions(result, by=None, policy: Policy | dict | str | None = None) -> ProvisionReport:
@@ -115,7 +129,9 @@ def provisions(result, by=None, policy: Policy | dict | str | None = None) -> Pr
     -------
     ProvisionReport
         ``loans``: per-loan ``balance, category_code, specific_ratio, general, specific,
-        provisions``; ``table``: sums by group with ``npl_ratio`` and ``coverage_ratio``.
+        provisions``; ``table``: sums by group with ``npl_ratio`` and ``coverage_ratio``
+        (NaN where the balance, respectively the NPL balance, is 0). An empty input gives
+        an empty ``table`` when grouped, and a ``total`` row of zeros with NaN ratios.
     """
     from .categories import parse_categories
 
@@ -159,7 +175,5 @@ def provisions(result, by=None, policy: Policy | dict | str | None = None) -> Pr
         loans["_bal_" + c] = np.where(codes == k, bal, 0.0)
     for c in by:
         loans[c] = frame[c].to_numpy() if c in frame.columns else frame.index.to_numpy()
-    table = _aggregate(loans, by) if by else _aggregate(loans.assign(_all="total"), ["_all"])
-    if not by:
-        table.index = pd.Index(["total"], name=None)
+    table = _aggregate(loans, by) if by else _totals(loans)
     return ProvisionReport(loans, table, by, policy)

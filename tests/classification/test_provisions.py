@@ -73,3 +73,35 @@ def test_from_classification_result():
     expect = 0.01 * 20_000 + 0.25 * 7_000 + 0.5 * 10_000
     assert rep.table.loc["O1", "provisions"] == pytest.approx(expect)
     assert rep.table.loc["O1", "npl_ratio"] == pytest.approx(res.npl_ratio)
+
+
+def test_empty_scope_gives_zero_table_with_undefined_ratios():
+    # an empty branch scope of a real classification result (categorical categories)
+    res = Classifier().classify(missed_book({"m0": 0, "m4": 4}), AS_OF)
+    empty = res.frame[res.frame["branch"] == "no such branch"]
+    rep = provisions(empty, by="branch")
+    assert len(rep.table) == 0 and len(rep.loans) == 0
+    assert list(rep.table.columns) == list(provisions(res, by="branch").table.columns)
+    t = rep.total()
+    sums = ["balance", "npl_balance", "general", "specific", "provisions", "loans"]
+    assert t[sums].tolist() == [0.0] * 6
+    # 0/0: NPL ratio and coverage are undefined, not 0%
+    assert np.isnan(t["npl_ratio"]) and np.isnan(t["coverage_ratio"])
+    assert "npl_ratio=n/a" in repr(rep) and "loans=0" in repr(rep)
+    assert "n/a" in rep._repr_html_()
+    whole = provisions(empty)
+    assert whole.table.index.tolist() == ["total"]
+    assert whole.table["loans"].dtype == np.int64 and whole.table.at["total", "loans"] == 0
+    assert np.isnan(whole.table.at["total", "npl_ratio"])
+
+
+def test_zero_balance_group_has_nan_npl_ratio():
+    # 西城: every loan paid off, no balance, so no NPL ratio (0/0); 东城: one loss loan,
+    # provisions 1% x 50,000 general + 100% x 50,000 specific
+    loans = LOANS.assign(outstanding_principal=[50_000.0, 0, 0, 0, 0, 0.0])
+    loans = loans.assign(category=["loss"] + ["normal"] * 5)
+    rep = provisions(loans, by="branch")
+    assert rep.table.at["东城", "npl_ratio"] == 1.0
+    assert rep.table.at["东城", "coverage_ratio"] == pytest.approx((500.0 + 50_000.0) / 50_000.0)
+    assert rep.table.at["西城", "loans"] == 3 and rep.table.at["西城", "balance"] == 0.0
+    assert np.isnan(rep.table.at["西城", "npl_ratio"])
