@@ -3,9 +3,17 @@
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from riskkit.categories import Category
 from riskkit.classification import Classifier, load_overrides, record_overrides
-from riskkit.classification.history import ClassificationHistory, compare
+from riskkit.classification.history import (
+    ClassificationChanges,
+    ClassificationHistory,
+    compare,
+    migration_matrix,
+)
 from riskkit.errors import ValidationError
 from riskkit.store import Store
 from tests.classification.helpers import DUE, loan_rows, make_book, on_time
@@ -59,6 +67,7 @@ def test_monthly_results_changes_and_idempotent_rerun(store):
         "upgrade": 1,
         "unchanged": 1,
         "new": 1,
+        "repaid": 0,
         "exited": 0,
     }
     m = ch.migration()
@@ -80,6 +89,137 @@ def test_compare_marks_exits():
     cur = prev.iloc[:1]
     t = compare(prev, cur)
     assert t.loc["b", "change"] == "exited"
+
+
+def _month(rows):
+    """Hand-built month: loan_id -> (category, balance, paid_off)."""
+    return pd.DataFrame(
+        [(k, *v) for k, v in rows.items()],
+        columns=["loan_id", "category", "outstanding_principal", "paid_off"],
+    ).set_index("loan_id")
+
+
+def test_paid_off_loans_are_exits_not_upgrades():
+    prev = _month(
+        {
+            "loss_repaid": ("loss", 4_000.0, False),
+            "sm_repaid": ("special_mention", 1_500.0, False),
+            "normal_repaid": ("normal", 500.0, False),
+            "old_repaid": ("normal", 0.0, True),  # repaid before: off the book in both months
+            "written": ("loss", 9_000.0, False),  # gone from the results: exited
+            "worse": ("normal", 6_000.0, False),
+            "better": ("doubtful", 7_000.0, False),
+            "back": ("normal", 0.0, True),  # paid off, then on the book again (reversal)
+        }
+    )
+    cur = _month(
+        {
+            "loss_repaid": ("normal", 0.0, True),  # the classifier calls paid-off loans normal
+            "sm_repaid": ("normal", 0.0, True),
+            "normal_repaid": ("normal", 0.0, True),
+            "old_repaid": ("normal", 0.0, True),
+            "worse": ("substandard", 5_000.0, False),
+            "better": ("special_mention", 6_500.0, False),
+            "back": ("special_mention", 800.0, False),
+            "fresh": ("normal", 10_000.0, False),
+            "quick": ("normal", 0.0, True),  # disbursed and repaid within the month
+        }
+    )
+    t = compare(prev, cur)
+    assert sorted(t.index) == sorted(
+        ["loss_repaid", "sm_repaid", "normal_repaid", "written", "worse", "better", "back", "fresh"]
+    )
+    assert t.loc[["loss_repaid", "sm_repaid", "normal_repaid"], "change"].tolist() == ["repaid"] * 3
+    assert t.loc["written", "change"] == "exited"
+    assert t.loc["worse", "change"] == "downgrade" and t.loc["worse", "steps"] == 2
+    assert t.loc["better", "change"] == "upgrade" and t.loc["better", "steps"] == -2
+    assert t.loc["back", "change"] == "new" and t.loc["fresh", "change"] == "new"
+    assert t.loc["loss_repaid", "steps"] == 0 and pd.isna(t.loc["loss_repaid", "category"])
+    assert t.loc["loss_repaid", "previous_category"] == "loss"
+    assert t.loc["back", "previous_balance"] == 0.0 and pd.isna(t.loc["back", "previous_category"])
+    m = migration_matrix(t)
+    assert list(m.columns[-2:]) == ["repaid", "exited"]
+    assert m.loc["loss", "repaid"] == 1 and m.loc["loss", "exited"] == 1
+    assert m.loc["special_mention", "repaid"] == 1 and m.loc["normal", "repaid"] == 1
+    assert m.loc["loss", "normal"] == 0 and m.loc["special_mention", "normal"] == 0
+    assert m.loc["new", "normal"] == 1 and m.loc["new", "special_mention"] == 1
+    assert m.to_numpy().sum() == 8
+    b = migration_matrix(t, "balance")
+    # previous balances of the repaid loans; current balance of the new ones
+    assert b.loc["loss", "repaid"] == 4_000.0 and b.loc["loss", "exited"] == 9_000.0
+    assert b.loc["new", "normal"] == 10_000.0 and b.loc["doubtful", "special_mention"] == 7_000.0
+    ch = ClassificationChanges(t, OCT, SEP)
+    assert ch.counts().to_dict() == {
+        "downgrade": 1,
+        "upgrade": 1,
+        "unchanged": 0,
+        "new": 2,
+        "repaid": 3,
+        "exited": 1,
+    }
+    assert ch.upgrades.index.tolist() == ["better"]
+    assert sorted(ch.exits.index) == ["loss_repaid", "normal_repaid", "sm_repaid", "written"]
+
+
+def test_history_changes_with_loans_repaid(store):
+    loans = loan_rows(["doubtful_repaid", "early", "same", "quick"])
+    loans.loc[3, "disbursement_date"] = pd.Timestamp("2025-10-05")
+    # Sep 30: 1 of 8 installments paid, 7 missed -> doubtful; repaid in full on Oct 10
+    pays = on_time("doubtful_repaid", 1) + [("doubtful_repaid", "2025-10-10", 11_000.0)]
+    pays += on_time("early", 2) + [("early", "2025-05-01", 10_000.0)]  # repaid in May
+    pays += on_time("same", 9)
+    pays += [("quick", "2025-10-20", 12_000.0)]  # disbursed Oct 5, repaid Oct 20
+    book = make_book(loans, pays)
+    h = ClassificationHistory(store)
+    for d in (SEP, OCT):
+        h.save(Classifier().classify(book.disbursed_by(d), d))
+    stored = h.load(OCT)
+    # the classification calls a paid-off loan normal ...
+    assert stored.loc["doubtful_repaid", "category"] == "normal"
+    assert stored.loc["doubtful_repaid", "paid_off"]
+    assert h.load(SEP).loc["doubtful_repaid", "category"] == "doubtful"
+    # ... but month on month it is an exit, not a doubtful -> normal upgrade
+    ch = h.changes(OCT)
+    assert ch.table["change"].to_dict() == {"doubtful_repaid": "repaid", "same": "unchanged"}
+    assert ch.counts()[["upgrade", "repaid"]].tolist() == [0, 1]
+    m = ch.migration()
+    assert m.loc["doubtful", "repaid"] == 1 and m.loc["doubtful", "normal"] == 0
+    assert ch.migration("balance").loc["doubtful", "repaid"] == 11_000.0
+    assert "repaid=1" in repr(ch)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.tuples(st.integers(0, 4), st.booleans())),
+            st.one_of(st.none(), st.tuples(st.integers(0, 4), st.booleans())),
+        ),
+        max_size=25,
+    )
+)
+def test_repaid_is_never_an_upgrade(loans):
+    def frame(k):
+        rows = {
+            f"L{i}": (Category(v[k][0]).code, 100.0 * i, v[k][1])
+            for i, v in enumerate(loans)
+            if v[k] is not None
+        }
+        return _month(rows) if rows else _month({}).astype({"outstanding_principal": float})
+
+    prev, cur = frame(0), frame(1)
+    t = compare(prev, cur)
+    live_prev = prev.index[~prev["paid_off"].to_numpy(dtype=bool)]
+    live_cur = cur.index[~cur["paid_off"].to_numpy(dtype=bool)]
+    assert set(t.index) == set(live_prev) | set(live_cur)
+    paid_now = cur.index[cur["paid_off"].to_numpy(dtype=bool)]
+    moved = t["change"].isin(["upgrade", "downgrade", "unchanged"])
+    assert not t.index[moved].isin(paid_now).any()
+    assert (t.loc[t.index.isin(paid_now), "change"].isin(["repaid"])).all()
+    assert set(t.index[t["change"] == "repaid"]) == set(live_prev) & set(paid_now)
+    m = migration_matrix(t)
+    assert m.to_numpy().sum() == len(t)
+    assert m.loc[Category.codes(), Category.codes()].to_numpy().sum() == moved.sum()
 
 
 def test_overrides_are_append_only_and_latest_applies(store):

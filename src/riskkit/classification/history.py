@@ -3,8 +3,10 @@
 Results are kept in the table ``classification_results`` (one row per loan and ``as_of``).
 Saving a month again replaces that month only, so re-runs are idempotent. Changes compare a
 month with the latest earlier month stored: loans moved to a worse category (downgrades, 下调)
-or a better one (upgrades, 上调), new loans and loans that left the book, plus the migration
-matrix (counts and balances).
+or a better one (upgrades, 上调), new loans and loans that left the book (repaid, 已结清, or
+otherwise exited; a repaid loan is never an upgrade), plus the migration matrix (counts and
+balances). :meth:`ClassificationHistory.load` without a date gives every stored month as one
+long table, the input of :func:`riskkit.migration.panel_from_history`.
 
 Examples
 --------
@@ -26,6 +28,9 @@ from ..categories import CATEGORY_DTYPE, Category
 
 TABLE = "classification_results"
 _ORDER = Category.codes()
+#: Ways of leaving the book between two month-ends (see :func:`compare`).
+EXITS = ("repaid", "exited")
+CHANGES = ("downgrade", "upgrade", "unchanged", "new", *EXITS)
 
 
 def save_classification(store, result, conn=None) -> int:
@@ -47,45 +52,87 @@ def stored_dates(store) -> list[pd.Timestamp]:
     return sorted(pd.to_datetime(pd.Series(rows), format="ISO8601").tolist())
 
 
-def load_classification(store, as_of) -> pd.DataFrame:
-    """Stored results of one month, indexed by loan_id, categories as ordered categoricals."""
+def load_classification(store, as_of=None) -> pd.DataFrame:
+    """Stored results of one month, indexed by loan_id; or, with ``as_of=None``, every stored
+    month as one long table (columns ``as_of``, ``loan_id``, ..., sorted by month and loan).
+    Categories come back as ordered categoricals."""
     if not store.has_table(TABLE):
         raise KeyError(f"no classification stored in {store!r}")
-    df = store.read(TABLE, where={"as_of": pd.Timestamp(as_of)})
-    if df.empty:
-        have = [d.date().isoformat() for d in stored_dates(store)]
-        raise KeyError(f"no classification stored for {pd.Timestamp(as_of).date()}; have {have}")
+    if as_of is None:
+        df = store.read(TABLE)
+    else:
+        df = store.read(TABLE, where={"as_of": pd.Timestamp(as_of)})
+        if df.empty:
+            have = [d.date().isoformat() for d in stored_dates(store)]
+            raise KeyError(
+                f"no classification stored for {pd.Timestamp(as_of).date()}; have {have}"
+            )
     for c in ("category", "quantitative_category"):
         df[c] = df[c].astype(CATEGORY_DTYPE)
+    if as_of is None:
+        return df.sort_values(["as_of", "loan_id"], kind="stable", ignore_index=True)
     return df.set_index("loan_id")
+
+
+def _on_book(frame: pd.DataFrame, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Per id: present in ``frame`` and not paid off; present and paid off."""
+    present = ids.isin(frame.index)
+    if "paid_off" in frame.columns:
+        paid = frame["paid_off"].reindex(ids).fillna(False).to_numpy(dtype=bool)
+    else:
+        paid = np.zeros(len(ids), dtype=bool)
+    return present & ~paid, present & paid
 
 
 def compare(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Per-loan change between two months' results (frames indexed by loan_id with
-    ``category`` and ``outstanding_principal``).
+    ``category``, ``outstanding_principal`` and, as stored results have it, ``paid_off``).
 
-    Returns one row per loan in either month: ``previous_category``, ``category``,
-    ``change`` (``downgrade``, ``upgrade``, ``unchanged``, ``new``, ``exited``), ``steps``
-    (positive = worse), previous and current balance.
+    A loan is *on the book* at a month-end when it is in that month's results and not paid
+    off (a frame without ``paid_off`` has every loan on the book). A paid-off loan keeps the
+    category ``normal`` in the classification (rule ``paid_off``), but here it has left the
+    book: a loan repaid since the previous month is an exit (``repaid``), never an upgrade.
+
+    Returns
+    -------
+    DataFrame
+        One row per loan on the book in either month (loans off the book at both month-ends,
+        e.g. repaid earlier, are left out): ``previous_category`` (missing for ``new``),
+        ``category`` (missing for ``repaid`` and ``exited``), ``change``, ``steps``
+        (positive = worse; 0 unless on the book in both months), ``previous_balance`` and
+        ``balance`` (0 where not on the book). ``change`` is one of
+
+        * ``downgrade`` / ``upgrade`` / ``unchanged``: on the book in both months;
+        * ``new``: on the book now, not at the previous month-end;
+        * ``repaid``: on the book then, paid off now;
+        * ``exited``: on the book then, not in the current results at all (left the book
+          otherwise, e.g. written off or sold).
     """
     ids = previous.index.union(current.index)
-    p = previous["category"].astype(CATEGORY_DTYPE).reindex(ids)
-    c = current["category"].astype(CATEGORY_DTYPE).reindex(ids)
+    on_p, _ = _on_book(previous, ids)
+    on_c, paid_c = _on_book(current, ids)
+    keep = on_p | on_c
+    ids, on_p, on_c, paid_c = ids[keep], on_p[keep], on_c[keep], paid_c[keep]
+    p = previous["category"].astype(CATEGORY_DTYPE).reindex(ids).where(on_p)
+    c = current["category"].astype(CATEGORY_DTYPE).reindex(ids).where(on_c)
     pc = p.cat.codes.to_numpy().astype(np.int64)
     cc = c.cat.codes.to_numpy().astype(np.int64)
     change = np.select(
-        [pc < 0, cc < 0, cc > pc, cc < pc],
-        ["new", "exited", "downgrade", "upgrade"],
+        [~on_p, paid_c, ~on_c, cc > pc, cc < pc],
+        ["new", "repaid", "exited", "downgrade", "upgrade"],
         default="unchanged",
     )
+    both = on_p & on_c
+    bal_p = previous["outstanding_principal"].reindex(ids).to_numpy(dtype=float)
+    bal_c = current["outstanding_principal"].reindex(ids).to_numpy(dtype=float)
     out = pd.DataFrame(
         {
             "previous_category": p,
             "category": c,
             "change": change,
-            "steps": np.where((pc >= 0) & (cc >= 0), cc - pc, 0),
-            "previous_balance": previous["outstanding_principal"].reindex(ids).fillna(0.0),
-            "balance": current["outstanding_principal"].reindex(ids).fillna(0.0),
+            "steps": np.where(both, cc - pc, 0),
+            "previous_balance": np.where(on_p, bal_p, 0.0),
+            "balance": np.where(on_c, bal_c, 0.0),
         },
         index=ids,
     )
@@ -94,16 +141,18 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
 
 
 def migration_matrix(changes: pd.DataFrame, value: str = "loans") -> pd.DataFrame:
-    """Previous category (rows, plus ``new``) x current category (columns, plus ``exited``):
-    loan counts (``value="loans"``) or previous balances (``value="balance"``)."""
+    """Previous category (rows, plus ``new``) x current category (columns, plus the exits
+    ``repaid`` and ``exited``): loan counts (``value="loans"``) or balances
+    (``value="balance"``: the previous balance, the current one for new loans)."""
     rows = ["new"] + _ORDER
-    cols = _ORDER + ["exited"]
-    r = changes["previous_category"].astype(object).where(changes["change"] != "new", "new")
-    c = changes["category"].astype(object).where(changes["change"] != "exited", "exited")
+    cols = _ORDER + list(EXITS)
+    change = changes["change"]
+    r = changes["previous_category"].astype(object).where(change != "new", "new")
+    c = changes["category"].astype(object).where(~change.isin(EXITS), change)
     if value == "loans":
         m = pd.crosstab(r, c)
     elif value == "balance":
-        w = changes["previous_balance"].where(changes["change"] != "new", changes["balance"])
+        w = changes["previous_balance"].where(change != "new", changes["balance"])
         m = pd.crosstab(r, c, values=w, aggfunc="sum").fillna(0.0)
     else:
         raise ValueError(f"value must be 'loans' or 'balance', got {value!r}")
@@ -128,12 +177,13 @@ class ClassificationChanges:
     def upgrades(self) -> pd.DataFrame:
         return self.table[self.table["change"] == "upgrade"]
 
+    @property
+    def exits(self) -> pd.DataFrame:
+        """Loans that left the book: ``repaid`` or otherwise ``exited``."""
+        return self.table[self.table["change"].isin(EXITS)]
+
     def counts(self) -> pd.Series:
-        return (
-            self.table["change"]
-            .value_counts()
-            .reindex(["downgrade", "upgrade", "unchanged", "new", "exited"], fill_value=0)
-        )
+        return self.table["change"].value_counts().reindex(list(CHANGES), fill_value=0)
 
     def migration(self, value: str = "loans") -> pd.DataFrame:
         return migration_matrix(self.table, value)
@@ -177,7 +227,10 @@ class ClassificationHistory:
     def dates(self) -> list[pd.Timestamp]:
         return stored_dates(self.store)
 
-    def load(self, as_of) -> pd.DataFrame:
+    def load(self, as_of=None) -> pd.DataFrame:
+        """One month's results indexed by loan_id, or (``as_of=None``) every month as one long
+        table with ``as_of`` and ``loan_id`` columns, ready for
+        :func:`riskkit.migration.panel_from_history`."""
         return load_classification(self.store, as_of)
 
     def previous(self, as_of) -> pd.Timestamp | None:
