@@ -414,45 +414,118 @@ def build_panel(
     return MigrationPanel(space, loan_ids, loan, time, state, balance, kind)
 
 
+def _history_frame(history, id_col: str, time_col: str) -> pd.DataFrame:
+    """One long DataFrame from the accepted forms of classification history."""
+    if hasattr(history, "load") and hasattr(history, "dates"):  # ClassificationHistory
+        history = history.load()
+    if isinstance(history, pd.DataFrame):
+        parts = [history]
+    elif hasattr(history, "to_frame") and hasattr(history, "as_of"):  # ClassificationResult
+        parts = [history]
+    elif isinstance(history, Sequence) and not isinstance(history, str):
+        parts = list(history)
+    else:
+        raise TypeError(
+            "history must be a DataFrame, a ClassificationHistory, a ClassificationResult or a "
+            f"list of them / of monthly result frames, got {type(history).__name__}"
+        )
+    frames = []
+    for k, part in enumerate(parts):
+        if hasattr(part, "to_frame") and hasattr(part, "as_of"):
+            part = part.to_frame()  # ClassificationResult: as_of and loan_id as columns
+        if not isinstance(part, pd.DataFrame):
+            raise TypeError(
+                f"history item {k}: expected a ClassificationResult or DataFrame, got "
+                f"{type(part).__name__}"
+            )
+        if id_col not in part.columns and part.index.name == id_col:
+            part = part.reset_index()
+        if time_col not in part.columns:
+            raise ValueError(
+                f"history item {k}: no {time_col!r} column to place it in time (have "
+                f"{list(part.columns)[:12]}); pass ClassificationResult objects or frames from "
+                "ClassificationHistory.load()"
+            )
+        frames.append(part)
+    if not frames:
+        raise ValueError("history is empty: no monthly results to build a panel from")
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def panel_from_history(
-    history: pd.DataFrame,
+    history,
     *,
     id_col: str = "loan_id",
     time_col: str = "as_of",
     category_col: str = "category",
     balance_col: str | None = "outstanding_principal",
     paid_off_col: str | None = "paid_off",
-    written_off_col: str | None = None,
+    written_off_col: str | None = "written_off",
 ) -> MigrationPanel:
     """Panel from a classification history (one row per loan and month-end).
 
-    Rows flagged ``paid_off`` become ``repaid`` and rows flagged ``written_off`` become
-    ``written_off``; only the first such row of a loan is kept, since the exits are absorbing
-    (later rows of a repaid loan repeat the exit and carry no information). This is the
-    bridge from :func:`riskkit.book.delinquency_history` plus a classification step (e.g.
-    ``riskkit.classification``) to the estimators here.
+    Parameters
+    ----------
+    history : DataFrame, ClassificationHistory, ClassificationResult or list
+        What :meth:`riskkit.classification.ClassificationHistory.load` returns without a date
+        (every stored month, long), the history object itself, or a list of monthly
+        :class:`~riskkit.classification.ClassificationResult` objects or of their stored
+        frames (``ClassificationHistory.load(as_of)``, indexed by loan id with an ``as_of``
+        column). Any long DataFrame with these columns works too.
+    id_col, time_col, category_col, balance_col : str
+        Columns; ``balance_col`` is used when present (balance-weighted migration).
+    paid_off_col, written_off_col : str, optional
+        Boolean exit flags, used when the column is present. A loan's first ``paid_off``
+        row becomes the absorbing exit ``repaid`` (the classifier calls a paid-off loan
+        ``normal``; here it has left the book); a ``written_off`` row becomes ``written_off``
+        (a write-off wins over a payoff in the same month). Later rows that repeat the exit
+        carry no information and are not kept; a later row that is *not* an exit (a loan
+        back on the book) is an error of :func:`build_panel`, naming the loan.
+
+    A loan missing from a month between its first and last row is an error (a gap); a loan
+    whose rows stop without an exit is censored (not counted after its last month).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> h = pd.DataFrame({"loan_id": ["A", "A", "A"],
+    ...                   "as_of": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"]),
+    ...                   "category": ["loss", "normal", "normal"],
+    ...                   "outstanding_principal": [500.0, 0.0, 0.0],
+    ...                   "paid_off": [False, True, True]})
+    >>> panel_from_history(h).to_frame()["state"].tolist()
+    ['loss', 'repaid']
     """
-    h = history
-    cat = h[category_col]
-    labels = pd.Series(cat.astype(object) if not pd.api.types.is_string_dtype(cat) else cat)
-    labels = labels.astype(object).to_numpy().copy()
-    exit_mask = np.zeros(len(h), dtype=bool)
+    h = _history_frame(history, id_col, time_col)
+    pc = ProblemCollector(TABLE)
+    if category_col not in h.columns:
+        pc.add(TABLE, category_col, f"required column is missing; have {list(h.columns)[:12]}")
+    flags = {}
     for col, name in ((paid_off_col, "repaid"), (written_off_col, "written_off")):
         if col and col in h.columns:
-            flag = h[col].to_numpy(dtype=bool)
-            labels[flag] = name
-            exit_mask |= flag
+            v = h[col]
+            bad = v.isna().to_numpy() | ~v.isin([True, False, 0, 1]).to_numpy()
+            pc.check(TABLE, col, bad, h[id_col], "exit flag must be True or False")
+            flags[name] = np.where(bad, False, v.to_numpy(dtype=object)).astype(bool)
+    pc.raise_if_any()
+    labels = h[category_col].astype(object).to_numpy().copy()
+    exit_mask = np.zeros(len(h), dtype=bool)
+    for name in ("repaid", "written_off"):  # written_off last: it wins
+        if name in flags:
+            labels[flags[name]] = name
+            exit_mask |= flags[name]
     frame = pd.DataFrame(
         {id_col: h[id_col].to_numpy(), time_col: h[time_col].to_numpy(), "_state": labels}
     )
     if balance_col and balance_col in h.columns:
         frame["_balance"] = h[balance_col].to_numpy(dtype=float)
-    # keep only the first exit row per loan
+    # keep a loan's first exit row; drop later rows that repeat an exit
     if exit_mask.any():
         frame["_exit"] = exit_mask
         frame = frame.sort_values([id_col, time_col], kind="stable")
         prior_exit = frame.groupby(id_col, sort=False)["_exit"].cumsum() - frame["_exit"]
-        frame = frame.loc[prior_exit.to_numpy() == 0].drop(columns="_exit")
+        repeat = frame["_exit"].to_numpy() & (prior_exit.to_numpy() > 0)
+        frame = frame.loc[~repeat].drop(columns="_exit")
     return build_panel(
         frame,
         id_col=id_col,
