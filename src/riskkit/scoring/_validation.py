@@ -73,15 +73,18 @@ def check_target(y, X: pd.DataFrame | None = None) -> np.ndarray:
     return vals.astype(np.int8)
 
 
-def check_columns(X: pd.DataFrame, expected: list[str], what: str = "scoring") -> None:
-    """``X`` must contain every expected column (extra columns are an error too)."""
+def check_columns(
+    X: pd.DataFrame, required: list[str], known: list[str] | None = None, what: str = "scoring"
+) -> None:
+    """``X`` must contain every ``required`` column; any column outside ``known`` (default:
+    ``required``) is an error too (unseen column). Columns in ``known`` but not ``required``
+    (features seen at fit that the model does not use) are optional."""
     pc = ProblemCollector(f"{what} input")
     cols = [str(c) for c in X.columns]
-    missing = [c for c in expected if c not in cols]
-    extra = [c for c in cols if c not in set(expected)]
-    for c in missing:
+    allowed = set(required if known is None else known) | set(required)
+    for c in (c for c in required if c not in set(cols)):
         pc.add(TABLE, c, "feature used by the model is missing from X")
-    for c in extra:
+    for c in (c for c in cols if c not in allowed):
         pc.add(TABLE, c, "column not seen at fit (unseen column); drop it or refit")
     pc.raise_if_any()
 

@@ -33,17 +33,25 @@ from riskkit.policy import load_policy
 EPS = 1e-6  # PDs are clipped to [EPS, 1 - EPS] before taking log-odds
 
 
-def shift_to_target(pd_, target_rate: float):
-    """Shift all log-odds by one constant ``delta`` so that ``mean(PD) == target_rate``.
+def logodds_shift(log_odds, target_rate: float) -> float:
+    """The constant ``delta`` with ``mean(expit(log_odds + delta)) == target_rate``.
 
-    Returns ``(shifted_pd, delta)``. The mean of ``expit(logit(pd) + delta)`` is increasing in
-    ``delta``, so the root is unique (found by Brent's method to 1e-14).
+    The mean is increasing in ``delta``, so the root is unique (Brent's method to 1e-14).
     """
     if not 0 < target_rate < 1:
         raise ValueError(f"target_rate must be in (0, 1), got {target_rate}")
+    lo = np.asarray(log_odds, dtype=float)
+    return float(brentq(lambda d: expit(lo + d).mean() - target_rate, -50, 50, xtol=1e-14))
+
+
+def shift_to_target(pd_, target_rate: float):
+    """Shift all log-odds by one constant ``delta`` so that ``mean(PD) == target_rate``.
+
+    Returns ``(shifted_pd, delta)`` (see :func:`logodds_shift`).
+    """
     lo = logit(np.clip(np.asarray(pd_, dtype=float), EPS, 1 - EPS))
-    delta = brentq(lambda d: expit(lo + d).mean() - target_rate, -50, 50, xtol=1e-14)
-    return expit(lo + delta), float(delta)
+    delta = logodds_shift(lo, target_rate)
+    return expit(lo + delta), delta
 
 
 class PDCalibrator(BaseEstimator):

@@ -129,14 +129,31 @@ def psi(expected, actual, bins=10) -> float:
     return psi_from_shares(_shares(expected, edges), _shares(actual, edges))
 
 
-def csi(transformer, X_expected, X_actual, features=None) -> pd.Series:
-    """Characteristic stability index per feature, over the fitted bins of a WoETransformer."""
-    feats = features or transformer.selected_
-    Ie = transformer.transform(X_expected, metric="indices", select=False)
-    Ia = transformer.transform(X_actual, metric="indices", select=False)
+def _binning_of(model):
+    """The fitted WoETransformer of a Scorecard (``binning_``) or the transformer itself, and
+    the default features: the scorecard's model features or the transformer's selection."""
+    if hasattr(model, "binning_") and hasattr(model, "features_"):
+        return model.binning_, list(model.features_)
+    if hasattr(model, "binnings_"):
+        return model, list(model.selected_)
+    raise TypeError(f"need a fitted Scorecard or WoETransformer, got {type(model).__name__}")
+
+
+def csi(model, X_expected, X_actual, features=None) -> pd.Series:
+    """Characteristic stability index per feature over its fitted bins.
+
+    ``model``: a fitted :class:`~riskkit.scoring.Scorecard` (also one read from JSON) or
+    :class:`~riskkit.scoring.WoETransformer`. ``features`` default to the scorecard's model
+    features or the transformer's selected features; the samples need those columns only.
+    Each feature's bins include its special, missing and unseen slots.
+    """
+    tr, default = _binning_of(model)
+    feats = list(features) if features is not None else default
+    Ie = tr.transform(X_expected, metric="indices", features=feats)
+    Ia = tr.transform(X_actual, metric="indices", features=feats)
     out = {}
     for f in feats:
-        K = transformer.binnings_[f].n_all_bins_ + 1
+        K = tr.binnings_[f].n_all_bins_ + 1
         e = np.bincount(Ie[f], minlength=K) / len(Ie)
         a = np.bincount(Ia[f], minlength=K) / len(Ia)
         out[f] = psi_from_shares(e, a)
@@ -250,22 +267,31 @@ def calibration_curve(y, pd_, n_bins: int = 10, strategy: str = "quantile") -> p
     return pd.DataFrame({"pd_mean": mean_p, "default_rate": obs, "n": n[keep]})
 
 
-def csi_by_period(transformer, df: pd.DataFrame, period_col: str, reference=None, features=None):
-    """CSI of every (selected) feature in each period against a reference period.
+def csi_by_period(model, df: pd.DataFrame, period_col: str, reference=None, features=None):
+    """CSI of every model feature in each period against a reference period.
 
-    Uses the fitted bins of a WoETransformer; ``reference`` is a period label (default: the
-    first period) or a DataFrame of reference rows. Returns a period x feature table.
+    ``model`` as in :func:`csi` (a Scorecard, also one read from JSON, or a WoETransformer);
+    ``reference`` is a period label (default: the first period) or a DataFrame of reference
+    rows. Columns of ``df`` the model does not use (ids, the target) are ignored. Returns a
+    period x feature table.
     """
     if period_col not in df.columns:
         raise KeyError(f"column {period_col!r} not in df")
-    X = df.drop(columns=[period_col])
+    _, default = _binning_of(model)
+    feats = list(features) if features is not None else default
+    missing = [f for f in feats if f not in df.columns]
+    if missing:
+        raise KeyError(f"df lacks the model features {missing}")
+    X = df[feats]
     periods = sorted(df[period_col].dropna().unique())
     if reference is None:
         reference = periods[0]
-    ref = reference if isinstance(reference, pd.DataFrame) else X[df[period_col] == reference]
+    ref = (
+        reference[feats] if isinstance(reference, pd.DataFrame) else X[df[period_col] == reference]
+    )
     if len(ref) == 0:
         raise ValueError(f"reference period {reference!r} has no rows")
-    rows = {p: csi(transformer, ref, X[df[period_col] == p], features) for p in periods}
+    rows = {p: csi(model, ref, X[df[period_col] == p], feats) for p in periods}
     out = pd.DataFrame(rows).T
     out.index.name = period_col
     return out

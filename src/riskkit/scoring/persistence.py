@@ -50,6 +50,7 @@ def scorecard_to_json(sc, path=None) -> str:
         "intercept": sc.intercept_,
         "intercept_shift": float(getattr(sc, "intercept_shift_", 0.0)),
         "coef": [float(c) for c in sc.coef_],
+        "calibration_slope": float(getattr(sc, "calibration_slope_", 1.0)),
         "scaling": dict(sc.scaling_),
         "bins": {f: bt.binnings_[f].to_dict() for f in sc.features_},
         "stats": None if sc.stats_ is None else sc.stats_.reset_index().to_dict(orient="list"),
@@ -98,6 +99,8 @@ def scorecard_from_json(text_or_path):
     if doc.get("intercept_shift"):
         sc.intercept_shift_ = float(doc["intercept_shift"])
     sc.coef_ = np.asarray(doc["coef"], dtype=float)
+    if doc.get("calibration_slope", 1.0) != 1.0:  # written by Scorecard.cv_calibrated
+        sc.calibration_slope_ = float(doc["calibration_slope"])
     sc.stats_ = None
     if doc["stats"] is not None:
         sc.stats_ = pd.DataFrame(doc["stats"]).set_index("index")

@@ -222,21 +222,40 @@ monotonic_trend, auto_shape_gain, unseen
     def _woe(self, X: pd.DataFrame, features) -> pd.DataFrame:
         return pd.DataFrame({f: self.binnings_[f].transform(X[f]) for f in features}, index=X.index)
 
-    def _prepare(self, X) -> pd.DataFrame:
+    def _prepare(self, X, features) -> pd.DataFrame:
+        """``X`` with string column names, checked: every one of ``features`` present and no
+        column unseen at fit (fitted but unused features may be absent)."""
         check_is_fitted(self, "binnings_")
         X = as_frame(X)
         X = X.set_axis([str(c) for c in X.columns], axis=1)
-        check_columns(X, self.features_in_)
+        unbinned = [f for f in features if f not in self.binnings_]
+        if unbinned:
+            raise KeyError(
+                f"no fitted bins for {unbinned}; binned features: {list(self.binnings_)} "
+                "(a scorecard read from JSON keeps the bins of its model features only)"
+            )
+        check_columns(X, list(features), self.features_in_)
         return X
 
-    def transform(self, X, metric: str = "woe", select: bool = True) -> pd.DataFrame:
+    @property
+    def binned_features_(self) -> list[str]:
+        """Input features with fitted bins, in input order (every input feature after
+        :meth:`fit`; the model features only for a scorecard read from JSON)."""
+        check_is_fitted(self, "binnings_")
+        return [f for f in self.features_in_ if f in self.binnings_]
+
+    def transform(self, X, metric: str = "woe", select: bool = True, features=None):
         """WoE (or bin ``"indices"`` / ``"bins"`` labels) of the selected features.
 
-        ``select=False`` returns every input feature. ``X`` must have exactly the fitted
-        columns; a missing or unseen column raises an error naming it.
+        ``select=False`` returns every binned input feature (:attr:`binned_features_`);
+        ``features`` names the columns explicitly. ``X`` must contain those columns and no
+        column unseen at fit; a fitted feature the output does not need may be absent. A
+        missing or unseen column raises an error naming it.
         """
-        X = self._prepare(X)
-        feats = self.selected_ if select else self.features_in_
+        if features is None:
+            features = self.selected_ if select else self.binned_features_
+        feats = list(features)
+        X = self._prepare(X, feats)
         out = pd.DataFrame(
             {f: self.binnings_[f].transform(X[f], metric=metric) for f in feats}, index=X.index
         )
