@@ -6,6 +6,8 @@ Every check collects all problems (naming the feature and the rule) and raises o
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 
@@ -108,3 +110,27 @@ def raise_problem(feature: str, rule: str) -> None:
     pc = ProblemCollector(f"feature {feature!r}")
     pc.add(TABLE, feature, rule)
     pc.raise_if_any()
+
+
+class FittedReprMixin:
+    """``__repr__`` / ``_repr_html_`` of the scoring estimators: sklearn's parameter repr until
+    fitted (attribute ``_fitted_attr`` set), then ``_fitted_repr()`` in bold over
+    ``_html_table()``. Put it first among the bases so it wins over BaseEstimator's."""
+
+    _fitted_attr = ""
+
+    def _fitted_repr(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _html_table(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __repr__(self, N_CHAR_MAX=700):
+        if not hasattr(self, self._fitted_attr):
+            return super().__repr__(N_CHAR_MAX)
+        return self._fitted_repr()
+
+    def _repr_html_(self) -> str:
+        if not hasattr(self, self._fitted_attr):
+            return f"<pre>{html.escape(super().__repr__())}</pre>"
+        return f"<b>{html.escape(repr(self))}</b>" + self._html_table()

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._validation import check_target, numeric_values, raise_problem
+from ._validation import FittedReprMixin, check_target, numeric_values, raise_problem
 
 TRENDS = ("auto", "ascending", "descending", "peak", "valley", "none")
 SMOOTHING = 0.5
@@ -173,7 +173,7 @@ def _solve_dp(pre: _Prebins, total_n, total_e, trend, min_n, min_e, min_ne, max_
 # --------------------------------------------------------------------------------------------
 
 
-class OptimalBinning(BaseEstimator, TransformerMixin):
+class OptimalBinning(FittedReprMixin, BaseEstimator, TransformerMixin):
     """Optimal binning of one numeric or categorical feature (see module docstring).
 
     Parameters
@@ -570,19 +570,16 @@ class OptimalBinning(BaseEstimator, TransformerMixin):
         return ob
 
     # ----------------------------------------------------------------- display
-    def __repr__(self) -> str:
-        if not hasattr(self, "woe_"):
-            return super().__repr__()
+    _fitted_attr = "woe_"
+
+    def _fitted_repr(self) -> str:
         return (
             f"OptimalBinning({self.name!r}, {self.dtype}, bins={self.n_bins_}, "
             f"trend={self.trend_}, IV={self.iv_:.4f})"
         )
 
-    def _repr_html_(self) -> str:
-        if not hasattr(self, "woe_"):
-            return f"<pre>{super().__repr__()}</pre>"
-        head = f"<b>{self.name}</b> ({self.dtype}, trend {self.trend_}, IV {self.iv_:.4f})"
-        return head + self.binning_table().to_html(float_format=lambda v: f"{v:.4f}")
+    def _html_table(self) -> str:
+        return self.binning_table().to_html(float_format=lambda v: f"{v:.4f}")
 
 
 def _factorize(s: pd.Series):

@@ -79,9 +79,9 @@ class PDCalibrator(BaseEstimator):
         if not np.isin(yv, (0.0, 1.0)).all() or yv.min() == yv.max():
             raise ValueError("y must be binary 0/1 with both classes")
         if self.method == "logistic":
-            import statsmodels.api as sm
+            from .selection import logit_fit
 
-            res = sm.Logit(yv, sm.add_constant(s, has_constant="add")).fit(disp=0)
+            res = logit_fit(yv, s[:, None])
             self.a_, self.b_ = (float(v) for v in np.asarray(res.params))
         elif self.method == "isotonic":
             from sklearn.isotonic import IsotonicRegression

@@ -41,11 +41,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from riskkit.policy import load_policy
 
-from ._validation import as_frame, check_target
+from ._validation import FittedReprMixin, as_frame, check_target
 from .woe import WoETransformer
 
 
-class Scorecard(ClassifierMixin, BaseEstimator):
+class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
     """Credit scorecard estimator (scikit-learn API).
 
     Parameters
@@ -277,10 +277,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         >>> bool(np.isclose(cal.predict_proba(X)[:, 1].mean(), y.mean(), rtol=1e-10))
         True
         """
-        import statsmodels.api as sm
         from sklearn.model_selection import StratifiedKFold
 
         from .calibration import logodds_shift
+        from .selection import logit_fit
 
         check_is_fitted(self, "coef_")
         X = as_frame(X)
@@ -290,8 +290,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         for fit_rows, held_out in folds.split(X, yv):  # a loop over folds
             m = clone(self).fit(X.iloc[fit_rows], yv[fit_rows])
             oof[held_out] = m.decision_function(X.iloc[held_out])
-        res = sm.Logit(yv.astype(float), sm.add_constant(oof, has_constant="add")).fit(disp=0)
-        raw = float(np.asarray(res.params)[1])
+        raw = float(np.asarray(logit_fit(yv.astype(float), oof[:, None]).params)[1])
         if not raw > 0:
             raise ValueError(
                 f"out-of-fold calibration slope is {raw:.3f}: the scorecard does not rank "
@@ -392,17 +391,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return scorecard_from_json(text_or_path)
 
     # ------------------------------------------------------------------ display
-    def __repr__(self, N_CHAR_MAX=700):
-        if not hasattr(self, "coef_"):
-            return super().__repr__(N_CHAR_MAX)
+    _fitted_attr = "coef_"
+
+    def _fitted_repr(self) -> str:
         s = self.scaling_
         return (
             f"Scorecard({len(self.features_)} features, {s['base_score']} at "
             f"{s['base_odds']}:1, PDO {s['pdo']}, estimator={self.estimator})"
         )
 
-    def _repr_html_(self) -> str:
-        if not hasattr(self, "coef_"):
-            return f"<pre>{super().__repr__()}</pre>"
-        t = self.points_table()
-        return f"<b>{self!r}</b>" + t.to_html(index=False, float_format="{:.3f}".format)
+    def _html_table(self) -> str:
+        return self.points_table().to_html(index=False, float_format="{:.3f}".format)

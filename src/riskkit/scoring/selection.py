@@ -80,7 +80,8 @@ def select_by_vif(W: pd.DataFrame, max_vif: float):
     return cols, log
 
 
-def _logit(y, X):
+def logit_fit(y, X):
+    """statsmodels Logit of ``y`` on ``X`` plus an intercept (Newton, warnings silenced)."""
     import statsmodels.api as sm
 
     with warnings.catch_warnings():
@@ -114,13 +115,13 @@ def stepwise(
     log = []
     if direction == "forward":
         chosen: list[str] = []
-        current_aic = _logit(y, np.empty((len(y), 0))).aic
+        current_aic = logit_fit(y, np.empty((len(y), 0))).aic
         while len(chosen) < len(cols) and (max_features is None or len(chosen) < max_features):
             best = None
             for f in cols:
                 if f in chosen:
                     continue
-                r = _logit(y, W[[*chosen, f]].to_numpy(dtype=float))
+                r = logit_fit(y, W[[*chosen, f]].to_numpy(dtype=float))
                 key = r.pvalues[-1] if criterion == "pvalue" else r.aic
                 if best is None or key < best[0]:
                     best = (key, f, r.aic)
@@ -135,7 +136,7 @@ def stepwise(
                 log.append((f, "stepwise", f"not entered (forward, {criterion})"))
         return chosen, log
     chosen = list(cols)
-    r = _logit(y, W[chosen].to_numpy(dtype=float))
+    r = logit_fit(y, W[chosen].to_numpy(dtype=float))
     while len(chosen) > 1:
         if criterion == "pvalue":
             p = np.asarray(r.pvalues)[1:]
@@ -144,22 +145,22 @@ def stepwise(
                 break
             log.append((chosen[j], "stepwise", f"p-value {p[j]:.4f} > {p_remove} (backward)"))
             chosen.pop(j)
-            r = _logit(y, W[chosen].to_numpy(dtype=float))
+            r = logit_fit(y, W[chosen].to_numpy(dtype=float))
         else:
             trials = []
             for f in chosen:
                 rest = [c for c in chosen if c != f]
-                trials.append((_logit(y, W[rest].to_numpy(dtype=float)).aic, f))
+                trials.append((logit_fit(y, W[rest].to_numpy(dtype=float)).aic, f))
             aic, f = min(trials)
             if aic >= r.aic:
                 break
             log.append((f, "stepwise", f"AIC {r.aic:.2f} -> {aic:.2f} without it (backward)"))
             chosen.remove(f)
-            r = _logit(y, W[chosen].to_numpy(dtype=float))
+            r = logit_fit(y, W[chosen].to_numpy(dtype=float))
     while max_features is not None and len(chosen) > max_features:
         p = np.asarray(r.pvalues)[1:]
         j = int(np.argmax(p))
         log.append((chosen[j], "stepwise", f"max_features {max_features}"))
         chosen.pop(j)
-        r = _logit(y, W[chosen].to_numpy(dtype=float))
+        r = logit_fit(y, W[chosen].to_numpy(dtype=float))
     return chosen, log

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from riskkit.errors import ProblemCollector, ValidationError
 
-from ._validation import TABLE, as_frame, check_columns, check_target
+from ._validation import TABLE, FittedReprMixin, as_frame, check_columns, check_target
 from .binning import OptimalBinning
 from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise
 
@@ -39,7 +39,7 @@ _BIN_PARAMS = (
 )
 
 
-class WoETransformer(BaseEstimator, TransformerMixin):
+class WoETransformer(FittedReprMixin, BaseEstimator, TransformerMixin):
     """Bin every feature optimally, select features, and transform them to WoE.
 
     Parameters
@@ -312,20 +312,16 @@ monotonic_trend, auto_shape_gain, unseen
         self.manual_bins = manual
         return self
 
-    def __repr__(self, N_CHAR_MAX=700):
-        if not hasattr(self, "selected_"):
-            return super().__repr__(N_CHAR_MAX)
+    _fitted_attr = "selected_"
+
+    def _fitted_repr(self) -> str:
         return (
             f"WoETransformer({len(self.features_in_)} features, {len(self.selected_)} selected; "
             f"top IV: {', '.join(f'{f}={v:.3f}' for f, v in self.iv_.head(5).items())})"
         )
 
-    def _repr_html_(self) -> str:
-        if not hasattr(self, "selected_"):
-            return f"<pre>{super().__repr__()}</pre>"
-        return f"<b>{self!r}</b>" + self.summary().to_html(
-            index=False, float_format="{:.4f}".format
-        )
+    def _html_table(self) -> str:
+        return self.summary().to_html(index=False, float_format="{:.4f}".format)
 
 
 def _is_groups(bins) -> bool:
