@@ -127,3 +127,28 @@ def test_plots_return_figures(known_tm):
     assert isinstance(fig, Figure) and fig.axes[0].get_ylabel() == "npl_ratio"
     cmp = compare(known_tm, bsf_stress(known_tm), {"normal": 1e6}, horizon=6)
     assert len(stress_comparison(cmp).axes[0].lines) == 2
+
+
+def test_bucket_panel_payoff_reported_in_passing_is_not_an_exit():
+    # L1: principal prepaid in month 2, interest due in month 3 unpaid (29 dpd), settled in 4
+    h = pd.DataFrame(
+        {
+            "loan_id": ["L1"] * 5 + ["L2"] * 3,
+            "as_of": list(pd.date_range("2025-01-31", periods=5, freq="ME"))
+            + list(pd.date_range("2025-01-31", periods=3, freq="ME")),
+            "days_past_due": [0, 0, 29, 0, 0, 45, 0, 0],
+            "outstanding_principal": [900.0, 0, 0, 0, 0, 500.0, 0, 0],
+            "paid_off": [False, True, False, True, True, False, True, True],
+        }
+    )
+    f = bucket_panel(h).to_frame()
+    assert f["state"].tolist() == [
+        "current",
+        "current",
+        "dpd_1_30",
+        "repaid",
+        "dpd_31_60",
+        "repaid",
+    ]
+    with pytest.raises(ValidationError, match="paid_off: exit flag must be True or False"):
+        bucket_panel(h.assign(paid_off=[None] + [False] * 7))

@@ -452,6 +452,67 @@ def _history_frame(history, id_col: str, time_col: str) -> pd.DataFrame:
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
+def panel_with_exits(
+    history: pd.DataFrame,
+    labels,
+    exits: dict,
+    *,
+    id_col: str,
+    time_col: str,
+    balance_col: str | None,
+    states: StateSpace | None = None,
+    table: str = TABLE,
+) -> MigrationPanel:
+    """Panel from per-row state ``labels`` of a loan-month history and boolean exit flags.
+
+    ``exits`` maps an absorbing exit state to its flag column (``{"repaid": "paid_off"}``;
+    a column that is None or absent is not used; a later entry wins where both flag a row).
+    A loan exits at the first row of its *final* run of flagged rows: that row becomes the
+    exit state and the later rows, repeating the exit, are not kept. A flagged row followed
+    by an unflagged one (a loan reported paid off, then owing again, e.g. interest falling
+    due after an early principal payoff) is not an exit: it keeps its label. Flags must be
+    True or False (a clear error otherwise).
+    """
+    pc = ProblemCollector(table)
+    ids = history[id_col]
+    labels = np.asarray(labels, dtype=object).copy()
+    flagged = np.zeros(len(history), dtype=bool)
+    kind = np.full(len(history), None, dtype=object)
+    for name, col in exits.items():
+        if col and col in history.columns:
+            v = history[col]
+            bad = v.isna().to_numpy() | ~v.isin([True, False]).to_numpy()
+            pc.check(table, col, bad, ids, "exit flag must be True or False")
+            flag = ~bad & v.isin([True]).to_numpy()
+            kind[flag] = name
+            flagged |= flag
+    pc.raise_if_any()
+    frame = pd.DataFrame({id_col: ids.to_numpy(), time_col: history[time_col].to_numpy()})
+    if balance_col and balance_col in history.columns:
+        frame["_balance"] = history[balance_col].to_numpy(dtype=float)
+    if flagged.any():
+        order = np.lexsort((frame[time_col].to_numpy(), pd.factorize(frame[id_col])[0]))
+        frame, labels, flagged, kind = frame.iloc[order], labels[order], flagged[order], kind[order]
+        loan = pd.factorize(frame[id_col])[0]  # 0, 1, ... in sorted order
+        unflagged = np.cumsum(~flagged)
+        ends = np.flatnonzero(np.r_[loan[1:] != loan[:-1], True])
+        # a flagged row with no unflagged row after it in its loan: the final run
+        final = flagged & (unflagged == unflagged[ends][loan])
+        first = final & ~np.r_[False, final[:-1] & (loan[1:] == loan[:-1])]
+        labels = np.where(first, kind, labels)
+        keep = ~final | first
+        frame, labels = frame[keep], labels[keep]
+    frame["_state"] = labels
+    return build_panel(
+        frame,
+        id_col=id_col,
+        time_col=time_col,
+        state_col="_state",
+        balance_col="_balance" if "_balance" in frame.columns else None,
+        states=states,
+    )
+
+
 def panel_from_history(
     history,
     *,
@@ -475,12 +536,13 @@ def panel_from_history(
     id_col, time_col, category_col, balance_col : str
         Columns; ``balance_col`` is used when present (balance-weighted migration).
     paid_off_col, written_off_col : str, optional
-        Boolean exit flags, used when the column is present. A loan's first ``paid_off``
-        row becomes the absorbing exit ``repaid`` (the classifier calls a paid-off loan
-        ``normal``; here it has left the book); a ``written_off`` row becomes ``written_off``
-        (a write-off wins over a payoff in the same month). Later rows that repeat the exit
-        carry no information and are not kept; a later row that is *not* an exit (a loan
-        back on the book) is an error of :func:`build_panel`, naming the loan.
+        Boolean exit flags, used when the column is present. A loan leaves the book at the
+        first row of its final run of flagged rows: a ``paid_off`` row becomes the absorbing
+        exit ``repaid`` (the classifier calls a paid-off loan ``normal``; here it has left
+        the book), a ``written_off`` row ``written_off`` (a write-off wins over a payoff in
+        the same month); the later rows repeat the exit and are not kept. A loan flagged paid
+        off and then owing again (interest falling due after an early principal payoff) has
+        not left the book: those rows keep their category. See :func:`panel_with_exits`.
 
     A loan missing from a month between its first and last row is an error (a gap); a loan
     whose rows stop without an exit is censored (not counted after its last month).
@@ -497,39 +559,15 @@ def panel_from_history(
     ['loss', 'repaid']
     """
     h = _history_frame(history, id_col, time_col)
-    pc = ProblemCollector(TABLE)
     if category_col not in h.columns:
+        pc = ProblemCollector(TABLE)
         pc.add(TABLE, category_col, f"required column is missing; have {list(h.columns)[:12]}")
-    flags = {}
-    for col, name in ((paid_off_col, "repaid"), (written_off_col, "written_off")):
-        if col and col in h.columns:
-            v = h[col]
-            bad = v.isna().to_numpy() | ~v.isin([True, False, 0, 1]).to_numpy()
-            pc.check(TABLE, col, bad, h[id_col], "exit flag must be True or False")
-            flags[name] = np.where(bad, False, v.to_numpy(dtype=object)).astype(bool)
-    pc.raise_if_any()
-    labels = h[category_col].astype(object).to_numpy().copy()
-    exit_mask = np.zeros(len(h), dtype=bool)
-    for name in ("repaid", "written_off"):  # written_off last: it wins
-        if name in flags:
-            labels[flags[name]] = name
-            exit_mask |= flags[name]
-    frame = pd.DataFrame(
-        {id_col: h[id_col].to_numpy(), time_col: h[time_col].to_numpy(), "_state": labels}
-    )
-    if balance_col and balance_col in h.columns:
-        frame["_balance"] = h[balance_col].to_numpy(dtype=float)
-    # keep a loan's first exit row; drop later rows that repeat an exit
-    if exit_mask.any():
-        frame["_exit"] = exit_mask
-        frame = frame.sort_values([id_col, time_col], kind="stable")
-        prior_exit = frame.groupby(id_col, sort=False)["_exit"].cumsum() - frame["_exit"]
-        repeat = frame["_exit"].to_numpy() & (prior_exit.to_numpy() > 0)
-        frame = frame.loc[~repeat].drop(columns="_exit")
-    return build_panel(
-        frame,
+        pc.raise_if_any()
+    return panel_with_exits(
+        h,
+        h[category_col].astype(object).to_numpy(),
+        {"repaid": paid_off_col, "written_off": written_off_col},
         id_col=id_col,
         time_col=time_col,
-        state_col="_state",
-        balance_col="_balance" if "_balance" in frame.columns else None,
+        balance_col=balance_col,
     )

@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import ProblemCollector
 from .estimation import cohort_counts, cohort_matrix
 from .matrix import TransitionMatrix
-from .panel import MigrationPanel, StateSpace, build_panel
+from .panel import MigrationPanel, StateSpace, panel_with_exits
 
 BUCKETS = ("current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus")
 EDGES = np.array([1, 31, 61, 91])
@@ -51,8 +51,8 @@ def bucket_panel(
     paid_off_col: str | None = "paid_off",
 ) -> MigrationPanel:
     """Panel over :data:`BUCKET_STATES` from a delinquency history (e.g.
-    :func:`riskkit.book.delinquency_history`): rows flagged paid off become ``repaid`` (first
-    such row only)."""
+    :func:`riskkit.book.delinquency_history`): a loan's first row of its final run of paid-off
+    rows becomes ``repaid`` (see :func:`~riskkit.migration.panel.panel_with_exits`)."""
     pc = ProblemCollector("delinquency history")
     for c in (id_col, time_col, dpd_col):
         if c not in history.columns:
@@ -71,29 +71,15 @@ def bucket_panel(
         )
     pc.raise_if_any()
     labels = dpd_bucket(dpd.to_numpy(dtype=float))
-    frame = pd.DataFrame(
-        {id_col: history[id_col].to_numpy(), time_col: history[time_col].to_numpy()}
-    )
-    if paid_off_col and paid_off_col in history.columns:
-        paid = history[paid_off_col].to_numpy(dtype=bool)
-        labels = np.where(paid, "repaid", labels)
-        frame["_paid"] = paid
-        frame = frame.assign(_s=labels).sort_values([id_col, time_col], kind="stable")
-        prior = frame.groupby(id_col, sort=False)["_paid"].cumsum() - frame["_paid"]
-        keep = prior.to_numpy() == 0
-    else:
-        frame = frame.assign(_s=labels)
-        keep = np.ones(len(frame), dtype=bool)
-    if balance_col and balance_col in history.columns:
-        frame["_b"] = history[balance_col].to_numpy(dtype=float)[frame.index.to_numpy()]
-    frame = frame.loc[keep]
-    return build_panel(
-        frame,
+    return panel_with_exits(
+        history,
+        labels,
+        {"repaid": paid_off_col},
         id_col=id_col,
         time_col=time_col,
-        state_col="_s",
-        balance_col="_b" if "_b" in frame.columns else None,
+        balance_col=balance_col,
         states=BUCKET_STATES,
+        table="delinquency history",
     )
 
 
