@@ -60,17 +60,8 @@ def test_monte_carlo_mean_matches_projection(known_tm):
     rng = np.random.default_rng(0)
     states = rng.choice(5, size=n, p=[0.7, 0.1, 0.1, 0.05, 0.05])
     bal = rng.uniform(1e3, 5e4, n)
-    mc = simulate_book(
-        known_tm,
-        states,
-        bal,
-        horizon=12,
-        n_scenarios=8,
-        rho=0.0,
-        lgd=0.4,
-        amortisation=0.02,
-        seed=3,
-    )
+    kw = dict(horizon=12, n_scenarios=8, rho=0.0, lgd=0.4, amortisation=0.02, seed=3)
+    mc = simulate_book(known_tm, states, bal, **kw)
     start = np.bincount(states, weights=bal, minlength=7)
     pr = project(known_tm, start, horizon=12, lgd=0.4, amortisation=0.02).frame
     np.testing.assert_allclose(mc.outstanding.mean(0), pr["outstanding"], rtol=0.01)
@@ -78,17 +69,7 @@ def test_monte_carlo_mean_matches_projection(known_tm):
     np.testing.assert_allclose(mc.losses.mean(0)[-1], pr["expected_loss"].iloc[-1], rtol=0.03)
     np.testing.assert_allclose(mc.provisions.mean(0), pr["provisions"], rtol=0.02)
     # seeded: same numbers again
-    mc2 = simulate_book(
-        known_tm,
-        states,
-        bal,
-        horizon=12,
-        n_scenarios=8,
-        rho=0.0,
-        lgd=0.4,
-        amortisation=0.02,
-        seed=3,
-    )
+    mc2 = simulate_book(known_tm, states, bal, **kw)
     np.testing.assert_array_equal(mc.npl_ratio, mc2.npl_ratio)
 
 
