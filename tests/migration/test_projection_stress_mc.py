@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import norm
 
 from riskkit import load_policy
 from riskkit.migration import TransitionMatrix
@@ -177,3 +178,22 @@ def test_stressed_rows_sum_to_one(rows, z, rho, m):
         return
     np.testing.assert_allclose(d.matrix.sum(axis=1), 1, atol=1e-12)
     assert (d.matrix >= 0).all()
+
+
+def test_bsf_holds_repayment_fixed_and_stresses_credit_states(known_tm):
+    """Repayment is not a credit outcome: a bad Z moves mass within the credit states only."""
+    bad = bsf_stress(known_tm, z=-2.0, rho=0.1)
+    sp = known_tm.states
+    r = sp.states.index("repaid")
+    np.testing.assert_allclose(bad.matrix[:, r], known_tm.matrix[:, r], atol=1e-12)
+    # conditional on not being repaid, the normal row follows the plain BSF formula
+    n = sp.states.index("normal")
+    row = known_tm.matrix[n]
+    credit = [sp.states.index(s) for s in reversed(sp.severity) if s != "repaid"]
+    cond = row[credit] / row[credit].sum()
+    g = np.clip(np.cumsum(cond), 0, 1)
+    g[-1] = 1.0
+    gz = norm.cdf((norm.ppf(g) + np.sqrt(0.1) * 2.0) / np.sqrt(0.9))
+    gz[-1] = 1.0
+    expected = np.diff(gz, prepend=0.0) * row[credit].sum()
+    np.testing.assert_allclose(bad.matrix[n, credit], expected, atol=1e-12)

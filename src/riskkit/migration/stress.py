@@ -7,6 +7,11 @@ worse*, and the threshold ``x_ik = Phi^-1(G_ik)``. Given the systematic factor `
 asset correlation ``rho``, ``G_ik(Z) = Phi((x_ik - sqrt(rho) Z) / sqrt(1 - rho))``; the
 stressed probabilities are the differences of consecutive ``G_ik(Z)``. ``Z < 0`` is a bad
 period (more down-migration); averaged over ``Z ~ N(0, 1)`` the baseline is recovered.
+Exits that are not defaults (``repaid``) are not credit outcomes: their probability is held at
+the baseline and the shift applies to the row *conditional on not exiting* that way. (Treated as
+the "best" outcome, repayment would otherwise drain into worse categories under stress: on the
+sample book a monthly Z = -2 cut repayment from 6.7% to 0.7% a month and took the NPL ratio from
+4% to 50% in a year.)
 
 **Direct multipliers.** Multiply every down-migration probability (to a worse state) by a
 factor -- one number, or one per destination state ("migration to doubtful doubles") -- and
@@ -39,26 +44,40 @@ from .matrix import TransitionMatrix
 from .projection import project
 
 
+def _neutral_exits(tm: TransitionMatrix) -> np.ndarray:
+    """Columns of exits that are not defaults (e.g. ``repaid``): held fixed under stress."""
+    sp = tm.states
+    return np.array([sp.states.index(s) for s in sp.exits if s not in sp.default], dtype=np.int64)
+
+
 def _worst_first_order(tm: TransitionMatrix) -> np.ndarray:
     sp = tm.states
-    return np.array([sp.states.index(s) for s in reversed(sp.severity)], dtype=np.int64)
+    neutral = set(_neutral_exits(tm).tolist())
+    order = [sp.states.index(s) for s in reversed(sp.severity)]
+    return np.array([i for i in order if i not in neutral], dtype=np.int64)
 
 
 def bsf_thresholds(tm: TransitionMatrix) -> tuple[np.ndarray, np.ndarray]:
-    """Worst-first column order and thresholds ``Phi^-1(G)`` (S, S) in that order."""
+    """Worst-first order of the credit states and thresholds ``Phi^-1(G)`` of each row
+    conditional on not leaving through a neutral exit (``repaid``)."""
     order = _worst_first_order(tm)
-    g = np.clip(np.cumsum(tm.matrix[:, order], axis=1), 0.0, 1.0)
+    p = tm.matrix[:, order]
+    tot = p.sum(axis=1, keepdims=True)
+    cond = np.divide(p, tot, out=np.zeros_like(p), where=tot > 0)
+    g = np.clip(np.cumsum(cond, axis=1), 0.0, 1.0)
     g[:, -1] = 1.0
     return order, ndtri(g)
 
 
-def _bsf_matrix(order, x, z, rho) -> np.ndarray:
+def _bsf_matrix(order, x, z, rho, base: np.ndarray) -> np.ndarray:
     g = ndtr((x - np.sqrt(rho) * z) / np.sqrt(1 - rho))
     g[:, -1] = 1.0
-    pw = np.diff(g, axis=1, prepend=0.0)
-    out = np.empty_like(pw)
-    out[:, order] = pw
-    return np.clip(out, 0.0, None)
+    pw = np.clip(np.diff(g, axis=1, prepend=0.0), 0.0, None)
+    # rescale to the mass the row keeps in credit states; neutral exits keep their baseline
+    out = base.copy()
+    credit = base[:, order].sum(axis=1, keepdims=True)
+    out[:, order] = pw * credit
+    return out
 
 
 def bsf_stress(
@@ -74,7 +93,7 @@ def bsf_stress(
     if not 0 <= rho < 1:
         raise ValueError(f"rho must be in [0, 1), got {rho}")
     order, x = bsf_thresholds(tm)
-    m = _bsf_matrix(order, x, z, rho)
+    m = _bsf_matrix(order, x, z, rho, base=tm.matrix)
     m /= m.sum(axis=1, keepdims=True)
     return TransitionMatrix(
         m, tm.states, period=tm.period, weight=tm.weight, method=f"bsf(z={z:g}, rho={rho:g})"
@@ -92,11 +111,11 @@ def fit_z(
     order, x = bsf_thresholds(baseline)
     w = weights
     if w is None:
-        w = observed.exposure if observed.exposure is not None else np.ones(len(order))
+        w = observed.exposure if observed.exposure is not None else np.ones(len(observed.matrix))
     w = np.asarray(w, dtype=float)[:, None]
 
     def loss(z):
-        pz = _bsf_matrix(order, x, z, rho)
+        pz = _bsf_matrix(order, x, z, rho, base=baseline.matrix)
         ok = (pz > 1e-12) & (pz < 1 - 1e-12)
         r = np.where(ok, (observed.matrix - pz) ** 2 / np.where(ok, pz * (1 - pz), 1), 0)
         return float((w * r).sum())
