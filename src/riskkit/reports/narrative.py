@@ -64,7 +64,7 @@ TEXT: dict[str, dict[str, str]] = {
     "post_loan_review.changes": {
         "en": "{downgrades} loans moved to a worse category and {upgrades} to a better one; "
         "{new_loans} loans were disbursed during the month. Rows: category at "
-        "{previous_as_of} (or new); columns: category at {as_of} (or left the book).",
+        "{previous_as_of} (or new); columns: category at {as_of} (or repaid, or left the book).",
         "zh": "本月 {downgrades} 笔贷款分类下调、{upgrades} 笔上调，新发放 {new_loans} 笔。"
         "行为 {previous_as_of} 的分类（或新发放），列为 {as_of} 的分类（或已结清/核销）。",
     },

@@ -163,11 +163,8 @@ def post_loan_review(
 
     from ..classification import compare, migration_matrix
 
-    # loans paid off are off the book: one repaid this month shows as "exited"
-    def _live(f):
-        return f[~f["paid_off"].to_numpy(dtype=bool)]
-
-    changes = compare(_live(prev_res.frame), _live(result.frame))
+    # paid-off loans are exits ("repaid"), never upgrades
+    changes = compare(prev_res.frame, result.frame)
     migration = migration_matrix(changes, "loans")
 
     prov = provisions(result, policy=policy)
