@@ -66,6 +66,13 @@ class ProblemCollector:
         n = count if count is not None else (len(ids) if ids is not None else 0)
         self.problems.append(Problem(table, column, rule, ids_t, int(n)))
 
+    def require(self, table: str, df, columns) -> bool:
+        """Record every column of ``columns`` that ``df`` lacks; True if none is missing."""
+        missing = [c for c in columns if c not in df.columns]
+        for c in missing:
+            self.add(table, c, "required column is missing")
+        return not missing
+
     def check(self, table: str, column: str, bad_mask, ids, rule: str) -> None:
         """Record ``rule`` for the rows where ``bad_mask`` is true."""
         bad = pd.Series(bad_mask).fillna(True).to_numpy(dtype=bool)

@@ -49,9 +49,7 @@ def _loan_frame(result) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a ClassificationResult or DataFrame, got {type(result)}")
     errors = ProblemCollector("provisions input")
-    for c in ("category", "outstanding_principal"):
-        if c not in frame.columns:
-            errors.add("classification", c, "required column is missing")
+    errors.require("classification", frame, ("category", "outstanding_principal"))
     errors.raise_if_any()
     return frame
 

@@ -69,9 +69,7 @@ def make_schedule(loans: pd.DataFrame) -> pd.DataFrame:
     errors = ProblemCollector("schedule input")
     need = ["loan_id", "amount", "annual_rate", "term_months", "repayment_method"]
     need.append("disbursement_date")
-    for c in need:
-        if c not in loans.columns:
-            errors.add("loans", c, "required column is missing")
+    errors.require("loans", loans, need)
     errors.raise_if_any()
     method = loans["repayment_method"].astype(object).to_numpy()
     errors.check(

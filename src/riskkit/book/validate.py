@@ -72,11 +72,8 @@ def validate_table(df: pd.DataFrame, name: str, errors: ProblemCollector) -> boo
     if not isinstance(df, pd.DataFrame):
         errors.add(name, "", f"must be a pandas DataFrame, got {type(df).__name__}")
         return False
-    missing = [c.name for c in spec.required if c.name not in df.columns]
-    for c in missing:
-        errors.add(name, c, "required column is missing")
+    usable = errors.require(name, df, [c.name for c in spec.required])
     ids = _row_ids(df, spec)
-    usable = not missing
     for col in spec.columns:
         if col.name not in df.columns:
             continue

@@ -59,9 +59,7 @@ def validate_overrides(overrides, loan_ids=None, as_of=None) -> pd.DataFrame:
     df = pd.DataFrame(overrides).copy() if not isinstance(overrides, pd.DataFrame) else overrides
     df = df.reset_index(drop=True)
     errors = ProblemCollector("classification overrides")
-    for c in ("loan_id", "category", "author", "reason"):
-        if c not in df.columns:
-            errors.add("overrides", c, "required column is missing")
+    errors.require("overrides", df, ("loan_id", "category", "author", "reason"))
     errors.raise_if_any()
     ids = df["loan_id"]
     errors.check("overrides", "loan_id", df["loan_id"].isna().to_numpy(), ids, "missing loan id")

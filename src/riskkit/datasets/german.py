@@ -128,9 +128,7 @@ def load_german_credit(as_frame: bool = True, return_X_y: bool = False):
     raw = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[])
     errors = ProblemCollector(f"dataset {path.name}")
     expected = FEATURE_COLUMNS + (TARGET,)
-    for c in expected:
-        if c not in raw.columns:
-            errors.add(path.name, c, "required column is missing")
+    errors.require(path.name, raw, expected)
     errors.raise_if_any()
     rows = pd.Series(np.arange(1, len(raw) + 1), dtype="int64")
     df = pd.DataFrame(index=raw.index)

@@ -56,9 +56,7 @@ def validate_inspections(rows, loan_ids=None, as_of=None) -> pd.DataFrame:
     df = pd.DataFrame(rows).reset_index(drop=True)
     errors = ProblemCollector("inspection ledger")
     need = ("loan_id", "inspection_date", "officer_id", "method", "findings", "proposed_action")
-    for c in need:
-        if c not in df.columns:
-            errors.add(TABLE, c, "required column is missing")
+    errors.require(TABLE, df, need)
     errors.raise_if_any()
     ids = df["loan_id"]
     date = pd.to_datetime(df["inspection_date"], errors="coerce", format="mixed")

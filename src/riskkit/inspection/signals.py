@@ -175,9 +175,7 @@ def validate_signals(rows, loan_ids=None, as_of=None) -> pd.DataFrame:
     ``note``); raise ValidationError listing every problem."""
     df = pd.DataFrame(rows).reset_index(drop=True)
     errors = ProblemCollector("risk signals")
-    for c in ("loan_id", "signal_date", "signal", "author"):
-        if c not in df.columns:
-            errors.add("signals", c, "required column is missing")
+    errors.require("signals", df, ("loan_id", "signal_date", "signal", "author"))
     errors.raise_if_any()
     ids = df["loan_id"]
     errors.check(
