@@ -365,11 +365,12 @@ class ClassificationResult:
 
     @property
     def npl_ratio(self) -> float:
-        """Balance of substandard, doubtful and loss loans over the total balance (不良贷款率)."""
+        """Balance of substandard, doubtful and loss loans over the total balance (不良贷款率);
+        NaN when there is no outstanding balance (undefined, as in :func:`riskkit.provisions`)."""
         bal = self.frame["outstanding_principal"].to_numpy()
         tot = bal.sum()
         if tot == 0:
-            return 0.0
+            return float("nan")
         npl = self.frame["category"].cat.codes.to_numpy() >= int(Category.SUBSTANDARD)
         return float(bal[npl].sum() / tot)
 
