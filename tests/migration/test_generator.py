@@ -9,7 +9,7 @@ from riskkit.migration import StateSpace
 from riskkit.migration.generator import Generator, GeneratorEstimator, matrix_log, regularise
 from riskkit.migration.montecarlo import simulate_panel
 
-SP = Path("/work/shared/datasets/sp_global_corporate_1y_transition_1981_2016.csv")
+SP = Path(__file__).parent / "fixtures" / "sp_global_corporate_1y_transition_1981_2016.csv"
 SP_STATES = ["AAA", "AA", "A", "BBB", "BB", "B", "CCC/C", "D"]
 
 
@@ -21,7 +21,6 @@ def sp_matrix(block: int = 0) -> np.ndarray:
     return np.vstack([m, np.eye(8)[7]])
 
 
-@pytest.mark.skipif(not SP.exists(), reason="shared S&P dataset not available")
 @pytest.mark.parametrize("method", ["diagonal", "weighted", "quasi_optimisation"])
 def test_sp_one_year_generator(method):
     p = sp_matrix(0)

@@ -3,11 +3,12 @@
 Moves the score cut-off slider and checks that the chart and the approval figures shown in the
 page change; edits the applicant's amount and checks the limit panel follows; raises the
 portfolio's down-migration multiplier and checks its chart and summary change. Saves
-screenshots to reports/screenshots/.
+screenshots to $RISKKIT_SCREENSHOT_DIR if set (to look at them), else to the test's tmp dir.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +17,6 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "reports" / "screenshots"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -56,7 +56,8 @@ def test_committee_app_in_chromium(tmp_path):
         tracebacks=True,
     )
     assert url.startswith("http://127.0.0.1:")
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = Path(os.environ.get("RISKKIT_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
     try:
         wait_until_serving(url, proc, timeout=30)
         with pw.sync_playwright() as p:
@@ -67,7 +68,7 @@ def test_committee_app_in_chromium(tmp_path):
                 chart = page.locator(".rk-cutoff-chart img[data-rk-figure]")
                 chart.wait_for(timeout=45_000)
                 page.locator(".rk-recommendation").wait_for(timeout=10_000)
-                page.screenshot(path=str(SHOTS / "credit_committee_applicant.png"))
+                page.screenshot(path=str(shots / "credit_committee_applicant.png"))
 
                 # --- cut-off what-if: move the slider (type into its readout)
                 before_src = chart.get_attribute("src")
@@ -90,7 +91,7 @@ def test_committee_app_in_chromium(tmp_path):
                 after_rate = float(_cell(page, ".rk-cutoff-approval", "Approval rate")[:-1])
                 assert after_rate < float(before_rate[:-1])  # a higher cut-off approves fewer
                 page.locator(".rk-cutoff-chart").scroll_into_view_if_needed()
-                page.screenshot(path=str(SHOTS / "credit_committee_cutoff.png"))
+                page.screenshot(path=str(shots / "credit_committee_cutoff.png"))
 
                 # --- applicant what-if: request the suggested limit, then 50,000 more
                 limit = int(_cell(page, ".rk-applicant-limit", "Suggested limit").replace(",", ""))
@@ -127,7 +128,7 @@ def test_committee_app_in_chromium(tmp_path):
                 )
                 assert "down-migration x3.0" in page.locator(".rk-portfolio-summary").inner_text()
                 pchart.scroll_into_view_if_needed()
-                page.screenshot(path=str(SHOTS / "credit_committee_portfolio.png"))
+                page.screenshot(path=str(shots / "credit_committee_portfolio.png"))
             finally:
                 browser.close()
     finally:
