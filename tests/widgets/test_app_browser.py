@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-REPO = Path(__file__).resolve().parents[2]
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
