@@ -4,6 +4,8 @@ Loan ``i`` (0-based) is an equal-principal loan of ``amount[i]`` at 0% over 12 m
 disbursed 2025-11-15 with dues on the 15th (Dec 2025 .. Nov 2026). As of 2026-10-31 eleven
 installments have fallen due; the borrower paid every one except the last ``k[i]``, so the loan
 has ``k`` consecutive missed periods and an outstanding principal of ``amount * (1 + k) / 12``.
+With ``n_repaid``, that many more loans (6 months, same start) were repaid in full by May 2026:
+closed, balance 0 (column ``repaid`` of the expected frame).
 By DOMAIN.md s.4 (with the any-overdue backstop): k = 0 normal, 1..3 special mention,
 4..6 substandard, 7..10 doubtful (days past due stay below 360).
 """
@@ -26,11 +28,13 @@ def expected_category(k):
     )
 
 
-def hand_review_book(n: int = 48):
-    i = np.arange(n)
-    k = K_CYCLE[i % len(K_CYCLE)]
+def hand_review_book(n: int = 48, n_repaid: int = 0):
+    i = np.arange(n + n_repaid)
+    repaid = i >= n
+    k = np.where(repaid, 0, K_CYCLE[i % len(K_CYCLE)])
     amount = 12_000.0 * (1 + (i % 5))
     ids = np.array([f"L{j:04d}" for j in i])
+    n = len(i)
     loans = pd.DataFrame(
         {
             "loan_id": ids,
@@ -38,7 +42,7 @@ def hand_review_book(n: int = 48):
             "product": np.where(i % 2 == 0, "business", "consumer"),
             "amount": amount,
             "disbursement_date": pd.to_datetime(["2025-11-15"] * n),
-            "term_months": 12,
+            "term_months": np.where(repaid, 6, 12),
             "annual_rate": 0.0,
             "repayment_method": "equal_principal",
             "guarantee_type": "credit",
@@ -71,8 +75,9 @@ def hand_review_book(n: int = 48):
     expected = pd.DataFrame(
         {
             "k": k,
+            "repaid": repaid,
             "category": expected_category(k),
-            "balance": amount * (1 + k) / 12,
+            "balance": np.where(repaid, 0.0, amount * (1 + k) / 12),
             "branch": loans["branch"].to_numpy(),
             "officer_id": loans["officer_id"].to_numpy(),
         },

@@ -67,3 +67,13 @@ def hand_store(tmp_path_factory):
     book, exp = hand_review_book()
     Store(url).save_book(book)
     return url, book, exp, d
+
+
+@pytest.fixture(scope="session")
+def repaid_store(tmp_path_factory):
+    """The hand book plus 6 loans repaid in full months before the as-of date."""
+    d = tmp_path_factory.mktemp("plr_repaid")
+    url = f"sqlite:///{d / 'book.db'}"
+    book, exp = hand_review_book(n_repaid=6)
+    Store(url).save_book(book)
+    return url, book, exp, d

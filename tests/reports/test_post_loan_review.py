@@ -24,26 +24,38 @@ def hand_figures(exp):
     npl = exp["category"].isin(["substandard", "doubtful"])
     bal = exp["balance"]
     specific = (bal * exp["category"].map(RATIO)).sum()
+    live = exp[~exp["repaid"]]  # category counts: outstanding loans only
     return {
         "n_loans": len(exp),
+        "n_outstanding": len(live),
+        "n_closed": int(exp["repaid"].sum()),
         "balance": bal.sum(),
         "npl_ratio": bal[npl].sum() / bal.sum(),
         "provisions": 0.01 * bal.sum() + specific,
         "loans_by_category": {
-            c: int((exp["category"] == c).sum())
+            c: int((live["category"] == c).sum())
             for c in ["normal", "special_mention", "substandard", "doubtful", "loss"]
         },
     }
 
 
-def test_assembly_matches_hand_computation(hand_store):
-    _, book, exp, _ = hand_store
+def test_assembly_matches_hand_computation(repaid_store):
+    _, book, exp, _ = repaid_store
     r = post_loan_review(book, AS_OF)
     assert (r.result.frame["category"].astype(str) == exp["category"]).all()
     h = hand_figures(exp)
     assert r.metrics["npl_ratio"] == pytest.approx(h["npl_ratio"], abs=1e-12)
     assert r.metrics["provisions"] == pytest.approx(h["provisions"], abs=1e-6)
+    # the six loans repaid in May are closed: not counted as normal, nor in any share
+    assert (r.metrics["n_loans"], r.metrics["n_outstanding"], r.metrics["n_closed"]) == (54, 48, 6)
     assert r.metrics["loans_by_category"] == h["loans_by_category"]
+    assert h["loans_by_category"]["normal"] == 27  # 33 in category normal minus 6 closed
+    s = r.summary
+    assert s.at["total", "loans"] == 48
+    assert s.at["normal", "loan_share"] == pytest.approx(27 / 48, abs=1e-12)
+    assert s.at["special_mention", "loan_share"] == pytest.approx(9 / 48, abs=1e-12)
+    # provision tables count outstanding loans too
+    assert r.provisions_by_branch["loans"].sum() == 48
     # appendix: PII masked (family name only, ID and phone partly hidden)
     app = r.appendix
     assert app["name"].str.fullmatch(r"张\*").all()
@@ -65,8 +77,8 @@ def test_unknown_branch_is_a_clear_error(hand_store):
         post_loan_review(book.subset(keep), AS_OF, branch="0042", officer="O1")
 
 
-def test_notebook_figures_and_failure_semantics(hand_store, riskkit_kernel, capsys):
-    url, book, exp, d = hand_store
+def test_notebook_figures_and_failure_semantics(repaid_store, riskkit_kernel, capsys):
+    url, book, exp, d = repaid_store
     reports = d / "reports"
     # whole book, English
     r = run_report(
@@ -80,14 +92,25 @@ def test_notebook_figures_and_failure_semantics(hand_store, riskkit_kernel, caps
     assert r.ok, r.error
     m = json.loads((reports / "2026-10-31/post_loan_review/metrics.json").read_text())
     h = hand_figures(exp)
-    assert m["metrics"]["n_loans"] == h["n_loans"] == 48
+    assert m["metrics"]["n_loans"] == h["n_loans"] == 54
+    assert m["metrics"]["n_outstanding"] == h["n_outstanding"] == 48
+    assert m["metrics"]["n_closed"] == h["n_closed"] == 6
     assert m["metrics"]["npl_ratio"] == pytest.approx(h["npl_ratio"], abs=1e-12)
     direct = Classifier().classify(book.disbursed_by(AS_OF), AS_OF)
     assert m["metrics"]["npl_ratio"] == pytest.approx(direct.npl_ratio, abs=1e-12)
     assert m["metrics"]["provisions"] == pytest.approx(h["provisions"], abs=1e-6)
     assert m["metrics"]["loans_by_category"] == h["loans_by_category"]
+    # riskkit's direct computation on the loans still outstanding
+    on_book = direct.frame[~direct.frame["paid_off"].to_numpy(dtype=bool)]
+    direct_counts = on_book["category"].astype(str).value_counts()
+    assert m["metrics"]["loans_by_category"] == {
+        c: int(direct_counts.get(c, 0)) for c in h["loans_by_category"]
+    }
     html = (reports / "2026-10-31/post_loan_review/post_loan_review.html").read_text()
     assert "Post-loan review as of 2026-10-31" in html and "data:image/png;base64" in html
+    assert "54 loans were disbursed by 2026-10-31: 48 are still outstanding" in html
+    assert "6 are closed (repaid in full)" in html
+    assert '<td class="num">56.25%</td>' in html  # normal: 27 of 48 loans
     assert "start_report(" not in html  # no code
     for pii in (
         book.borrowers["id_number"].iloc[0],
@@ -113,7 +136,8 @@ def test_notebook_figures_and_failure_semantics(hand_store, riskkit_kernel, caps
     m = json.loads((reports / "2026-10-31/post_loan_review/metrics.json").read_text())
     sub = exp[exp["branch"] == "0042"]
     hb = hand_figures(sub)
-    assert m["params"]["branch"] == "0042" and m["metrics"]["n_loans"] == hb["n_loans"] == 12
+    assert m["params"]["branch"] == "0042" and m["metrics"]["n_loans"] == hb["n_loans"] == 14
+    assert m["metrics"]["n_outstanding"] == hb["n_outstanding"] == 12
     assert m["metrics"]["npl_ratio"] == pytest.approx(hb["npl_ratio"], abs=1e-12)
     assert m["metrics"]["loans_by_category"] == hb["loans_by_category"]
     html = (reports / "2026-10-31/post_loan_review/post_loan_review.html").read_text()

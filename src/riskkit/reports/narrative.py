@@ -39,10 +39,16 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "贷后检查报告（截至 {as_of}）",
     },
     "post_loan_review.overview": {
-        "en": "The review covers {n_loans} loans disbursed by {as_of} ({n_outstanding} still "
-        "outstanding) with an outstanding balance of {balance} RMB.",
-        "zh": "本报告涵盖截至 {as_of} 已发放的 {n_loans} 笔贷款（其中 {n_outstanding} 笔尚未结清），"
-        "贷款余额 {balance} 元。",
+        "en": "{n_loans} loans were disbursed by {as_of}: {n_outstanding} are still "
+        "outstanding, with a balance of {balance} RMB, and {n_closed} are closed (repaid in "
+        "full) and left out of the tables below.",
+        "zh": "截至 {as_of} 累计发放贷款 {n_loans} 笔：其中 {n_outstanding} 笔尚未结清，"
+        "贷款余额 {balance} 元；{n_closed} 笔已结清（全额还款），不计入以下各表。",
+    },
+    "post_loan_review.classification_note": {
+        "en": "Counts and shares below are of the {n_outstanding} outstanding loans; the NPL "
+        "ratio is by balance.",
+        "zh": "下表笔数及占比按 {n_outstanding} 笔未结清贷款计算；不良贷款率按余额计算。",
     },
     "post_loan_review.npl": {
         "en": "Non-performing loans (substandard, doubtful, loss) total {npl_balance}, "

@@ -84,8 +84,8 @@ class PostLoanReview:
     as_of: pd.Timestamp
     previous_as_of: pd.Timestamp
     scope: dict
-    result: object  # ClassificationResult restricted to the scope
-    summary: pd.DataFrame
+    result: object  # ClassificationResult restricted to the scope (paid-off loans included)
+    summary: pd.DataFrame  # five categories of the loans still outstanding
     changes: pd.DataFrame
     migration: pd.DataFrame
     provisions: object
@@ -167,9 +167,14 @@ def post_loan_review(
     changes = compare(prev_res.frame, result.frame)
     migration = migration_matrix(changes, "loans")
 
-    prov = provisions(result, policy=policy)
-    prov_branch = provisions(result, by="branch", policy=policy).table
-    prov_product = provisions(result, by="product", policy=policy).table
+    # Loans repaid in full by ``as_of`` keep the category normal (rule ``paid_off``) in the
+    # classification but are no longer on the book: category counts, shares and the loan counts
+    # of the provision tables are on outstanding loans only (balances are unaffected: zero).
+    live = ~result.frame["paid_off"].to_numpy(dtype=bool)
+    outstanding = _restrict(result, result.frame.index[live])
+    prov = provisions(outstanding, policy=policy)
+    prov_branch = provisions(outstanding, by="branch", policy=policy).table
+    prov_product = provisions(outstanding, by="product", policy=policy).table
 
     ledger = load_ledger(store) if store is not None else load_ledger_empty()
     month_start = as_of.replace(day=1)
@@ -221,11 +226,10 @@ def post_loan_review(
     if appendix_rows is not None:
         app = app.head(appendix_rows)
 
-    summary = result.summary()
+    summary = outstanding.summary()
     tot = prov.total()
     counts = changes["change"].value_counts()
     st_counts = status["status"].value_counts()
-    live = ~f["paid_off"].to_numpy(dtype=bool)
     metrics = {
         "as_of": as_of,
         "previous_as_of": prev,
@@ -233,6 +237,7 @@ def post_loan_review(
         "officer": officer,
         "n_loans": int(len(f)),
         "n_outstanding": int(live.sum()),
+        "n_closed": int((~live).sum()),
         "balance": float(f["outstanding_principal"].sum()),
         "npl_ratio": float(result.npl_ratio),
         "npl_balance": float(tot["npl_balance"]),
@@ -246,6 +251,7 @@ def post_loan_review(
         "downgrades": int(counts.get("downgrade", 0)),
         "upgrades": int(counts.get("upgrade", 0)),
         "new_loans": int(counts.get("new", 0)),
+        "repaid_this_month": int(counts.get("repaid", 0)),
         "inspections_planned": int(len(status)),
         "inspections_done": int(st_counts.get("done", 0) + st_counts.get("late", 0)),
         "inspections_overdue": int(st_counts.get("overdue", 0)),
