@@ -5,7 +5,8 @@
     riskkit report run NAME --as-of DATE [-p key=value ...] [--params FILE.yaml]
     riskkit report run-all --as-of DATE [-p key=value ...]
     riskkit report list
-    riskkit demo [--as-of DATE]        # sample book -> store (if absent) -> month-end batch
+    riskkit demo [--as-of DATE]        # sample book + inspection ledger -> store (if absent)
+                                       # -> month-end batch
     riskkit app [...]                  # credit-committee dashboards (riskkit.widgets.app)
 
 Exit status: 0 when every report ran, 1 when any report failed, 2 for bad usage or parameters.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 DEMO_LOANS = 20_000
 DEMO_SEED = 0
+DEMO_LEDGER_MONTHS = 3
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -123,13 +125,17 @@ def cmd_list(args) -> int:
 
 
 def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) -> bool:
-    """Build the sample book into the store if it holds none. True when it was built."""
+    """Build the sample book into the store if it holds none, with a synthetic inspection
+    ledger of the last ``DEMO_LEDGER_MONTHS`` months (only if the store has no ledger yet, so
+    a real one is never touched). True when the book was built."""
+    from .inspection import record_inspections, validate_inspections
+    from .inspection.ledger import TABLE as LEDGER_TABLE
     from .store import Store
 
     store = Store(db_url)
     if store.has_book():
         return False
-    from .datasets import make_microloan_book
+    from .datasets import make_inspection_ledger, make_microloan_book
 
     print(
         f"[riskkit] building the sample book ({n_loans:,} loans, seed {DEMO_SEED}) into "
@@ -138,7 +144,22 @@ def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) 
         flush=True,
     )
     book = make_microloan_book(n_loans=n_loans, seed=DEMO_SEED, as_of=as_of)
+    ledger = None
+    if not store.has_table(LEDGER_TABLE):
+        ledger = make_inspection_ledger(
+            book, as_of=as_of, months=DEMO_LEDGER_MONTHS, seed=DEMO_SEED
+        )
+        # checked before anything is written, so the book is not stored without its ledger
+        validate_inspections(ledger, loan_ids=book.loans["loan_id"], as_of=as_of)
     store.save_book(book)
+    if ledger is not None and len(ledger):
+        print(
+            f"[riskkit] recording a synthetic inspection ledger ({len(ledger):,} inspections, "
+            f"{DEMO_LEDGER_MONTHS} months) ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        record_inspections(store, ledger, loan_ids=book.loans["loan_id"], as_of=as_of)
     return True
 
 
