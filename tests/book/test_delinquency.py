@@ -43,7 +43,7 @@ def test_prepayment_reduces_principal(make_hand_book):
     book = make_hand_book([("2026-02-15", 2500)])
     st_ = delinquency_status(book, "2026-02-28").loc["L1"]
     assert st_.missed_periods == 0
-    assert st_.outstanding_principal == 500.0  # 1,000 due + 1,500 prepaid
+    assert st_.outstanding_principal == 500.0  # 1,000 due + 1,500 paid ahead
     assert not st_.paid_off
 
 
@@ -75,6 +75,20 @@ def test_bullet_loan_ages_after_maturity():
     assert st_.days_past_due == 183
 
 
+def test_month_end_maturity_ages_every_month_end():
+    # bullet loan disbursed 31 Mar over 2 months, due 31 May, never paid: one more missed
+    # period at each month end (30 June counts as a whole month after 31 May)
+    book = hand_book([], amount=10_000.0, rate=0.12, term=2, method="bullet")
+    book.loans["disbursement_date"] = pd.Timestamp("2026-03-31")
+    book = type(book)(
+        book.loans, make_schedule(book.loans), book.payments, borrowers=book.borrowers
+    )
+    ends = ["2026-05-31", "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30", "2026-10-31"]
+    assert book.schedule["due_date"].iloc[0] == pd.Timestamp("2026-05-31")
+    missed = [int(delinquency_status(book, d).loc["L1", "missed_periods"]) for d in ends]
+    assert missed == [1, 2, 3, 4, 5, 6]
+
+
 def test_as_of_before_disbursement_is_an_error(make_hand_book):
     book = make_hand_book([])
     with pytest.raises(ValidationError, match=r"loans.disbursement_date.*before disbursement.*L1"):
@@ -102,20 +116,12 @@ def reference(schedule, payments, as_of, tol=1.0):
         pay = payments[(payments.loan_id == lid) & (payments.payment_date <= as_of)]
         cash = float(pay.amount.sum())
         due_mask = (s.due_date <= as_of).to_numpy()
-        for k in range(len(s)):
-            if not due_mask[k]:
-                continue
+        for k in range(len(s)):  # oldest due first, then paid ahead in schedule order
             take = min(cash, remaining[k])
             ti = min(take, int_left[k])
             int_left[k] -= ti
             prin_left[k] -= take - ti
             remaining[k] -= take
-            cash -= take
-        for k in range(len(s)):  # excess prepays principal of future installments
-            if due_mask[k]:
-                continue
-            take = min(cash, prin_left[k])
-            prin_left[k] -= take
             cash -= take
         missed = int(sum(1 for k in range(len(s)) if due_mask[k] and remaining[k] > tol))
         out[lid] = (missed, int(due_mask.sum()), max(prin_left.sum(), 0.0))
@@ -183,3 +189,31 @@ def test_matches_loop_reference_and_invariants(data):
     np.testing.assert_allclose(
         full.outstanding_principal + full.principal_paid, loans.set_index("loan_id").amount
     )
+    np.testing.assert_allclose(
+        full.principal_paid + full.interest_paid + full.overpaid, full.paid_to_date, atol=0.02
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(books(), st.integers(1, 400))
+def test_balance_never_rises_as_dates_pass(data, days):
+    loans, sched, payments, as_of = data
+    later = as_of + pd.Timedelta(days=days)
+    # same payment history at both dates: only the passing of time differs
+    book_now = LoanBook(loans, sched, payments[payments.payment_date <= as_of])
+    a = delinquency_status(book_now, as_of).outstanding_principal
+    b = delinquency_status(book_now, later).outstanding_principal
+    assert (b <= a + 1e-9).all()
+
+
+def test_paid_ahead_annuity_balance_does_not_rise():
+    # review repro: 3-month annuity at 12%, two installments paid in the first period
+    book = hand_book([], amount=3000.0, rate=0.12, term=3, method="annuity")
+    inst = float((book.schedule.principal_due + book.schedule.interest_due).iloc[0])
+    book = hand_book([("2026-02-15", 2 * inst)], amount=3000.0, rate=0.12, term=3, method="annuity")
+    feb = delinquency_status(book, "2026-02-20").loc["L1"]
+    mar = delinquency_status(book, "2026-03-20").loc["L1"]
+    s = book.schedule
+    assert feb.outstanding_principal == pytest.approx(s.principal_due.iloc[2])  # last one open
+    assert mar.outstanding_principal == feb.outstanding_principal
+    assert mar.missed_periods == 0

@@ -66,6 +66,21 @@ def test_month_arithmetic():
     )
     assert months_between(np.array(["2026-01-15"], "datetime64[D]"), "2026-04-14")[0] == 2
     assert months_between(np.array(["2026-01-15"], "datetime64[D]"), "2026-04-15")[0] == 3
+    # month ends: 31 May -> 30 June is a whole month, as add_months has it
+    may31 = np.array(["2026-05-31"] * 5, "datetime64[D]")
+    ends = np.array(
+        ["2026-06-29", "2026-06-30", "2026-07-31", "2026-09-30", "2026-05-01"], "datetime64[D]"
+    )
+    np.testing.assert_array_equal(months_between(may31, ends), [0, 1, 2, 4, -1])
+
+
+def test_months_between_inverts_add_months():
+    rng = np.random.default_rng(0)
+    start = np.datetime64("2024-01-01") + rng.integers(0, 900, 2000).astype("timedelta64[D]")
+    end = start + rng.integers(0, 1500, 2000).astype("timedelta64[D]")
+    k = months_between(start, end)
+    assert (add_months(start, k) <= end).all()
+    assert (add_months(start, k + 1) > end).all()
 
 
 def test_unknown_method_is_named():

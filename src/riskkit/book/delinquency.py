@@ -1,7 +1,9 @@
 """Delinquency derived from schedule and payments, vectorised over all loans.
 
 Payments received up to the as-of date are applied to the oldest installment first (interest
-before principal within an installment); anything beyond what is due prepays principal.
+before principal within an installment); money paid ahead fills the next installments in
+schedule order (a full prepayment is expected to close the schedule, as core banking systems
+do; the extract then ends at the payoff installment).
 An installment due on or before the as-of date counts as *missed* while its shortfall exceeds
 the policy tolerance (``delinquency.tolerance_abs`` / ``tolerance_ratio``). Because payments
 fill the oldest installments first, the missed installments are always the most recent ones,
@@ -121,18 +123,16 @@ def status_arrays(ix: ScheduleIndex, as_of, policy: Policy | None = None) -> dic
         return np.bincount(ix.code, weights=w, minlength=n)
 
     due_to_date = per_loan(ix.amount_due * is_due)
-    principal_due_to_date = per_loan(ix.principal * is_due)
-    principal_paid_due = per_loan(prin_alloc * is_due)
-    interest_paid = per_loan(int_alloc * is_due)
+    interest_paid = per_loan(int_alloc)
     arrears = per_loan(short * is_due)
     missed = np.bincount(ix.code, weights=missed_row, minlength=n).astype(np.int64)
     elapsed = np.bincount(ix.code, weights=is_due, minlength=n).astype(np.int64)
-    # what was paid beyond the installments due so far prepays principal
-    excess = np.maximum(paid - (due_to_date - arrears), 0.0)
-    future_principal = ix.total_principal - principal_due_to_date
-    prepaid = np.minimum(excess, future_principal)
-    outstanding = np.maximum(ix.total_principal - principal_paid_due - prepaid, 0.0)
+    # Money paid ahead fills the next installments in schedule order (interest before
+    # principal), exactly as it will be applied when they fall due, so for a given payment
+    # history the balance never goes back up as dates pass.
+    outstanding = np.maximum(ix.total_principal - per_loan(prin_alloc), 0.0)
     outstanding = np.where(outstanding < 0.005, 0.0, outstanding)
+    excess = np.maximum(paid - (ix.total_principal + per_loan(ix.interest)), 0.0)
 
     mrows = np.flatnonzero(missed_row)
     oldest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
@@ -160,7 +160,7 @@ def status_arrays(ix: ScheduleIndex, as_of, policy: Policy | None = None) -> dic
         "paid_to_date": paid,
         "due_to_date": due_to_date,
         "arrears": arrears,
-        "overpaid": np.maximum(excess - prepaid, 0.0),
+        "overpaid": excess,
         "missed_periods": missed,
         "periods_elapsed": elapsed,
         "days_past_due": dpd.astype(np.int64),

@@ -35,14 +35,14 @@ def add_months(dates: np.ndarray, months: np.ndarray) -> np.ndarray:
 
 
 def months_between(start: np.ndarray, end) -> np.ndarray:
-    """Whole months from ``start`` to ``end`` (negative if ``end`` is earlier)."""
+    """Whole months from ``start`` to ``end``: the largest ``k`` with
+    ``add_months(start, k) <= end`` (so 31 May -> 30 June is one month, as the schedule has it).
+    """
     s = np.asarray(start, dtype="datetime64[D]")
-    e = np.asarray(end, dtype="datetime64[D]")
-    sm, em = s.astype("datetime64[M]"), e.astype("datetime64[M]")
-    full = (em - sm).astype(np.int64)
-    sday = (s - sm.astype("datetime64[D]")).astype(np.int64)
-    eday = (e - em.astype("datetime64[D]")).astype(np.int64)
-    return full - (eday < sday)
+    e = np.broadcast_to(np.asarray(end, dtype="datetime64[D]"), s.shape)
+    k = (e.astype("datetime64[M]") - s.astype("datetime64[M]")).astype(np.int64)
+    # the calendar-month difference overshoots by one when the anniversary is after ``end``
+    return k - (add_months(s, k) > e)
 
 
 def make_schedule(loans: pd.DataFrame) -> pd.DataFrame:
