@@ -61,11 +61,18 @@ def mask_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_ID_RE = re.compile(r"\b(\d{3})\d{11}(\d{3}[\dXx])\b")
-_PHONE_RE = re.compile(r"\b(1[3-9]\d)\d{4}(\d{4})\b")
+# Digit look-arounds, not \b: Chinese characters are word characters, so "身份证1101..." has
+# no word boundary before the number.
+_ID_RE = re.compile(r"(?<!\d)(\d{3})\d{11}(\d{3}[\dXx])(?![\dXx])")
+_PHONE_RE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
 
 
 def mask_text(text: str) -> str:
-    """Mask 18-character ID numbers and 11-digit mobile numbers inside free text."""
+    """Mask 18-character ID numbers and mobile numbers (with or without +86, dashes or spaces)
+    inside free text, also when they touch Chinese characters.
+
+    >>> mask_text("身份证110101199003071234，电话138-1234-5678")
+    '身份证110***********1234，电话138****5678'
+    """
     text = _ID_RE.sub(lambda m: m.group(1) + "*" * 11 + m.group(2), text)
     return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
