@@ -48,6 +48,21 @@ def test_failed_write_leaves_previous_state(store, monkeypatch):
     assert len(back.loans) == 1 and len(back.schedule) == 3
 
 
+def test_failed_first_write_leaves_no_tables(store, monkeypatch):
+    original = Store._write
+
+    def failing(self, conn, table, df):
+        if table == "book_payments":
+            raise RuntimeError("disk full")
+        return original(self, conn, table, df)
+
+    monkeypatch.setattr(Store, "_write", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        store.save_book(hand_book([("2026-02-15", 1000)]))
+    assert not store.has_book()
+    assert sa.inspect(store.engine).get_table_names() == []
+
+
 def test_replace_where_is_idempotent_and_atomic(store):
     df = pd.DataFrame(
         {"as_of": pd.to_datetime(["2026-01-31"] * 2), "loan_id": ["A", "B"], "category": [0, 2]}

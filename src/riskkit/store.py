@@ -66,10 +66,17 @@ class Store:
         self.url = url or default_url()
         self.engine = sa.create_engine(self.url, **engine_kwargs)
         if self.engine.dialect.name == "sqlite":
-            # enforce foreign keys and make each write a real transaction
+            # pysqlite's legacy mode only opens a transaction before DML, so CREATE TABLE would
+            # commit at once and a failed first write could leave half a book behind. SQLAlchemy's
+            # documented recipe: let SQLAlchemy emit BEGIN itself.
             @sa.event.listens_for(self.engine, "connect")
             def _on_connect(dbapi_conn, _record):  # pragma: no cover - driver hook
+                dbapi_conn.isolation_level = None
                 dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+            @sa.event.listens_for(self.engine, "begin")
+            def _on_begin(conn):  # pragma: no cover - driver hook
+                conn.exec_driver_sql("BEGIN")
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
