@@ -249,6 +249,7 @@ def test_overrides_apply_latest_and_are_explained():
         ({"reason": "  "}, "reason"),
         ({"author": None}, "author"),
         ({"loan_id": "nope"}, "loan_id"),
+        ({"as_of": "2026-13-45"}, "as_of"),  # not replaced by the run's date
     ],
 )
 def test_bad_override_is_a_clear_error(bad, column):
@@ -352,3 +353,18 @@ def test_book_level_monotone_in_missed_periods(signal, backstops):
     codes = res.frame["category"].cat.codes.to_numpy()
     assert (np.diff(codes) >= 0).all()
     assert len(codes) == 10 and res.frame.index.is_unique
+
+
+def test_extra_signal_without_date_is_an_error_not_ignored():
+    book = make_book(loan_rows(["L1"]), on_time("L1", 3))
+    extra = pd.DataFrame(
+        {
+            "loan_id": ["L1"],
+            "signal_date": pd.to_datetime([None]),
+            "signal": ["enforcement_started"],
+            "source": ["data"],
+            "note": [""],
+        }
+    )
+    with pytest.raises(ValidationError, match=r"signals.signal_date: missing value.*L1"):
+        Classifier().classify(book, AS_OF, extra_signals=extra)

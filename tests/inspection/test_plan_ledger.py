@@ -176,3 +176,15 @@ def test_bad_ledger_rows_write_nothing(store, bad):
         )
     pd.testing.assert_frame_equal(load_ledger(store, masked=False), before)
     assert not store.has_table("risk_signals_manual")
+
+
+def test_first_contact_counts_working_days_from_a_weekend_disbursement():
+    loans = loan_rows(["sat", "mon"])
+    loans["disbursement_date"] = pd.to_datetime(["2026-10-03", "2026-10-05"])  # Sat, Mon
+    book = make_book(loans, [])
+    plan = inspection_plan(book, "2026-10-01", "2026-10-31")
+    fc = plan.table
+    fc = fc[fc["reason"] == "first_contact"].set_index("loan_id")["due_by"]
+    # Saturday: Mon..Fri are working days 1..5 -> Friday 9 Oct; Monday: next Monday 12 Oct
+    assert fc["sat"] == pd.Timestamp("2026-10-09")
+    assert fc["mon"] == pd.Timestamp("2026-10-12")

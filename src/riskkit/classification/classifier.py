@@ -20,8 +20,9 @@ import pandas as pd
 from ..book.delinquency import ScheduleIndex, _days, status_arrays
 from ..book.schedule import add_months
 from ..book.schema import SIGNAL_CODES
+from ..book.validate import validate_table
 from ..categories import CATEGORY_DTYPE, Category
-from ..errors import ProblemCollector
+from ..errors import ProblemCollector, ValidationError
 from ..policy import Policy, load_policy
 from .explain import explain
 from .overrides import effective_overrides, load_overrides, validate_overrides
@@ -204,9 +205,14 @@ class Classifier:
         signals = book.signals
         if extra_signals is not None and len(extra_signals):
             cols = ["loan_id", "signal_date", "signal", "note"]
-            extra = pd.DataFrame(extra_signals).reindex(columns=cols)
+            extra = pd.DataFrame(extra_signals)
+            if "source" not in extra.columns:
+                extra = extra.assign(source="data")
+            # the same schema rules as the book's own signals table: a signal without a date
+            # or with an unknown code is an error, never silently ignored
+            validate_table(extra, "signals", errors)
+            extra = extra.reindex(columns=cols)
             signals = pd.concat([signals.reindex(columns=cols), extra], ignore_index=True)
-            signals["signal_date"] = pd.to_datetime(signals["signal_date"])
         sig_bits, exhausted = (
             _signal_arrays(signals, loan_pos, as_of, policy, errors)
             if not errors
@@ -227,11 +233,8 @@ class Classifier:
                     ov = effective_overrides(
                         validate_overrides(overrides, loan_ids=loan_pos, as_of=as_of), as_of
                     )
-                except Exception as exc:  # collect with the other problems
-                    if hasattr(exc, "problems"):
-                        errors.problems.extend(exc.problems)
-                    else:
-                        raise
+                except ValidationError as exc:  # collect with the other problems
+                    errors.problems.extend(exc.problems)
         errors.raise_if_any()
 
         st = status_arrays(ix, as_of, policy)

@@ -97,10 +97,12 @@ def validate_overrides(overrides, loan_ids=None, as_of=None) -> pd.DataFrame:
     else:
         created = pd.Series(pd.Timestamp.now().floor("s"), index=df.index)
     if "as_of" in df.columns:
+        given = df["as_of"].notna().to_numpy()
         asof = pd.to_datetime(df["as_of"], errors="coerce", format="mixed")
+        # a value that does not parse is an error; only a value left empty takes the run's date
+        errors.check("overrides", "as_of", given & asof.isna().to_numpy(), ids, "not a valid date")
         if as_of is not None:
-            asof = asof.fillna(pd.Timestamp(as_of))
-        errors.check("overrides", "as_of", asof.isna().to_numpy(), ids, "not a valid date")
+            asof = asof.where(given, pd.Timestamp(as_of))
     elif as_of is not None:
         asof = pd.Series(pd.Timestamp(as_of), index=df.index)
     else:

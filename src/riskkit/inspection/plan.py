@@ -111,7 +111,9 @@ def inspection_plan(
 
     # 1. first contact within N working days of disbursement
     disb = loans["disbursement_date"].to_numpy().astype("datetime64[D]")
-    fc_due = np.busday_offset(disb, int(ip["first_contact_working_days"]), roll="forward")
+    # N working days after disbursement; a weekend disbursement counts from the Friday before
+    # (rolling forward would make the Monday "day 0" and give a sixth working day)
+    fc_due = np.busday_offset(disb, int(ip["first_contact_working_days"]), roll="backward")
     m = (fc_due >= np.datetime64(start.date())) & (fc_due <= np.datetime64(end.date()))
     m &= disb <= np.datetime64(end.date())
     frames.append(_rows(loans["loan_id"].to_numpy()[m], "first_contact", disb[m], fc_due[m]))
@@ -247,13 +249,16 @@ class InspectionPlan:
 
     def compliance(self, ledger: pd.DataFrame, as_of=None, by="officer_id") -> pd.DataFrame:
         """Due vs done vs overdue per officer (or ``by="branch"``): ``due`` counts the
-        inspections whose deadline has passed; ``compliance_rate = done / due``."""
+        inspections whose deadline has passed; ``compliance_rate`` is the share of those done
+        on time (an inspection done early, before its deadline has passed, counts in ``done``
+        but not in the rate until it is due)."""
         as_of = pd.Timestamp(as_of) if as_of is not None else self.end
         s = self.status(ledger, as_of)
         s["is_due"] = s["due_by"] < as_of
         counts = pd.crosstab(s[by], s["status"]).reindex(
             columns=["done", "late", "overdue", "pending"], fill_value=0
         )
+        done_when_due = (s["is_due"] & (s["status"] == "done")).groupby(s[by]).sum()
         out = pd.concat(
             [
                 s.groupby(by).size().rename("planned"),
@@ -263,7 +268,7 @@ class InspectionPlan:
             axis=1,
         )
         out["compliance_rate"] = np.where(
-            out["due"] > 0, out["done"] / out["due"].where(out["due"] > 0, 1), np.nan
+            out["due"] > 0, done_when_due / out["due"].where(out["due"] > 0, 1), np.nan
         )
         return out
 
