@@ -83,3 +83,11 @@ def test_missing_book_is_a_clear_error(store):
         store.load_book()
     with pytest.raises(KeyError, match="no table 'nothing'"):
         store.read("nothing")
+
+
+def test_appending_a_subset_of_columns_keeps_the_other_kinds(store):
+    full = pd.DataFrame({"d": pd.to_datetime(["2026-01-31"]), "x": [1.5], "k": ["a"]})
+    store.append("t", full)
+    store.append("t", pd.DataFrame({"x": [2.5], "k": ["b"]}))
+    got = store.read("t")
+    assert got["d"].dtype.kind == "M" and got["x"].tolist() == [1.5, 2.5]

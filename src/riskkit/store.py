@@ -114,7 +114,12 @@ class Store:
             }
         )
         if sa.inspect(conn).has_table(_META):
-            conn.execute(sa.text(f"DELETE FROM {_META} WHERE table_name = :t"), {"t": table})
+            # replace only the kinds of the columns written now; keep the others' kinds
+            for col in df.columns:
+                conn.execute(
+                    sa.text(f"DELETE FROM {_META} WHERE table_name = :t AND column_name = :c"),
+                    {"t": table, "c": col},
+                )
         meta.to_sql(_META, conn, if_exists="append", index=False)
 
     def append(self, table: str, df: pd.DataFrame, conn=None) -> int:

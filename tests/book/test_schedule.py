@@ -86,3 +86,13 @@ def test_months_between_inverts_add_months():
 def test_unknown_method_is_named():
     with pytest.raises(ValueError, match=r"loans.repayment_method.*unknown value.*loan id L"):
         make_schedule(_loans("balloon"))
+
+
+def test_bad_terms_and_amounts_are_named_not_truncated():
+    loans = _loans("annuity")
+    with pytest.raises(ValueError, match="term_months: must be an integer dtype, got float64"):
+        make_schedule(loans.assign(term_months=12.7))
+    with pytest.raises(ValueError, match=r"loans.amount: must be a positive number.*loan id L"):
+        make_schedule(loans.assign(amount=float("nan")))
+    with pytest.raises(ValueError, match=r"loans.annual_rate: must be >= 0"):
+        make_schedule(loans.assign(annual_rate=-0.1))

@@ -80,7 +80,14 @@ def make_schedule(loans: pd.DataFrame) -> pd.DataFrame:
         f"unknown value; allowed: {RepaymentMethod.values()}",
     )
     term = loans["term_months"].to_numpy()
+    if not pd.api.types.is_integer_dtype(term.dtype):
+        errors.add("loans", "term_months", f"must be an integer dtype, got {term.dtype}")
+        errors.raise_if_any()
     errors.check("loans", "term_months", term < 1, loans["loan_id"], "must be at least 1")
+    for col, rule in (("amount", "must be a positive number"), ("annual_rate", "must be >= 0")):
+        v = pd.to_numeric(loans[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(v) | ((v <= 0) if col == "amount" else (v < 0))
+        errors.check("loans", col, bad | loans[col].isna().to_numpy(), loans["loan_id"], rule)
     errors.raise_if_any()
 
     n_loans = len(loans)
