@@ -227,3 +227,14 @@ def test_scorecard_recalibration_master_scale_and_grade_tests(german_data):
     assert big["rejected"].mean() >= 0.8 and g5["rejected"].sum() > g["rejected"].sum()
     t = ms.table(scorecard=sc)
     assert (t["score_lower"] < t["score_upper"]).all()
+
+
+def test_degenerate_inputs_are_errors_not_nan():
+    from riskkit.scoring.metrics import hosmer_lemeshow
+
+    with pytest.raises(ValueError, match="both classes"):
+        auc(np.zeros(10), np.linspace(0, 1, 10))
+    with pytest.raises(ValueError, match="Hosmer-Lemeshow needs 10 groups"):
+        hosmer_lemeshow(np.r_[np.zeros(50), np.ones(50)], np.zeros(100))
+    with pytest.raises(ValueError, match="Hosmer-Lemeshow needs 10 groups"):
+        hosmer_lemeshow([0, 1, 0], [0.1, 0.2, 0.3])

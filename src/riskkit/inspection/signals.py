@@ -110,12 +110,10 @@ def detect_signals(book, as_of=None, policy: Policy | dict | None = None) -> pd.
                 "loan_id": ids[m],
                 "signal_date": oldest,
                 "signal": "missed_installment",
-                "note": [
-                    f"{k} missed period(s), {d} days past due"
-                    for k, d in zip(st["missed_periods"][m], st["days_past_due"][m], strict=True)
-                ]
-                if m.sum() < 50_000
-                else "missed period(s)",
+                "note": pd.Series(st["missed_periods"][m]).astype(str)
+                + " missed period(s), "
+                + pd.Series(st["days_past_due"][m]).astype(str)
+                + " days past due",
             }
         )
     )

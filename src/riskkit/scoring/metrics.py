@@ -41,6 +41,8 @@ def auc(y, score, higher_is_bad: bool = True) -> float:
     r = stats.rankdata(s)
     n1 = yv.sum()
     n0 = len(yv) - n1
+    if n1 == 0 or n0 == 0:
+        raise ValueError(f"AUC needs both classes in y: got {int(n1)} bad and {int(n0)} good rows")
     return float((r[yv == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
@@ -211,6 +213,13 @@ def hosmer_lemeshow(y, pd_, n_groups: int = 10) -> dict:
     n = np.bincount(g, minlength=n_groups)
     o = np.bincount(g, weights=yv, minlength=n_groups)
     e = np.bincount(g, weights=p, minlength=n_groups)
+    degenerate = (n == 0) | (e <= 0) | (e >= n)
+    if len(p) < n_groups or degenerate.any():
+        raise ValueError(
+            f"Hosmer-Lemeshow needs {n_groups} groups each with 0 < expected defaults < rows; "
+            f"{int(degenerate.sum())} group(s) are empty or have PD 0 or 1 throughout "
+            f"({len(p)} rows): use fewer groups or check the PDs"
+        )
     h = float(np.sum((o - e) ** 2 / (e * (1 - e / n))))
     dof = n_groups - 2
     return {"statistic": h, "df": dof, "p_value": float(stats.chi2.sf(h, dof))}
