@@ -312,12 +312,11 @@ def _parse_frame(
 
 
 def _row_labels(raw: pd.DataFrame) -> pd.Series:
+    rows = "row " + pd.Series(np.arange(2, len(raw) + 2), index=raw.index).astype("str")
     for c in _ID_COLUMNS:
         if c in raw.columns:
-            t = _as_text(raw[c], "id")
-            rows = pd.Series([f"row {i + 2}" for i in range(len(raw))], dtype="str")
-            return t.fillna(rows)
-    return pd.Series([f"row {i + 2}" for i in range(len(raw))], dtype="str")
+            return _as_text(raw[c], "id").fillna(rows)
+    return rows
 
 
 def _parse_column(s, kind, table, col, source, ids, errors) -> pd.Series:

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -118,7 +118,13 @@ def test_invariants_on_random_data(seed, missing, trend):
         return
     x[rng.random(n) < missing] = np.nan
     X = pd.DataFrame({"x": x, "c": pd.array(c, dtype="str")})
-    sc = Scorecard(binning=WoETransformer(monotonic_trend=trend, min_bin_share=0.1)).fit(X, y)
+    try:
+        sc = Scorecard(binning=WoETransformer(monotonic_trend=trend, min_bin_share=0.1)).fit(X, y)
+    except ValueError as exc:
+        # coarse binning can make the two WoE columns identical up to scale: a clear error
+        # is the documented outcome, not a case for these invariants
+        assert "perfectly collinear" in str(exc)
+        reject()
     exact = sc.credit_score(X, integer=False)
     np.testing.assert_allclose(sc.pd_from_score(exact), sc.predict_proba(X)[:, 1], atol=1e-12)
     assert np.abs(sc.credit_score(X) - exact).max() <= sc.rounding_bound_

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..atomic import atomic_path
+
 SCHEMA = "riskkit.scoring.Scorecard"
 SCHEMA_VERSION = 1
 
@@ -58,10 +60,8 @@ def scorecard_to_json(sc, path=None) -> str:
     doc["params"]["policy"] = None  # scaling is stored explicitly
     text = json.dumps(_jsonable(doc), allow_nan=False, indent=1)
     if path is not None:
-        p = Path(path)
-        tmp = p.with_suffix(p.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(p)
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     return text
 
 
@@ -132,15 +132,13 @@ def _jsonable(o):
 def points_to_excel(sc, path) -> Path:
     """Write the points table (sheet ``points``) and the scaling (sheet ``scaling``) to xlsx."""
     path = Path(path)
-    tmp = path.with_name(path.stem + ".tmp.xlsx")
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
         sc.points_table().to_excel(xw, sheet_name="points", index=False)
         scal = {**sc.scaling_, "factor": sc.factor_, "offset": sc.offset_}
         scal["intercept"] = sc.intercept_
         pd.DataFrame({"key": list(scal), "value": list(scal.values())}).to_excel(
             xw, sheet_name="scaling", index=False
         )
-    tmp.replace(path)
     return path
 
 
