@@ -151,7 +151,6 @@ def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) 
         )
         # checked before anything is written, so the book is not stored without its ledger
         validate_inspections(ledger, loan_ids=book.loans["loan_id"], as_of=as_of)
-    store.save_book(book)
     if ledger is not None and len(ledger):
         print(
             f"[riskkit] recording a synthetic inspection ledger ({len(ledger):,} inspections, "
@@ -159,7 +158,12 @@ def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) 
             file=sys.stderr,
             flush=True,
         )
-        record_inspections(store, ledger, loan_ids=book.loans["loan_id"], as_of=as_of)
+    with store.transaction() as conn:  # the book and its ledger together, or neither
+        store.save_book(book, conn=conn)
+        if ledger is not None and len(ledger):
+            record_inspections(
+                store, ledger, loan_ids=book.loans["loan_id"], as_of=as_of, conn=conn
+            )
     return True
 
 

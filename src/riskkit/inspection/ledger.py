@@ -136,39 +136,44 @@ def _try_cat(v):
         return None
 
 
-def record_inspections(store, rows, loan_ids=None, as_of=None) -> pd.DataFrame:
+def record_inspections(store, rows, loan_ids=None, as_of=None, conn=None) -> pd.DataFrame:
     """Validate and append inspections to the ledger (and their signals to the manual signal
-    table) in one transaction. Returns the rows written with their ``inspection_id``."""
+    table) in one transaction -- the caller's, when ``conn`` is given (e.g. to store a book and
+    its ledger together). Returns the rows written with their ``inspection_id``."""
+    led = validate_inspections(rows, loan_ids=loan_ids, as_of=as_of)
+    if conn is None:
+        with store.transaction() as c:
+            return _append_inspections(store, led, c)
+    return _append_inspections(store, led, conn)
+
+
+def _append_inspections(store, led: pd.DataFrame, conn) -> pd.DataFrame:
     import sqlalchemy as sa
 
-    led = validate_inspections(rows, loan_ids=loan_ids, as_of=as_of)
     now = pd.Timestamp.now().floor("s")
-    with store.transaction() as conn:
-        start = 1
-        if sa.inspect(conn).has_table(TABLE):
-            cur = conn.execute(sa.text(f"SELECT MAX(inspection_id) FROM {TABLE}")).scalar()
-            start = int(cur or 0) + 1
-        led.insert(0, "inspection_id", np.arange(start, start + len(led), dtype=np.int64))
-        led["created_at"] = now
-        store.append(TABLE, led, conn=conn)
-        s = led[["loan_id", "inspection_date", "signals", "officer_id", "findings"]]
-        s = s.assign(signal=s["signals"].str.split(",")).explode("signal")
-        s = s[s["signal"].notna() & (s["signal"] != "")]
-        if len(s):
-            manual = pd.DataFrame(
-                {
-                    "loan_id": s["loan_id"].to_numpy(),
-                    "signal_date": s["inspection_date"].to_numpy(),
-                    "signal": s["signal"].astype(str).to_numpy(),
-                    "source": "manual",
-                    "note": (
-                        "inspection " + led.loc[s.index, "inspection_id"].astype(str)
-                    ).to_numpy(),
-                    "author": s["officer_id"].to_numpy(),
-                    "created_at": now,
-                }
-            )
-            store.append(MANUAL_TABLE, manual, conn=conn)
+    start = 1
+    if sa.inspect(conn).has_table(TABLE):
+        cur = conn.execute(sa.text(f"SELECT MAX(inspection_id) FROM {TABLE}")).scalar()
+        start = int(cur or 0) + 1
+    led.insert(0, "inspection_id", np.arange(start, start + len(led), dtype=np.int64))
+    led["created_at"] = now
+    store.append(TABLE, led, conn=conn)
+    s = led[["loan_id", "inspection_date", "signals", "officer_id", "findings"]]
+    s = s.assign(signal=s["signals"].str.split(",")).explode("signal")
+    s = s[s["signal"].notna() & (s["signal"] != "")]
+    if len(s):
+        manual = pd.DataFrame(
+            {
+                "loan_id": s["loan_id"].to_numpy(),
+                "signal_date": s["inspection_date"].to_numpy(),
+                "signal": s["signal"].astype(str).to_numpy(),
+                "source": "manual",
+                "note": ("inspection " + led.loc[s.index, "inspection_id"].astype(str)).to_numpy(),
+                "author": s["officer_id"].to_numpy(),
+                "created_at": now,
+            }
+        )
+        store.append(MANUAL_TABLE, manual, conn=conn)
     return led
 
 
