@@ -9,7 +9,8 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 DOCUMENTED = {
-    "riskkit.datasets": "load_german_credit make_microloan_book application_sample",
+    "riskkit.datasets": "load_german_credit make_microloan_book application_sample "
+    "make_inspection_ledger",
     "riskkit.io": "read_book write_book read_table",
     "riskkit.scoring": "Scorecard WoETransformer MasterScale psi_by_period OptimalBinning "
     "PDCalibrator auc gini ks gains_table psi csi csi_by_period hosmer_lemeshow grade_tests "
