@@ -110,7 +110,7 @@ def test_notebook_figures_and_failure_semantics(repaid_store, riskkit_kernel, ca
     assert "Post-loan review as of 2026-10-31" in html and "data:image/png;base64" in html
     assert "54 loans were disbursed by 2026-10-31: 48 are still outstanding" in html
     assert "6 are closed (repaid in full)" in html
-    assert '<td class="num">56.25%</td>' in html  # normal: 27 of 48 loans
+    assert '<td class="num nw">56.25%</td>' in html  # normal: 27 of 48 loans
     assert "start_report(" not in html  # no code
     for pii in (
         book.borrowers["id_number"].iloc[0],

@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from riskkit.reports import read_runs, run_report
 from riskkit.scoring import Scorecard
+from riskkit.scoring.calibration import MasterScale
 
 from .scoring_data import synthetic_applications
 
@@ -50,6 +51,11 @@ def test_calibration_then_monitoring(tmp_path, riskkit_kernel):
     assert "noise" not in m["features"]  # monitoring must cope with unselected inputs
     html = (out / "score_calibration.html").read_text()
     assert "Scorecard calibration as of 2026-10-31" in html and "data:image/png" in html
+    # master scale: the open score edges of the best and worst grade are shown as ∞ / −∞
+    ms_table = MasterScale().table(sc)
+    assert ms_table["score_upper"].iloc[0] > 5_000 and ms_table["score_lower"].iloc[-1] < 0
+    assert f"{ms_table['score_upper'].iloc[0]:.0f}</td>" not in html
+    assert '<td class="num nw">∞</td>' in html and '<td class="num nw">−∞</td>' in html
 
     r = run_report("model_monitoring", AS_OF, params={**common, "freq": "Q"}, **quiet)
     assert r.ok, r.error
@@ -64,3 +70,9 @@ def test_calibration_then_monitoring(tmp_path, riskkit_kernel):
     assert mm["max_csi"] > 0.25
     assert [x["status"] for x in read_runs(reports)] == ["failed", "ok", "ok"]
     assert np.isfinite(mm["latest_auc"])
+    # why the latest period is earlier than the as-of date
+    last = df["application_date"].max()
+    assert mm["latest_application_date"] == str(last.date())
+    mhtml = (reports / AS_OF / "model_monitoring/model_monitoring.html").read_text()
+    assert f"The latest period is {mm['latest_period']} (last application {last.date()})" in mhtml
+    assert "only applications whose outcome is already observed" in mhtml

@@ -38,6 +38,24 @@ from .params import spec_for, validate_params
 
 METRICS_FILE = "metrics.json"
 
+#: Columns whose values are category or change codes, shown as labels in tables.
+VALUE_LABEL_COLUMNS = frozenset({"category", "previous_category", "change", "state", "reason"})
+#: Columns holding comma-separated codes, shown as lists that wrap.
+LIST_COLUMNS = frozenset({"rules", "signals"})
+
+
+def value_labels(lang: str) -> dict[str, str]:
+    """Code -> label in ``lang`` for the five categories, the migration exits/entries
+    (``new``, ``repaid``, ``exited``, ``total``) and the changes (``downgrade``...)."""
+    from ..categories import Category
+    from .narrative import TEXT
+
+    out = {c.code: c.label(lang) for c in Category}
+    for key, entry in TEXT.items():
+        if key.startswith("term."):
+            out[key[len("term.") :]] = entry[lang]
+    return out
+
 
 def _jsonable(v):
     """Plain JSON value for numpy/pandas scalars, timestamps, containers; NaN -> None."""
@@ -164,16 +182,48 @@ class Report:
         self._show(HTML(table_html(df, caption, index=index, formats=formats, max_rows=max_rows)))
 
     def _labelled(self, df: pd.DataFrame, formats):
-        """Known column (and index) names shown as words in the report's language."""
+        """Presentation in the report's language: known column (and index) names as words,
+        category codes (``special_mention``) and change codes (``downgrade``, ``repaid``) as
+        labels (Special mention / 关注) in headers, index and category columns, and the
+        comma-separated ``rules`` / ``signals`` as lists (shown joined with ", ")."""
         from .narrative import TEXT
 
-        def lab(c):
-            key = f"col.{c}"
-            return TEXT[key][self.language] if isinstance(c, str) and key in TEXT else c
+        terms = value_labels(self.language)
 
-        out = df.rename(columns=lab)
+        def lab(c):
+            if not isinstance(c, str):
+                return c
+            if c in terms:
+                return terms[c]
+            key = f"col.{c}"
+            return TEXT[key][self.language] if key in TEXT else c
+
+        def relabel_values(s: pd.Series) -> pd.Series:
+            return s.astype(object).map(lambda v: terms.get(v, v) if isinstance(v, str) else v)
+
+        out = df.copy()
+        for c in out.columns:
+            if c in VALUE_LABEL_COLUMNS:
+                out[c] = relabel_values(out[c])
+            elif c in LIST_COLUMNS and pd.api.types.is_string_dtype(out[c].dtype):
+                out[c] = (
+                    out[c]
+                    .fillna("")
+                    .str.split(r",\s*", regex=True)
+                    .map(lambda xs: [x for x in xs if x])
+                )
+        if not isinstance(out.index, pd.MultiIndex) and (
+            out.index.dtype == object or pd.api.types.is_string_dtype(out.index.dtype)
+        ):
+            out.index = pd.Index(
+                [terms.get(v, v) if isinstance(v, str) else v for v in out.index],
+                name=out.index.name,
+            )
+        out = out.rename(columns=lab)
         if not isinstance(out.index, pd.MultiIndex) and isinstance(out.index.name, str):
             out = out.rename_axis(lab(out.index.name))
+        if isinstance(out.columns.name, str):
+            out.columns.name = lab(out.columns.name)
         return out, {lab(k): v for k, v in (formats or {}).items()}
 
     def figure(self, fig) -> None:

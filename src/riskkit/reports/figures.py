@@ -17,20 +17,40 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+# Selectors are scoped under div.rk-scroll so they outrank the notebook HTML template's
+# ":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td" (right-aligns every cell).
+_T = "div.rk-scroll table.rk-table"
 TABLE_CSS = (
-    "<style>.rk-table{border-collapse:collapse;margin:0.5em 0 1em 0;font-size:0.92em}"
-    ".rk-table th,.rk-table td{border:1px solid #ccd;padding:3px 8px}"
-    ".rk-table th{background:#eef1f6;text-align:left}"
-    ".rk-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
-    ".rk-table caption{caption-side:top;text-align:left;font-weight:600;padding:4px 0}"
+    "<style>div.rk-scroll{max-width:100%;overflow-x:auto}"
+    f"{_T}{{border-collapse:collapse;margin:0.5em 0 1em 0;font-size:0.92em}}"
+    f"{_T} th,{_T} td{{border:1px solid #ccd;padding:3px 8px;text-align:left;"
+    "vertical-align:top}"
+    f"{_T} th{{background:#eef1f6}}"
+    f"{_T} th.num,{_T} td.num{{text-align:right;font-variant-numeric:tabular-nums}}"
+    f"{_T} td.nw{{white-space:nowrap}}"
+    f"{_T} td.wrap{{white-space:normal;min-width:18em}}"
+    f"{_T} caption{{caption-side:top;text-align:left;font-weight:600;padding:4px 0}}"
     "</style>"
 )
 
+#: Text cells up to this length stay on one line (codes, names, dates, masked IDs, branches);
+#: longer text and lists (joined with ", ") wrap.
+NOWRAP_MAX_CHARS = 32
+
+
+def _is_list(v) -> bool:
+    return isinstance(v, list | tuple | set | np.ndarray)
+
 
 def _fmt(v, fmt: str | None) -> tuple[str, bool]:
-    """Formatted cell text and whether it is numeric."""
+    """Formatted cell text and whether it is numeric (lists joined with ", ", infinite
+    numbers as ∞ / −∞ for open-ended bands)."""
+    if _is_list(v):
+        return ", ".join(str(x) for x in v), False
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
         return "", False
+    if isinstance(v, float | np.floating) and np.isinf(v):
+        return ("∞" if v > 0 else "−∞"), True
     if fmt is not None:
         return fmt.format(v), True
     if isinstance(v, bool | np.bool_):
@@ -52,7 +72,9 @@ def table_html(
     formats: Mapping | None = None,
     max_rows: int | None = None,
 ) -> str:
-    """A compact HTML table: thousands separators, right-aligned numbers, escaped text.
+    """A compact HTML table: thousands separators, right-aligned numbers, left-aligned text,
+    escaped text; short text (codes, dates, names, masked IDs) kept on one line, lists joined
+    with ", " and long text wrapped; wide tables scroll in their own container.
 
     Parameters
     ----------
@@ -72,20 +94,33 @@ def table_html(
             shown = shown.rename_axis("")
         shown = shown.reset_index()
     cols = [str(c) for c in shown.columns]
-    out = [TABLE_CSS, "<table class='rk-table'>"]
+    columns = [shown.iloc[:, j].tolist() for j in range(shown.shape[1])]
+    cells = [[_fmt(v, formats.get(c)) for v in columns[j]] for j, c in enumerate(cols)]
+    lists = [any(_is_list(v) for v in columns[j]) for j in range(len(cols))]
+    # a column is numeric (right-aligned header) when every non-empty cell is a number
+    numeric = [all(num for s, num in col if s) and any(s for s, _ in col) for col in cells]
+    out = [TABLE_CSS, "<div class='rk-scroll'><table class='rk-table'>"]
     if caption:
         out.append(f"<caption>{_html.escape(caption)}</caption>")
-    out.append("<thead><tr>" + "".join(f"<th>{_html.escape(c)}</th>" for c in cols) + "</tr>")
+    head = [
+        f"<th class='{'num' if numeric[j] else 'text'}'>{_html.escape(c)}</th>"
+        for j, c in enumerate(cols)
+    ]
+    out.append("<thead><tr>" + "".join(head) + "</tr>")
     out.append("</thead><tbody>")
-    columns = [shown.iloc[:, j].tolist() for j in range(shown.shape[1])]
     for i in range(len(shown)):
-        cells = []
-        for j, c in enumerate(cols):
-            s, num = _fmt(columns[j][i], formats.get(c))
-            cls = " class='num'" if num else ""
-            cells.append(f"<td{cls}>{_html.escape(s)}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+        row = []
+        for j in range(len(cols)):
+            s, num = cells[j][i]
+            if num:
+                cls = "num nw"
+            elif lists[j] or len(s) > NOWRAP_MAX_CHARS:
+                cls = "wrap"
+            else:
+                cls = "nw"
+            row.append(f"<td class='{cls}'>{_html.escape(s)}</td>")
+        out.append("<tr>" + "".join(row) + "</tr>")
+    out.append("</tbody></table></div>")
     if max_rows is not None and len(df) > max_rows:
         out.append(f"<p><i>… {len(df) - max_rows:,} more rows not shown.</i></p>")
     return "".join(out)
@@ -185,5 +220,49 @@ def calibration_plot(curve: pd.DataFrame, title: str, lang: str = "en"):
     ax.set_ylabel("bad rate")
     ax.set_title(title)
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def psi_auc_figure(by_period: pd.DataFrame, title: str, lang: str = "en", thresholds=(0.10, 0.25)):
+    """PSI (bars, with the stability thresholds) and AUC (line) by period in two panels
+    sharing the period axis, so each threshold line plainly belongs to the PSI scale.
+
+    ``by_period`` is :attr:`riskkit.reports.scoring_report.Monitoring.by_period` (index =
+    period; columns ``psi``, ``auc``, ``reference``).
+    """
+    import matplotlib.pyplot as plt
+
+    lang = figure_language(lang)
+    zh = lang == "zh"
+    bp = by_period
+    x = np.arange(len(bp))
+    ref = bp["reference"].to_numpy(dtype=bool)
+    fig, (ax1, ax2) = plt.subplots(
+        2, 1, sharex=True, figsize=(7.5, 4.6), dpi=100, gridspec_kw={"height_ratios": [3, 2]}
+    )
+    ax1.bar(x[ref], bp["psi"].to_numpy()[ref], color="#999", label="基准期" if zh else "reference")
+    ax1.bar(x[~ref], bp["psi"].to_numpy()[~ref], color="#4a7ab5", label="PSI")
+    lo, hi = thresholds
+    ax1.axhline(
+        lo, color="#d9b310", ls="--", lw=1.2, label=f"{lo:.2f}: " + ("需关注" if zh else "monitor")
+    )
+    ax1.axhline(
+        hi,
+        color="#c0392b",
+        ls="--",
+        lw=1.2,
+        label=f"{hi:.2f}: " + ("显著偏移" if zh else "shifted"),
+    )
+    top = np.nanmax(np.r_[bp["psi"].to_numpy(dtype=float), hi])
+    ax1.set_ylim(0, top * 1.15)
+    ax1.set_ylabel("PSI")
+    ax1.set_title(title)
+    ax1.legend(loc="upper left", fontsize=8, ncol=4)
+    ax1.grid(axis="y", alpha=0.3)
+    ax2.plot(x, bp["auc"].to_numpy(dtype=float), color="#3a7d44", marker="o", label="AUC")
+    ax2.set_ylabel("AUC")
+    ax2.grid(alpha=0.3)
+    ax2.set_xticks(x, [str(p) for p in bp.index], rotation=45)
     fig.tight_layout()
     return fig

@@ -259,6 +259,22 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "基准期之后 PSI 最大为 {max_psi}（低于 0.10 稳定，0.10-0.25 需关注，高于 0.25 "
         "显著偏移）。最近期间 {latest_period} 的 AUC 为 {latest_auc}，基准期为 {reference_auc}。",
     },
+    "model_monitoring.window_sample_book": {
+        "en": "Why the latest period is {latest_period} and not the as-of date {as_of}: an "
+        "application's bad flag needs its full {horizon_months}-month outcome window observed, "
+        "so only loans disbursed by {cutoff} are in the sample (the last on {last_date}); "
+        "newer applications enter the monitoring once their window is over.",
+        "zh": "最近期间为 {latest_period} 而非数据截至日 {as_of}：申请的好坏标志需要观察满 "
+        "{horizon_months} 个月的表现期，因此样本只包含 {cutoff} 之前发放的贷款（最后一笔发放于 "
+        "{last_date}）；更晚的申请待表现期结束后纳入监控。",
+    },
+    "model_monitoring.window_file": {
+        "en": "The latest period is {latest_period} (last application {last_date}), earlier "
+        "than the as-of date {as_of}: only applications whose outcome is already observed in "
+        "the data can be monitored.",
+        "zh": "最近期间为 {latest_period}（最后一笔申请日期 {last_date}），早于数据截至日 {as_of}："
+        "只有表现结果已观察到的申请才能纳入监控。",
+    },
     "model_monitoring.h_csi": {
         "en": "2. Characteristic stability (CSI) by feature",
         "zh": "二、变量稳定性（CSI）",
@@ -268,7 +284,18 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "三、最近期间各评级校准检验",
     },
     "model_monitoring.fig": {"en": "PSI and AUC by period", "zh": "各期 PSI 与 AUC"},
+    # --- codes shown as words in tables (term.<code>; categories come from Category) ---
+    "term.new": {"en": "New", "zh": "新发放"},
+    "term.repaid": {"en": "Repaid", "zh": "已结清"},
+    "term.exited": {"en": "Left the book", "zh": "已移出"},
+    "term.written_off": {"en": "Written off", "zh": "已核销"},
+    "term.total": {"en": "Total", "zh": "合计"},
+    "term.downgrade": {"en": "Downgrade", "zh": "下调"},
+    "term.upgrade": {"en": "Upgrade", "zh": "上调"},
+    "term.unchanged": {"en": "Unchanged", "zh": "不变"},
     # --- table column headers (col.<name>) ---
+    "col.from": {"en": "From", "zh": "期初"},
+    "col.to": {"en": "To", "zh": "期末"},
     "col.loans": {"en": "Loans", "zh": "笔数"},
     "col.balance": {"en": "Balance", "zh": "余额"},
     "col.loan_share": {"en": "Share of loans", "zh": "笔数占比"},

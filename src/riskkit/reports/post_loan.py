@@ -217,6 +217,9 @@ def post_loan_review(
         pii = [c for c in ("name", "id_number", "phone") if c in borrowers.columns]
         who = borrowers.set_index("borrower_id")[pii]
         app = app.join(who, on="borrower_id")
+        # masked name / ID / phone next to the borrower, the (wrapping) rules last
+        front = ["borrower_id", *pii]
+        app = app[front + [c for c in app.columns if c not in front]]
     app = mask_frame(app)
     app = app[~f["paid_off"].to_numpy(dtype=bool)]
     app = app.assign(_c=f["category"].cat.codes.reindex(app.index))

@@ -33,16 +33,22 @@ def load_scoring_data(
     ``creditability`` = ``bad``) or ``"file"`` (CSV or Parquet ``data_file`` with the
     ``target`` column; a row is bad where it equals ``bad_value``, default ``"1"``).
     ``dates`` (from ``date_column``, else the first date column, else None) orders the
-    monitoring periods. Identifier and PII columns never become features.
+    monitoring periods. Identifier and PII columns never become features. For the sample
+    book, ``X.attrs["outcome_cutoff"]`` is the last disbursement date whose outcome window
+    (``horizon_months``) is fully observed by the book's as-of date (None for other sources).
     """
     from pathlib import Path
 
+    outcome_cutoff = None
     if source == "sample_book":
         from .. import datasets
 
+        book = store.load_book()
         df = datasets.application_sample(
-            store.load_book(), horizon_months=horizon_months, bad_missed=bad_missed_periods
+            book, horizon_months=horizon_months, bad_missed=bad_missed_periods
         )
+        # application_sample keeps loans whose whole outcome window is observed
+        outcome_cutoff = book.as_of_date - pd.DateOffset(months=int(horizon_months))
         target, bad_value = target or "bad", "1" if bad_value is None else bad_value
     elif source == "german_credit":
         from .. import datasets
@@ -94,6 +100,7 @@ def load_scoring_data(
     if date_column:
         skip.add(date_column)
     X = df.drop(columns=[c for c in df.columns if c in skip])
+    X.attrs["outcome_cutoff"] = outcome_cutoff
     return X, y, dates
 
 
@@ -198,6 +205,17 @@ def calibrate_scorecard(
         y_test=y_te,
         metrics=metrics,
     )
+
+
+def grade_scale_table(master_scale, scorecard=None) -> pd.DataFrame:
+    """The master scale's grades with PD and score bands; the open edges (PD 0 at the best
+    grade, PD 1 at the worst) have no finite score and are shown as +inf / -inf instead of
+    the score of a PD rounded to the float limits (e.g. 20419 / -573)."""
+    t = master_scale.table(scorecard).copy()
+    if "score_upper" in t.columns:
+        t["score_upper"] = t["score_upper"].where(t["pd_lower"] > 0, np.inf)
+        t["score_lower"] = t["score_lower"].where(t["pd_upper"] < 1, -np.inf)
+    return t
 
 
 def find_scorecard(scorecard_path=None, output_dir=None):
@@ -306,6 +324,7 @@ def monitor_scorecard(
         "n": int(len(y)),
         "reference_auc": float(auc(y[ref], score[ref], higher_is_bad=False)),
         "latest_period": periods[-1],
+        "latest_application_date": pd.to_datetime(np.asarray(dates)).max(),
         "latest_auc": float(by_period["auc"].iloc[-1]),
         "latest_ks": float(by_period["ks"].iloc[-1]),
         "max_psi": float(recent["psi"].max()),
