@@ -194,3 +194,37 @@ def test_index_escapes_and_lists_latest():
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
     assert page.index("2026-10-31") < page.index("2026-09-30")  # newest first
     assert "no good report yet" in page
+
+
+def test_kernel_runs_encrypted_without_the_tcp_warning(tmp_path, riskkit_kernel, capfd):
+    """The kernel gets CurveZMQ keys, so ipykernel's "running over TCP without encryption"
+    warning is gone from the batch output, while what the kernel process writes to stderr
+    and a failing cell's error still come through."""
+    import zmq
+
+    from riskkit.reports.runner import kernel_config
+
+    from .conftest import write_tiny_notebook
+
+    cfg = kernel_config()
+    assert ("transport_encryption" in cfg.KernelManager) == zmq.has("curve")
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    body = (
+        "import os\nos.write(2, b'kernel-stderr-still-visible\\n')\n"
+        "if fail:\n    raise RuntimeError('forced failure in cell')\n"
+        "import json, pathlib\n"
+        "pathlib.Path(output_dir, 'metrics.json').write_text(json.dumps({'metrics': {}}))\n"
+    )
+    write_tiny_notebook(nbs / "tiny.ipynb", body)
+    lines = []
+    reports = tmp_path / "reports"
+    kw = {"reports_dir": reports, "notebooks_dir": nbs, "progress": False, "log": lines.append}
+    assert run_report("tiny", AS_OF, **kw).ok
+    r = run_report("tiny", AS_OF, params={"fail": True}, **kw)
+    assert not r.ok and "RuntimeError: forced failure in cell" in r.error
+    err = capfd.readouterr().err
+    if zmq.has("curve"):
+        assert "running over TCP without encryption" not in err
+    assert err.count("kernel-stderr-still-visible") == 2
+    assert any("FAILED" in x and "forced failure in cell" in x for x in lines)

@@ -410,6 +410,21 @@ def run_report(
     )
 
 
+def kernel_config():
+    """traitlets config for the kernel manager: CurveZMQ transport encryption where pyzmq
+    supports it and the kernelspec declares it (``transport_encryption="auto"``), so the
+    kernel's localhost TCP traffic is encrypted; ipykernel then no longer logs "Kernel is
+    running over TCP without encryption" to the batch's terminal. Other kernel messages and
+    every error still reach stderr, the notebook and ``error.txt``."""
+    import zmq
+    from traitlets.config import Config
+
+    cfg = Config()
+    if zmq.has("curve"):
+        cfg.KernelManager.transport_encryption = "auto"
+    return cfg
+
+
 def _execute(nb_path, out_path, parameters, kernel_name, cwd, timeout, progress, start_timeout):
     import papermill as pm
 
@@ -428,6 +443,7 @@ def _execute(nb_path, out_path, parameters, kernel_name, cwd, timeout, progress,
         request_save_on_cell_execute=True,
         start_timeout=start_timeout,
         timeout_func=timeout_func,
+        config=kernel_config(),
     )
 
 
