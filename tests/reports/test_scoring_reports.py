@@ -76,3 +76,26 @@ def test_calibration_then_monitoring(tmp_path, riskkit_kernel):
     mhtml = (reports / AS_OF / "model_monitoring/model_monitoring.html").read_text()
     assert f"The latest period is {mm['latest_period']} (last application {last.date()})" in mhtml
     assert "only applications whose outcome is already observed" in mhtml
+
+
+def test_file_target_missing_is_an_error_and_numeric_targets_work(tmp_path):
+    from riskkit.errors import ValidationError
+    from riskkit.reports.scoring_report import load_scoring_data
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "loan_id": [f"L{i}" for i in range(40)],
+            "x": rng.normal(size=40),
+            "phone": ["13812345678"] * 40,
+            "bad": [1, 0] * 20,
+        }
+    )
+    ok = tmp_path / "ok.csv"
+    df.to_csv(ok, index=False)
+    X, y, _ = load_scoring_data("file", data_file=ok, target="bad")
+    assert y.sum() == 20 and "phone" not in X.columns and "x" in X.columns
+    holes = tmp_path / "holes.csv"
+    df.assign(bad=[1.0, 0.0, None, 0.0] * 10).to_csv(holes, index=False)  # read back as float
+    with pytest.raises(ValidationError, match=r"sample.bad: missing target value.*L2"):
+        load_scoring_data("file", data_file=holes, target="bad")

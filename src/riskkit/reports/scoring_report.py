@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ProblemCollector
+from ..privacy import PII_COLUMNS
 
 
 def load_scoring_data(
@@ -78,10 +79,23 @@ def load_scoring_data(
     if date_column and date_column not in df.columns:
         pc.add("sample", date_column, "date column missing")
     pc.raise_if_any()
-    values = df[target].astype(str)
-    if df[target].dtype.kind == "b":
-        values = df[target].astype(int).astype(str)
-    y = (values == str(bad_value)).to_numpy().astype(int)
+    raw = df[target]
+    missing = raw.isna().to_numpy()
+    ids = df["loan_id"] if "loan_id" in df.columns else pd.Series(df.index)
+    # a row without an outcome is neither good nor bad: an error, never counted as good
+    pc.check("sample", target, missing, ids, "missing target value")
+    if raw.dtype.kind in "biuf":
+        try:
+            bad_num = float(bad_value)
+        except ValueError:
+            bad_num = None
+            pc.add("sample", target, f"bad value {bad_value!r} is not a number like the column")
+        y = (raw.to_numpy(dtype=float) == bad_num).astype(int) if bad_num is not None else None
+        values = raw
+    else:
+        values = raw.astype(str)
+        y = (values == str(bad_value)).to_numpy().astype(int)
+    pc.raise_if_any()
     if y.sum() in (0, len(y)):
         pc.add(
             "sample",
@@ -95,7 +109,7 @@ def load_scoring_data(
     else:
         date_cols = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
         dates = df[date_cols[0]] if date_cols else None
-    skip = {target, "loan_id", "borrower_id", "name", "id_number", "phone"}
+    skip = {target, "loan_id", "borrower_id", *PII_COLUMNS}
     skip |= {c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
     if date_column:
         skip.add(date_column)
