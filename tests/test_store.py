@@ -28,10 +28,8 @@ def test_book_round_trip(store):
     pd.testing.assert_frame_equal(back.status("2026-04-30"), book.status("2026-04-30"))
 
 
-def test_failed_write_leaves_previous_state(store, monkeypatch):
-    first = hand_book([("2026-02-15", 1000)])
-    store.save_book(first)
-    second = hand_book([("2026-02-15", 1000), ("2026-03-15", 1000)])
+def disk_full_at_payments(monkeypatch):
+    """Make the store fail while writing the payments table; undo with the returned call."""
     original = Store._write
 
     def failing(self, conn, table, df):
@@ -40,23 +38,23 @@ def test_failed_write_leaves_previous_state(store, monkeypatch):
         return original(self, conn, table, df)
 
     monkeypatch.setattr(Store, "_write", failing)
+    return lambda: monkeypatch.setattr(Store, "_write", original)
+
+
+def test_failed_write_leaves_previous_state(store, monkeypatch):
+    store.save_book(hand_book([("2026-02-15", 1000)]))
+    second = hand_book([("2026-02-15", 1000), ("2026-03-15", 1000)])
+    restore = disk_full_at_payments(monkeypatch)
     with pytest.raises(RuntimeError, match="disk full"):
         store.save_book(second)
-    monkeypatch.setattr(Store, "_write", original)
+    restore()
     back = store.load_book()
     assert len(back.payments) == 1  # the first book, whole
     assert len(back.loans) == 1 and len(back.schedule) == 3
 
 
 def test_failed_first_write_leaves_no_tables(store, monkeypatch):
-    original = Store._write
-
-    def failing(self, conn, table, df):
-        if table == "book_payments":
-            raise RuntimeError("disk full")
-        return original(self, conn, table, df)
-
-    monkeypatch.setattr(Store, "_write", failing)
+    disk_full_at_payments(monkeypatch)
     with pytest.raises(RuntimeError, match="disk full"):
         store.save_book(hand_book([("2026-02-15", 1000)]))
     assert not store.has_book()
