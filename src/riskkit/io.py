@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
+from .atomic import atomic_path
 from .book.loanbook import LoanBook
 from .book.schema import TABLES
 from .errors import ProblemCollector
@@ -417,15 +418,8 @@ def write_book(book: LoanBook, path, format: str = "csv") -> Path:
                 "use format='parquet' or 'csv'"
             )
         if path.suffix.lower() == ".xlsx":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(suffix=".xlsx", prefix=f".{path.stem}-", dir=path.parent)
-            os.close(fd)
-            try:
-                _write_excel(tables, meta, Path(tmp))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with atomic_path(path) as tmp:
+                _write_excel(tables, meta, tmp)
             return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))

@@ -112,6 +112,9 @@ def _check(p: Policy) -> None:
     for k, v in p["provisions"]["specific_ratio"].items():
         if not 0 <= v <= 1:
             raise ValueError(f"provisions.specific_ratio.{k} must be in [0, 1], got {v}")
+    st = p["scorecard"]["stability"]
+    if not (0 < st["psi_monitor"] < st["psi_shifted"]):
+        raise ValueError(f"scorecard.stability needs 0 < psi_monitor < psi_shifted, got {dict(st)}")
     band = p["provisions"]["float_band"]
     for k, v in p["provisions"]["float"].items():
         if abs(v) > band + 1e-12:

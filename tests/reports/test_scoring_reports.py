@@ -76,6 +76,9 @@ def test_calibration_then_monitoring(tmp_path, riskkit_kernel):
     mhtml = (reports / AS_OF / "model_monitoring/model_monitoring.html").read_text()
     assert f"The latest period is {mm['latest_period']} (last application {last.date()})" in mhtml
     assert "only applications whose outcome is already observed" in mhtml
+    # stability thresholds are the policy's, in the metrics and the text
+    assert (mm["psi_monitor"], mm["psi_shifted"]) == (0.10, 0.25)
+    assert "(below 0.10 stable, 0.10-0.25 monitor, above 0.25 shifted)" in mhtml
 
 
 def test_file_target_missing_is_an_error_and_numeric_targets_work(tmp_path):

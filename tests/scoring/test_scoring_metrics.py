@@ -27,6 +27,7 @@ from riskkit.scoring.metrics import (
     ks,
     psi,
     psi_by_period,
+    psi_status,
 )
 
 
@@ -94,6 +95,22 @@ def test_psi_by_period():
     assert out["status"].tolist()[0] == "stable" and out["status"].iloc[2] != "stable"
     with pytest.raises(KeyError, match="nope"):
         psi_by_period(df, "nope", "score")
+
+
+def test_psi_status_thresholds_come_from_policy():
+    v = [0.0, 0.0999, 0.10, 0.25, 0.2501]
+    assert psi_status(v).tolist() == ["stable", "stable", "monitor", "monitor", "shifted"]
+    strict = {"scorecard": {"stability": {"psi_monitor": 0.05, "psi_shifted": 0.10}}}
+    assert psi_status(v, strict).tolist() == ["stable", "monitor", "monitor", "shifted", "shifted"]
+    df = pd.DataFrame(
+        {"m": np.repeat([1, 2], 500), "s": np.r_[np.arange(500), np.arange(500) + 60]}
+    )
+    by = psi_by_period(df, "m", "s", policy=strict)
+    assert by["status"].tolist() == psi_status(by["psi"], strict).tolist()
+    with pytest.raises(ValueError, match="psi_monitor < psi_shifted"):
+        psi_status(v, {"scorecard": {"stability": {"psi_monitor": 0.3}}})
+    with pytest.raises(ValueError, match="NaN"):
+        psi_status([0.1, np.nan])
 
 
 def test_csi_on_fitted_bins(applicants):

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..atomic import atomic_path
 from .narrative import text
 from .params import spec_for, validate_params
 
@@ -82,17 +81,9 @@ def _jsonable(v):
 def write_json_atomic(path, obj) -> Path:
     """Write ``obj`` as JSON to ``path`` through a temporary file and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; published files follow the umask
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(_jsonable(obj), f, ensure_ascii=False, indent=2, allow_nan=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        json.dump(_jsonable(obj), f, ensure_ascii=False, indent=2, allow_nan=False)
+        f.write("\n")
     return path
 
 
@@ -248,10 +239,12 @@ class Report:
         return path
 
     def save_text(self, filename: str, content: str) -> Path | None:
+        """Save a text artefact (e.g. the SQL scoring expression) next to the report, atomically."""
         if self.output_dir is None:
             return None
         path = self.output_dir / filename
-        path.write_text(content, encoding="utf-8")
+        with atomic_path(path) as tmp:
+            tmp.write_text(content, encoding="utf-8")
         self.artefacts.append(filename)
         return path
 
@@ -294,9 +287,3 @@ def start_report(name: str, *, display: bool = True, **values) -> Report:
     """
     params = validate_params(name, values)
     return Report(name, params, display=display)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -12,9 +12,9 @@ import contextlib
 import fcntl
 import html
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from ..atomic import atomic_path
 
 RUN_LOG = "runs.json"
 INDEX = "index.html"
@@ -35,15 +35,8 @@ def locked(reports_dir):
 
 
 def _write_atomic(path: Path, content: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; published files follow the umask
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(content, encoding="utf-8")
 
 
 def read_runs(reports_dir) -> list[dict]:
@@ -157,9 +150,3 @@ def render_index(runs: list[dict], reports_dir=None) -> str:
         "<tr><th>finished</th><th>as-of</th><th>report</th><th>status</th><th>duration</th>"
         f"<th>error</th></tr>{''.join(hist)}</table></body></html>\n"
     )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

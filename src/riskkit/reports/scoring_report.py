@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ProblemCollector
+from ..policy import load_policy
 from ..privacy import PII_COLUMNS
 
 
@@ -278,9 +279,12 @@ def monitor_scorecard(
         Period length.
     reference_periods : int
         How many of the first periods form the reference (development) sample.
+    policy : path, mapping or Policy, optional
+        Master-scale grades and PSI status thresholds (``scorecard.master_scale`` and
+        ``scorecard.stability``).
     """
     from ..scoring.calibration import MasterScale
-    from ..scoring.metrics import auc, csi, grade_tests, ks, psi
+    from ..scoring.metrics import auc, csi, grade_tests, ks, psi, psi_status
 
     pc = ProblemCollector("monitoring sample")
     if dates is None:
@@ -320,12 +324,15 @@ def monitor_scorecard(
                 "auc": auc(yy, score[m], higher_is_bad=False) if both else np.nan,
                 "ks": ks(yy, score[m], higher_is_bad=False) if both else np.nan,
                 "psi": v,
-                "status": "stable" if v < 0.10 else ("monitor" if v <= 0.25 else "shifted"),
                 "reference": bool(p in periods[:reference_periods]),
             }
         )
         csis[p] = csi(tr, X.loc[ref, feats], X.loc[m, feats], features=feats)
     by_period = pd.DataFrame(rows).set_index("period")
+    by_period.insert(
+        list(by_period.columns).index("psi") + 1, "status", psi_status(by_period["psi"], policy)
+    )
+    stability = load_policy(policy)["scorecard"]["stability"]
     csi_t = pd.DataFrame(csis)
     ms = MasterScale(policy=policy)
     last = period == periods[-1]
@@ -342,6 +349,8 @@ def monitor_scorecard(
         "latest_auc": float(by_period["auc"].iloc[-1]),
         "latest_ks": float(by_period["ks"].iloc[-1]),
         "max_psi": float(recent["psi"].max()),
+        "psi_monitor": float(stability["psi_monitor"]),
+        "psi_shifted": float(stability["psi_shifted"]),
         "max_csi": float(csi_t.drop(columns=periods[:reference_periods]).max().max()),
         "psi_by_period": by_period["psi"].to_dict(),
         "auc_by_period": by_period["auc"].to_dict(),

@@ -23,6 +23,7 @@ from .metrics import (
     ks,
     psi,
     psi_by_period,
+    psi_status,
 )
 from .persistence import points_to_excel, scorecard_from_json, scorecard_to_json, scorecard_to_sql
 from .scorecard import Scorecard
@@ -45,6 +46,7 @@ __all__ = [
     "metrics",
     "psi",
     "psi_by_period",
+    "psi_status",
     "shift_to_target",
     "OptimalBinning",
     "Scorecard",

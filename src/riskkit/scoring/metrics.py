@@ -125,10 +125,32 @@ def psi(expected, actual, bins=10) -> float:
     """Population stability index of ``actual`` against ``expected``.
 
     ``bins``: number of quantile bins of ``expected`` or explicit edges. Missing values form
-    their own bin. Rule of thumb: < 0.10 stable, 0.10-0.25 monitor, > 0.25 shifted.
+    their own bin. Rule of thumb (policy ``scorecard.stability``, see :func:`psi_status`):
+    < 0.10 stable, 0.10-0.25 monitor, > 0.25 shifted.
     """
     edges = _psi_edges(expected, bins)
     return psi_from_shares(_shares(expected, edges), _shares(actual, edges))
+
+
+def psi_status(values, policy=None) -> np.ndarray:
+    """Stability status of PSI/CSI ``values``: "stable" below the policy's ``psi_monitor``
+    (default 0.10), "shifted" above ``psi_shifted`` (default 0.25), "monitor" in between.
+
+    ``policy``: path, mapping or Policy overriding ``scorecard.stability``.
+
+    Examples
+    --------
+    >>> psi_status([0.02, 0.10, 0.25, 0.4]).tolist()
+    ['stable', 'monitor', 'monitor', 'shifted']
+    """
+    from riskkit.policy import load_policy
+
+    st = load_policy(policy)["scorecard"]["stability"]
+    v = np.asarray(values, dtype=float)
+    if np.isnan(v).any():
+        raise ValueError("PSI values contain NaN; a stability status needs a number")
+    out = np.where(v < st["psi_monitor"], "stable", "monitor")
+    return np.where(v > st["psi_shifted"], "shifted", out).astype(object)
 
 
 def _binning_of(model):
@@ -163,12 +185,13 @@ def csi(model, X_expected, X_actual, features=None) -> pd.Series:
 
 
 def psi_by_period(
-    df: pd.DataFrame, period_col: str, value_col: str, reference=None, bins=10
+    df: pd.DataFrame, period_col: str, value_col: str, reference=None, bins=10, policy=None
 ) -> pd.DataFrame:
     """PSI of ``value_col`` in each period against a reference period (default: the first).
 
     ``reference`` may be a period label or an array of reference values. Returns period, n,
-    psi and status (stable / monitor / shifted).
+    psi and status (stable / monitor / shifted, thresholds from ``policy``, see
+    :func:`psi_status`).
     """
     for c in (period_col, value_col):
         if c not in df.columns:
@@ -187,9 +210,10 @@ def psi_by_period(
     rows = []
     for p, g in df.groupby(period_col, sort=True):
         v = psi_from_shares(e, _shares(g[value_col].to_numpy(dtype=float), edges))
-        status = "stable" if v < 0.10 else ("monitor" if v <= 0.25 else "shifted")
-        rows.append({period_col: p, "n": len(g), "psi": v, "status": status})
-    return pd.DataFrame(rows)
+        rows.append({period_col: p, "n": len(g), "psi": v})
+    out = pd.DataFrame(rows)
+    out["status"] = psi_status(out["psi"], policy)
+    return out
 
 
 # ----------------------------------------------------------------------------- calibration
