@@ -89,3 +89,17 @@ def test_appending_a_subset_of_columns_keeps_the_other_kinds(store):
     store.append("t", pd.DataFrame({"x": [2.5], "k": ["b"]}))
     got = store.read("t")
     assert got["d"].dtype.kind == "M" and got["x"].tolist() == [1.5, 2.5]
+
+
+def test_append_numbered_continues_ids_and_refuses_duplicates(store):
+    rows = pd.DataFrame({"loan_id": ["L1", "L2"], "note": ["a", "b"]})
+    with store.transaction() as c:
+        first = store.append_numbered("audit", rows, "entry_id", c)
+    with store.transaction() as c:
+        second = store.append_numbered("audit", rows.iloc[:1], "entry_id", c)
+    assert first["entry_id"].tolist() == [1, 2] and second["entry_id"].tolist() == [3]
+    assert list(first.columns) == ["entry_id", "loan_id", "note"]
+    # a writer that took a number already used (as a concurrent one could) fails and rolls back
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as c:
+        c.execute(sa.text("INSERT INTO audit (entry_id, loan_id, note) VALUES (2, 'L9', 'x')"))
+    assert store.read("audit", order_by="entry_id")["entry_id"].tolist() == [1, 2, 3]

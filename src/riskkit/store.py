@@ -131,6 +131,26 @@ class Store:
             self._write(conn, table, df)
         return len(df)
 
+    def append_numbered(self, table: str, df: pd.DataFrame, id_column: str, conn) -> pd.DataFrame:
+        """Append ``df`` to an append-only audit table, numbering its rows in ``id_column``
+        after the largest id so far (1, 2, ... on an empty table), inside the caller's
+        transaction ``conn``. A unique index on ``id_column`` makes a concurrent writer that
+        took the same numbers fail and roll back rather than store duplicate ids.
+        Returns ``df`` with the id as its first column."""
+        start = 1
+        if sa.inspect(conn).has_table(table):
+            cur = conn.execute(sa.text(f"SELECT MAX({id_column}) FROM {table}")).scalar()
+            start = int(cur or 0) + 1
+        out = df.copy()
+        out.insert(0, id_column, np.arange(start, start + len(out), dtype=np.int64))
+        self._write(conn, table, out)
+        conn.execute(
+            sa.text(
+                f"CREATE UNIQUE INDEX IF NOT EXISTS ux_{table}_{id_column} ON {table} ({id_column})"
+            )
+        )
+        return out
+
     def replace_where(self, table: str, df: pd.DataFrame, where: dict, conn=None) -> int:
         """Delete the rows matching ``where`` (column -> value) and insert ``df``, atomically."""
 

@@ -150,15 +150,7 @@ def record_overrides(store, overrides, as_of, loan_ids=None) -> pd.DataFrame:
     """
     ov = validate_overrides(overrides, loan_ids=loan_ids, as_of=as_of)
     with store.transaction() as conn:
-        start = 1
-        if store.has_table(TABLE):
-            import sqlalchemy as sa
-
-            cur = conn.execute(sa.text(f"SELECT MAX(override_id) FROM {TABLE}")).scalar()
-            start = int(cur or 0) + 1
-        ov.insert(0, "override_id", np.arange(start, start + len(ov), dtype=np.int64))
-        store.append(TABLE, ov, conn=conn)
-    return ov
+        return store.append_numbered(TABLE, ov, "override_id", conn)
 
 
 def load_overrides(store, as_of=None) -> pd.DataFrame:

@@ -148,16 +148,9 @@ def record_inspections(store, rows, loan_ids=None, as_of=None, conn=None) -> pd.
 
 
 def _append_inspections(store, led: pd.DataFrame, conn) -> pd.DataFrame:
-    import sqlalchemy as sa
 
     now = pd.Timestamp.now().floor("s")
-    start = 1
-    if sa.inspect(conn).has_table(TABLE):
-        cur = conn.execute(sa.text(f"SELECT MAX(inspection_id) FROM {TABLE}")).scalar()
-        start = int(cur or 0) + 1
-    led.insert(0, "inspection_id", np.arange(start, start + len(led), dtype=np.int64))
-    led["created_at"] = now
-    store.append(TABLE, led, conn=conn)
+    led = store.append_numbered(TABLE, led.assign(created_at=now), "inspection_id", conn)
     s = led[["loan_id", "inspection_date", "signals", "officer_id", "findings"]]
     s = s.assign(signal=s["signals"].str.split(",")).explode("signal")
     s = s[s["signal"].notna() & (s["signal"] != "")]
