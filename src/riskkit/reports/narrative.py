@@ -254,10 +254,12 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "model_monitoring.stability": {
         "en": "Largest PSI after the reference: {max_psi} (below {psi_monitor} stable, "
-        "{psi_monitor}-{psi_shifted} monitor, above {psi_shifted} shifted). AUC in the latest period {latest_period}: "
+        "{psi_monitor}-{psi_shifted} monitor, above {psi_shifted} shifted). "
+        "AUC in the latest period {latest_period}: "
         "{latest_auc} against {reference_auc} in the reference.",
-        "zh": "基准期之后 PSI 最大为 {max_psi}（低于 {psi_monitor} 稳定，{psi_monitor}-{psi_shifted} "
-        "需关注，高于 {psi_shifted} 显著偏移）。最近期间 {latest_period} 的 AUC 为 {latest_auc}，基准期为 {reference_auc}。",
+        "zh": "基准期之后 PSI 最大为 {max_psi}（低于 {psi_monitor} 稳定，"
+        "{psi_monitor}-{psi_shifted} 需关注，高于 {psi_shifted} 显著偏移）。"
+        "最近期间 {latest_period} 的 AUC 为 {latest_auc}，基准期为 {reference_auc}。",
     },
     "model_monitoring.window_sample_book": {
         "en": "Why the latest period is {latest_period} and not the as-of date {as_of}: an "
