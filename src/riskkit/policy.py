@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 
@@ -112,6 +113,23 @@ def _check(p: Policy) -> None:
     for k, v in p["provisions"]["specific_ratio"].items():
         if not 0 <= v <= 1:
             raise ValueError(f"provisions.specific_ratio.{k} must be in [0, 1], got {v}")
+    from .inspection.calendar import parse_calendar_dates
+
+    cal = p["inspection"]["calendar"]
+    hol = parse_calendar_dates(cal["holidays"], "inspection.calendar.holidays")
+    extra = parse_calendar_dates(cal["working_weekends"], "inspection.calendar.working_weekends")
+    weekday = extra[np.is_busday(extra)]
+    if len(weekday):
+        raise ValueError(
+            "inspection.calendar.working_weekends must be Saturdays or Sundays; "
+            f"{', '.join(map(str, weekday))} is a weekday"
+        )
+    both = np.intersect1d(hol, extra)
+    if len(both):
+        raise ValueError(
+            "inspection.calendar: a day cannot be a holiday and a working day: "
+            + ", ".join(map(str, both))
+        )
     st = p["scorecard"]["stability"]
     if not (0 < st["psi_monitor"] < st["psi_shifted"]):
         raise ValueError(f"scorecard.stability needs 0 < psi_monitor < psi_shifted, got {dict(st)}")

@@ -4,8 +4,9 @@ ledger.
 
 Rules (defaults):
 
-* ``first_contact``: the managing officer contacts the borrower within 5 working days
-  (Mon-Fri) of disbursement;
+* ``first_contact``: the managing officer contacts the borrower within 5 working days of
+  disbursement (Mon-Fri less the policy's holidays plus its make-up working days, see
+  :mod:`riskkit.inspection.calendar`);
 * ``special_mention`` / ``substandard``: at least once a month; ``doubtful``: at least twice
   (due mid-period and at the end);
 * ``loss``: once every 12 months (done when inspected in the 12 months up to the period end);
@@ -34,6 +35,7 @@ import pandas as pd
 
 from ..categories import Category
 from ..policy import Policy, load_policy
+from .calendar import add_working_days
 from .signals import active_signals
 
 REASONS = (
@@ -113,7 +115,10 @@ def inspection_plan(
     disb = loans["disbursement_date"].to_numpy().astype("datetime64[D]")
     # N working days after disbursement; a weekend disbursement counts from the Friday before
     # (rolling forward would make the Monday "day 0" and give a sixth working day)
-    fc_due = np.busday_offset(disb, int(ip["first_contact_working_days"]), roll="backward")
+    cal = ip["calendar"]
+    fc_due = add_working_days(
+        disb, int(ip["first_contact_working_days"]), cal["holidays"], cal["working_weekends"]
+    )
     m = (fc_due >= np.datetime64(start.date())) & (fc_due <= np.datetime64(end.date()))
     m &= disb <= np.datetime64(end.date())
     frames.append(_rows(loans["loan_id"].to_numpy()[m], "first_contact", disb[m], fc_due[m]))

@@ -1,0 +1,91 @@
+"""Working days for inspection deadlines: Monday to Friday, less the institution's public
+holidays, plus its make-up working days on weekends (调休), from policy ``inspection.calendar``.
+
+Both lists are empty by default (a plain Mon-Fri week): the State Council publishes each
+year's holiday schedule late in the year before, so an institution lists its own, e.g.::
+
+    inspection:
+      calendar:
+        holidays: [2026-10-01, 2026-10-02, 2026-10-05, 2026-10-06, 2026-10-07]
+        working_weekends: [2026-09-27, 2026-10-10]
+
+Examples
+--------
+>>> import numpy as np
+>>> d = np.array(["2026-09-30"], dtype="datetime64[D]")       # Wednesday
+>>> str(add_working_days(d, 2)[0])                          # plain week: Friday
+'2026-10-02'
+>>> str(add_working_days(d, 2, holidays=["2026-10-01", "2026-10-02"])[0])
+'2026-10-06'
+>>> str(add_working_days(d, 2, holidays=["2026-10-01", "2026-10-02"],
+...                      working_weekends=["2026-10-03"])[0])
+'2026-10-05'
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+
+
+def parse_calendar_dates(values, where: str) -> np.ndarray:
+    """Dates of a policy list as ``datetime64[D]``; an entry that is not a date is an error
+    naming the policy key and the entry (never skipped)."""
+    if values is None:
+        return np.array([], dtype="datetime64[D]")
+    if not isinstance(values, list | tuple | np.ndarray):
+        raise TypeError(f"policy key {where!r} must be a list of dates, got {values!r}")
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, _dt.datetime):
+            v = v.date()
+        if isinstance(v, np.datetime64):
+            v = str(v.astype("datetime64[D]"))
+        try:
+            d = v if isinstance(v, _dt.date) else _dt.date.fromisoformat(str(v))
+        except ValueError:
+            raise ValueError(
+                f"policy key {where!r}: entry {i} ({v!r}) is not a date (YYYY-MM-DD)"
+            ) from None
+        out.append(np.datetime64(d, "D"))
+    return np.array(sorted(out), dtype="datetime64[D]")
+
+
+def add_working_days(dates, n: int, holidays=(), working_weekends=()) -> np.ndarray:
+    """The ``n``-th working day after each of ``dates`` (vectorised).
+
+    A date that is not a working day counts from the working day before it, so a Saturday
+    disbursement's working day 1 is the Monday (as with ``numpy.busday_offset(...,
+    roll="backward")``, which this equals when both lists are empty).
+
+    Parameters
+    ----------
+    dates : array of datetime64
+    n : int, >= 0
+    holidays, working_weekends : lists of dates
+        Public holidays (not working days even on weekdays) and weekend days that are working
+        days (make-up days).
+    """
+    d = np.asarray(dates).astype("datetime64[D]")
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    hol = parse_calendar_dates(list(holidays), "holidays")
+    extra = parse_calendar_dates(list(working_weekends), "working_weekends")
+    if len(d) == 0:
+        return d.copy()
+    if len(hol) == 0 and len(extra) == 0:
+        return np.busday_offset(d, n, roll="backward")
+    # every day from a week before the first date to well past the last, marked working or not;
+    # a gap of 30 non-working days in a row (longer than any holiday) is covered by the margin
+    lo = d.min() - np.timedelta64(7 + 30, "D")
+    hi = d.max() + np.timedelta64(2 * n + 7 + 30, "D")
+    days = np.arange(lo, hi + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    working = np.is_busday(days)
+    working &= ~np.isin(days, hol)
+    working |= np.isin(days, extra)
+    work = days[working]
+    pos = np.searchsorted(work, d, side="right") - 1  # the working day on or before each date
+    if pos.min() < 0 or pos.max() + n >= len(work):
+        raise ValueError("holiday calendar leaves too few working days around these dates")
+    return work[pos + n]
