@@ -63,6 +63,16 @@ def test_changing_terms_recomputes_hand_checked_numbers(dash):
     assert cell(dash.limit_out.value, "Exceeds limit") == "yes"
     assert "reduce the amount to 337,000" in dash.recommendation_out.value
 
+    # interest-only: the figure is the average debt service, labelled so, with the balloon
+    dash.amount.value = 120_000
+    dash.method.value = "interest_only"
+    assert "Monthly installment" not in dash.installment_out.value
+    # 12 x 1,200 interest + 120,000 principal, over 12 months
+    total = 12 * 1_200 + 120_000
+    label = "Monthly debt service (total payable / term)"
+    assert number(dash.installment_out.value, label) == pytest.approx(total / 12, abs=0.01)
+    assert number(dash.installment_out.value, "Principal at maturity") == 120_000
+
 
 def test_seed_002_joint_guarantee_in_the_dashboard(dash):
     dash.income.value = 500_000

@@ -20,7 +20,13 @@ import pandas as pd
 
 from ..book.enums import RepaymentMethod
 from ..errors import ValidationError
-from ..lending import GUARANTEE_LABELS, Application, assess_application, term_features
+from ..lending import (
+    _AMORTISING,
+    GUARANTEE_LABELS,
+    Application,
+    assess_application,
+    term_features,
+)
 from ..policy import load_policy
 from ..privacy import PII_COLUMNS, mask_frame
 from .common import (
@@ -366,7 +372,12 @@ class ApplicantWhatIf(w.VBox):
         )
         self.installment_out.value = kv_html(
             [
-                ("Monthly installment", f"{a.installment:,.2f}"),
+                (
+                    "Monthly installment"
+                    if a.application.repayment_method in _AMORTISING
+                    else "Monthly debt service (total payable / term)",
+                    f"{a.installment:,.2f}",
+                ),
                 ("Principal at maturity", money(a.balloon)),
                 ("Installment / income", pct(a.installment_to_income)),
                 (
