@@ -7,7 +7,7 @@ Examples
 >>> s = make_schedule(pd.DataFrame({
 ...     "loan_id": ["L1"], "amount": [100_000.0], "annual_rate": [0.12], "term_months": [12],
 ...     "repayment_method": ["annuity"], "disbursement_date": [pd.Timestamp("2026-01-15")]}))
->>> float((s.principal_due + s.interest_due).iloc[0])
+>>> round(float((s.principal_due + s.interest_due).iloc[0]), 2)
 8884.88
 """
 
