@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from riskkit.book import LoanBook, make_schedule
+from tests.databases import db_url, postgres_server  # noqa: F401  (fixtures)
 
 
 def hand_book(payments=None, *, amount=3000.0, rate=0.0, term=3, method="equal_principal"):

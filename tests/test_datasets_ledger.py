@@ -56,8 +56,8 @@ def test_deterministic_per_seed(book, ledger):
     assert not (len(other) == len(ledger) and other.equals(ledger))
 
 
-def test_record_inspections_accepts_it(book, ledger, tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'led.db'}")
+def test_record_inspections_accepts_it(book, ledger, db_url):
+    store = Store(db_url)
     store.save_book(book)
     written = record_inspections(store, ledger, loan_ids=book.loans["loan_id"], as_of=AS_OF)
     assert len(written) == len(ledger) > 300

@@ -22,8 +22,9 @@ SEP, OCT = pd.Timestamp("2025-09-30"), pd.Timestamp("2025-10-31")
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path}/x.db")
+def store(db_url):
+    """SQLite and PostgreSQL in turn."""
+    return Store(db_url)
 
 
 def two_month_book():

@@ -14,8 +14,9 @@ NORMAL = [f"N{i:02d}" for i in range(20)]
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path}/x.db")
+def store(db_url):
+    """SQLite and PostgreSQL in turn."""
+    return Store(db_url)
 
 
 def plan_book():

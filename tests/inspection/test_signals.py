@@ -98,8 +98,8 @@ def test_detected_signals_feed_the_classifier():
     assert "signal_income_drop" in res.rules_fired("poor")
 
 
-def test_manual_signals_recorded_validated_and_on_watch_list(tmp_path):
-    store = Store(f"sqlite:///{tmp_path}/x.db")
+def test_manual_signals_recorded_validated_and_on_watch_list(db_url):
+    store = Store(db_url)
     book = detection_book()
     ok = {
         "loan_id": "rich",
