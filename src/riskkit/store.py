@@ -30,6 +30,8 @@ from .book.schema import TABLES
 DEFAULT_DB = Path("data") / "riskkit.db"
 _META = "riskkit_columns"
 BOOK_PREFIX = "book_"
+#: Column holding each book row's position, so a book reads back in the order it was saved.
+_POSITION = "row_position_"
 
 
 def default_url() -> str:
@@ -200,8 +202,10 @@ class Store:
             for name, df in book.tables.items():
                 t = BOOK_PREFIX + name
                 if insp.has_table(t):
-                    c.execute(sa.text(f"DELETE FROM {t}"))
-                self._write(c, t, df)
+                    c.execute(sa.text(f"DROP TABLE {t}"))  # also drops an older layout
+                # a database returns rows in no particular order: keep each row's position so
+                # the book reads back exactly as saved (same order, same results downstream)
+                self._write(c, t, df.assign(**{_POSITION: np.arange(len(df), dtype=np.int64)}))
             info = pd.DataFrame({"key": ["as_of_date"], "value": [str(book.as_of_date or "")]})
             if insp.has_table(BOOK_PREFIX + "info"):
                 c.execute(sa.text(f"DELETE FROM {BOOK_PREFIX}info"))
@@ -213,6 +217,13 @@ class Store:
         else:
             run(conn)
 
+    def _read_in_order(self, table: str) -> pd.DataFrame:
+        cols = {c["name"] for c in sa.inspect(self.engine).get_columns(table)}
+        if _POSITION not in cols:  # a book saved before positions were kept
+            return self.read(table)
+        df = self.read(table, order_by=_POSITION)
+        return df.drop(columns=_POSITION).reset_index(drop=True)
+
     def has_book(self) -> bool:
         return self.has_table(BOOK_PREFIX + "loans")
 
@@ -223,7 +234,7 @@ class Store:
         tables = {}
         for name in TABLES:
             t = BOOK_PREFIX + name
-            tables[name] = self.read(t) if self.has_table(t) else None
+            tables[name] = self._read_in_order(t) if self.has_table(t) else None
             if tables[name] is not None:
                 tables[name] = _conform(tables[name], name)
         info = self.read(BOOK_PREFIX + "info")

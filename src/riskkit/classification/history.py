@@ -71,7 +71,8 @@ def load_classification(store, as_of=None) -> pd.DataFrame:
         df[c] = df[c].astype(CATEGORY_DTYPE)
     if as_of is None:
         return df.sort_values(["as_of", "loan_id"], kind="stable", ignore_index=True)
-    return df.set_index("loan_id")
+    # by loan id, whatever order the database returns rows in
+    return df.sort_values("loan_id", kind="stable").set_index("loan_id")
 
 
 def _on_book(frame: pd.DataFrame, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:

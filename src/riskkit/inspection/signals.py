@@ -222,7 +222,10 @@ def load_manual_signals(store) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in _SIGNAL_COLS}).astype(
             {"signal_date": "datetime64[ns]"}
         )
-    return store.read(MANUAL_TABLE)
+    df = store.read(MANUAL_TABLE)
+    # in recording order (then loan, date, signal), whatever order the database returns
+    keys = ["created_at", "loan_id", "signal_date", "signal"]
+    return df.sort_values(keys, kind="stable", ignore_index=True)
 
 
 def active_signals(book, as_of=None, policy=None, store=None, detect: bool = True):
