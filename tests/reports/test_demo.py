@@ -17,8 +17,8 @@ pytestmark = pytest.mark.slow
 AS_OF = "2026-10-31"
 
 
-def test_demo_batch_on_sample_book(tmp_path, riskkit_kernel, capsys):
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
+def test_demo_batch_on_sample_book(tmp_path, riskkit_kernel, capsys, db_url):
+    url = db_url  # SQLite, then PostgreSQL: the report kernels read the same store URL
     reports = tmp_path / "reports"
     code = cli.main(
         [
