@@ -22,10 +22,32 @@ BACKENDS = ("sqlite", "postgresql")
 
 
 def _bindir() -> str | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    """The newest installed server's bin folder (Debian layout), else initdb on PATH."""
+
+    def version(path):
+        v = path.split("/")[4]
+        return tuple(int(x) for x in v.split(".") if x.isdigit())
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version, reverse=True)
     if not found and shutil.which("initdb"):
         found = [shutil.which("initdb")]
     return os.path.dirname(found[0]) if found else None
+
+
+def _cannot_run() -> str | None:
+    """Why this machine cannot start a private server, or None."""
+    if _bindir() is None:
+        return "PostgreSQL server binaries (initdb) are not installed; .ci/run installs them"
+    if os.geteuid() == 0:
+        import pwd
+
+        if shutil.which("runuser") is None:
+            return "running as root needs runuser to start PostgreSQL as another user"
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root needs a 'postgres' system user to start PostgreSQL"
+    return None
 
 
 def _free_port() -> int:
@@ -38,7 +60,9 @@ def _free_port() -> int:
 class PostgresServer:
     def __init__(self, bindir: str):
         self.bindir = bindir
-        self.base = tempfile.mkdtemp(prefix="rk-pg-")
+        # directly under /tmp, whatever TMPDIR says: the socket path must stay under 108 bytes
+        # and every parent folder must be open to the postgres user
+        self.base = tempfile.mkdtemp(prefix="rk-pg-", dir="/tmp")
         self.data = os.path.join(self.base, "data")
         self.port = _free_port()
         # PostgreSQL refuses to run as root: run it as the postgres system user then
@@ -61,7 +85,8 @@ class PostgresServer:
 
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+            if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+                self._run("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 
@@ -81,14 +106,16 @@ class PostgresServer:
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    bindir = _bindir()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb) are not installed; .ci/run installs them")
+    why = _cannot_run()
+    if why:
+        pytest.skip(why)
     pytest.importorskip("psycopg", reason="the dev extra installs psycopg")
-    server = PostgresServer(bindir)
-    server.start()
-    yield server
-    server.stop()
+    server = PostgresServer(_bindir())
+    try:
+        server.start()  # a failure here is an error (with the server's output), not a skip
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -87,7 +87,13 @@ def load_policy(override: str | Path | Mapping | Policy | None = None) -> Policy
         path = Path(override)
         if not path.exists():
             raise FileNotFoundError(f"policy file not found: {path}")
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, ValueError) as exc:
+            # YAML reads 2026-13-01 as a date and fails inside the parser: say where
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise ValueError(f"policy file {path} cannot be read{where}: {exc}") from exc
         source = str(path)
         if not isinstance(data, Mapping):
             raise TypeError(f"policy file {path} must contain a mapping at top level")

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import os
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -136,21 +137,40 @@ class Store:
     def append_numbered(self, table: str, df: pd.DataFrame, id_column: str, conn) -> pd.DataFrame:
         """Append ``df`` to an append-only audit table, numbering its rows in ``id_column``
         after the largest id so far (1, 2, ... on an empty table), inside the caller's
-        transaction ``conn``. A unique index on ``id_column`` makes a concurrent writer that
-        took the same numbers fail and roll back rather than store duplicate ids.
-        Returns ``df`` with the id as its first column."""
+        transaction ``conn``. Returns ``df`` with the id as its first column.
+
+        The table has a unique index on ``id_column`` (created with the table; added to a table
+        written by an older riskkit when its ids are unique, else a warning says which id is
+        duplicated), so a concurrent writer that took the same numbers fails and its
+        transaction rolls back: nothing is stored twice, and the caller may retry.
+        """
+        index = f"ux_{table}_{id_column}"
+        insp = sa.inspect(conn)
+        existed = insp.has_table(table)
         start = 1
-        if sa.inspect(conn).has_table(table):
+        if existed:
             cur = conn.execute(sa.text(f"SELECT MAX({id_column}) FROM {table}")).scalar()
             start = int(cur or 0) + 1
         out = df.copy()
         out.insert(0, id_column, np.arange(start, start + len(out), dtype=np.int64))
+        if existed and index not in {i["name"] for i in insp.get_indexes(table)}:
+            dup = conn.execute(
+                sa.text(
+                    f"SELECT {id_column} FROM {table} GROUP BY {id_column} "
+                    "HAVING COUNT(*) > 1 ORDER BY 1 LIMIT 1"
+                )
+            ).scalar()
+            if dup is None:
+                conn.execute(sa.text(f"CREATE UNIQUE INDEX {index} ON {table} ({id_column})"))
+            else:
+                warnings.warn(
+                    f"{table}: {id_column} {dup} occurs more than once (written before ids "
+                    "were guarded); the rows are kept and no unique index is created",
+                    stacklevel=2,
+                )
         self._write(conn, table, out)
-        conn.execute(
-            sa.text(
-                f"CREATE UNIQUE INDEX IF NOT EXISTS ux_{table}_{id_column} ON {table} ({id_column})"
-            )
-        )
+        if not existed:
+            conn.execute(sa.text(f"CREATE UNIQUE INDEX {index} ON {table} ({id_column})"))
         return out
 
     def replace_where(self, table: str, df: pd.DataFrame, where: dict, conn=None) -> int:
@@ -202,7 +222,11 @@ class Store:
             for name, df in book.tables.items():
                 t = BOOK_PREFIX + name
                 if insp.has_table(t):
-                    c.execute(sa.text(f"DROP TABLE {t}"))  # also drops an older layout
+                    c.execute(sa.text(f"DELETE FROM {t}"))
+                    if _POSITION not in {col["name"] for col in insp.get_columns(t)}:
+                        # a book saved by an older riskkit: add the position column in place
+                        # (keeping the table's grants, indexes and dependent views)
+                        c.execute(sa.text(f"ALTER TABLE {t} ADD COLUMN {_POSITION} BIGINT"))
                 # a database returns rows in no particular order: keep each row's position so
                 # the book reads back exactly as saved (same order, same results downstream)
                 self._write(c, t, df.assign(**{_POSITION: np.arange(len(df), dtype=np.int64)}))

@@ -47,6 +47,19 @@ def test_equals_numpy_busday_offset(dates, n, holidays):
     np.testing.assert_array_equal(add_working_days(d, n), np.busday_offset(d, n, roll="backward"))
 
 
+def test_long_holiday_blocks_and_missing_dates():
+    # 60 weekdays off in a row (12 weeks): deadlines before, inside and after the block
+    block = np.busday_offset("2026-01-05", np.arange(60)).astype(str).tolist()
+    d = _d("2025-12-31", "2026-01-05", "2026-02-20", "2026-03-27", "2026-03-30")
+    for n in (0, 1, 5):
+        expected = np.busday_offset(d, n, roll="backward", holidays=block)
+        np.testing.assert_array_equal(add_working_days(d, n, block), expected)
+    # a missing date stays missing (as numpy does without a calendar)
+    got = add_working_days(_d("2026-09-28", "NaT"), 5, HOLIDAYS, MAKE_UP)
+    assert str(got[0]) == "2026-10-10" and np.isnat(got[1])
+    assert np.isnat(add_working_days(_d("NaT"), 5)[0])
+
+
 def test_first_contact_deadline_follows_the_policy_calendar():
     loans = loan_rows(["a"])
     loans["disbursement_date"] = pd.to_datetime(["2026-09-28"])
@@ -76,3 +89,12 @@ def test_first_contact_deadline_follows_the_policy_calendar():
 def test_bad_calendar_is_an_error_naming_the_entry(calendar, message):
     with pytest.raises((ValueError, TypeError), match=message):
         load_policy({"inspection": {"calendar": calendar}})
+
+
+def test_policy_file_with_an_impossible_date_names_the_file(tmp_path):
+    f = tmp_path / "ours.yaml"
+    f.write_text("inspection:\n  calendar:\n    holidays: [2026-13-01]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"policy file .*ours.yaml cannot be read: month"):
+        load_policy(f)
+    f.write_text("inspection:\n  calendar:\n    holidays: [2026-10-01, 2026-10-02]\n")
+    assert load_policy(f)["inspection"]["calendar"]["holidays"][1].isoformat() == "2026-10-02"

@@ -103,10 +103,15 @@ def test_psi_status_thresholds_come_from_policy():
     strict = {"scorecard": {"stability": {"psi_monitor": 0.05, "psi_shifted": 0.10}}}
     assert psi_status(v, strict).tolist() == ["stable", "monitor", "monitor", "shifted", "shifted"]
     df = pd.DataFrame(
-        {"m": np.repeat([1, 2], 500), "s": np.r_[np.arange(500), np.arange(500) + 60]}
+        {"m": np.repeat([1, 2], 500), "s": np.r_[np.arange(500), np.arange(500) + 40]}
     )
-    by = psi_by_period(df, "m", "s", policy=strict)
-    assert by["status"].tolist() == psi_status(by["psi"], strict).tolist()
+    # period 2 is shifted by a PSI between the strict and the default thresholds
+    by = psi_by_period(df, "m", "s", policy=strict).set_index("m")
+    assert 0.10 < by.loc[2, "psi"] < 0.25
+    assert by["status"].tolist() == ["stable", "shifted"]
+    assert psi_by_period(df, "m", "s")["status"].tolist() == ["stable", "monitor"]
+    empty = psi_by_period(df.iloc[:0], "m", "s", reference=df["s"].to_numpy())
+    assert empty.empty and list(empty.columns) == ["m", "n", "psi", "status"]
     with pytest.raises(ValueError, match="psi_monitor < psi_shifted"):
         psi_status(v, {"scorecard": {"stability": {"psi_monitor": 0.3}}})
     with pytest.raises(ValueError, match="NaN"):

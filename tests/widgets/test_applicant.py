@@ -69,8 +69,11 @@ def test_changing_terms_recomputes_hand_checked_numbers(dash):
     assert "Monthly installment" not in dash.installment_out.value
     # 12 x 1,200 interest + 120,000 principal, over 12 months
     total = 12 * 1_200 + 120_000
-    label = "Monthly debt service (total payable / term)"
+    label = "Monthly debt service (total / term)"
     assert number(dash.installment_out.value, label) == pytest.approx(total / 12, abs=0.01)
+    assert number(dash.installment_out.value, "Debt service / income") == pytest.approx(
+        total / 12 / 60_000, abs=5e-4
+    )
     assert number(dash.installment_out.value, "Principal at maturity") == 120_000
 
 

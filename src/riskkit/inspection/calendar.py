@@ -72,20 +72,22 @@ def add_working_days(dates, n: int, holidays=(), working_weekends=()) -> np.ndar
         raise ValueError(f"n must be >= 0, got {n}")
     hol = parse_calendar_dates(list(holidays), "holidays")
     extra = parse_calendar_dates(list(working_weekends), "working_weekends")
-    if len(d) == 0:
-        return d.copy()
     if len(hol) == 0 and len(extra) == 0:
-        return np.busday_offset(d, n, roll="backward")
-    # every day from a week before the first date to well past the last, marked working or not;
-    # a gap of 30 non-working days in a row (longer than any holiday) is covered by the margin
-    lo = d.min() - np.timedelta64(7 + 30, "D")
-    hi = d.max() + np.timedelta64(2 * n + 7 + 30, "D")
+        return np.busday_offset(d, n, roll="backward")  # NaT stays NaT
+    out = np.full(d.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+    ok = ~np.isnat(d)
+    if not ok.any():
+        return out
+    # every day from before the first date to past the last, marked working or not; the
+    # margins outlast any run of days off the lists can make
+    gap = 7 + 2 * len(hol)  # k weekday holidays in a row span at most 7k/5 + 2 days
+    lo = d[ok].min() - np.timedelta64(gap, "D")
+    hi = d[ok].max() + np.timedelta64(2 * (n + gap), "D")
     days = np.arange(lo, hi + np.timedelta64(1, "D"), dtype="datetime64[D]")
     working = np.is_busday(days)
     working &= ~np.isin(days, hol)
     working |= np.isin(days, extra)
     work = days[working]
-    pos = np.searchsorted(work, d, side="right") - 1  # the working day on or before each date
-    if pos.min() < 0 or pos.max() + n >= len(work):
-        raise ValueError("holiday calendar leaves too few working days around these dates")
-    return work[pos + n]
+    pos = np.searchsorted(work, d[ok], side="right") - 1  # working day on or before each date
+    out[ok] = work[pos + n]
+    return out

@@ -17,6 +17,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .narrative import threshold_text
+
 # Selectors are scoped under div.rk-scroll so they outrank the notebook HTML template's
 # ":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td" (right-aligns every cell).
 _T = "div.rk-scroll table.rk-table"
@@ -245,14 +247,18 @@ def psi_auc_figure(by_period: pd.DataFrame, title: str, lang: str = "en", thresh
     ax1.bar(x[~ref], bp["psi"].to_numpy()[~ref], color="#4a7ab5", label="PSI")
     lo, hi = thresholds
     ax1.axhline(
-        lo, color="#d9b310", ls="--", lw=1.2, label=f"{lo:.2f}: " + ("需关注" if zh else "monitor")
+        lo,
+        color="#d9b310",
+        ls="--",
+        lw=1.2,
+        label=f"{threshold_text(lo)}: " + ("需关注" if zh else "monitor"),
     )
     ax1.axhline(
         hi,
         color="#c0392b",
         ls="--",
         lw=1.2,
-        label=f"{hi:.2f}: " + ("显著偏移" if zh else "shifted"),
+        label=f"{threshold_text(hi)}: " + ("显著偏移" if zh else "shifted"),
     )
     top = np.nanmax(np.r_[bp["psi"].to_numpy(dtype=float), hi])
     ax1.set_ylim(0, top * 1.15)

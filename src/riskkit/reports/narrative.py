@@ -345,6 +345,18 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+def threshold_text(value: float) -> str:
+    """A policy threshold as written in text: at least two decimals, more only when the value
+    has them (0.1 -> "0.10", 0.125 -> "0.125").
+
+    >>> threshold_text(0.1), threshold_text(0.25), threshold_text(0.125)
+    ('0.10', '0.25', '0.125')
+    """
+    out = f"{float(value):.6f}".rstrip("0")
+    decimals = len(out.split(".")[1])
+    return out + "0" * max(0, 2 - decimals)
+
+
 def text(key: str, lang: str = "en", **fields) -> str:
     """The sentence ``key`` in ``lang`` (``"en"`` or ``"zh"``), formatted with ``fields``.
 

@@ -211,7 +211,7 @@ def psi_by_period(
     for p, g in df.groupby(period_col, sort=True):
         v = psi_from_shares(e, _shares(g[value_col].to_numpy(dtype=float), edges))
         rows.append({period_col: p, "n": len(g), "psi": v})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=[period_col, "n", "psi"])
     out["status"] = psi_status(out["psi"], policy)
     return out
 

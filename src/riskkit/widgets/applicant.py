@@ -370,16 +370,18 @@ class ApplicantWhatIf(w.VBox):
             ],
             "Limit",
         )
+        amortising = a.application.repayment_method in _AMORTISING
         self.installment_out.value = kv_html(
             [
                 (
-                    "Monthly installment"
-                    if a.application.repayment_method in _AMORTISING
-                    else "Monthly debt service (total payable / term)",
+                    "Monthly installment" if amortising else "Monthly debt service (total / term)",
                     f"{a.installment:,.2f}",
                 ),
                 ("Principal at maturity", money(a.balloon)),
-                ("Installment / income", pct(a.installment_to_income)),
+                (
+                    "Installment / income" if amortising else "Debt service / income",
+                    pct(a.installment_to_income),
+                ),
                 (
                     "Policy maximum",
                     pct(self.policy["limits"]["max_installment_to_income"], 0),
