@@ -7,7 +7,8 @@ Peer: a plain pandas ``groupby("loan_id").apply`` implementation of the same rul
 below from the documented rule (payments up to the as-of date applied to the oldest
 installment first, interest before principal; an installment due by the as-of date is missed
 while its shortfall exceeds the tolerance; consecutive missed periods, days past due from the
-oldest missed due date, outstanding principal after prepayment of any excess; after maturity
+oldest missed due date, outstanding principal with money paid ahead filling the next
+installments in order, interest first; after maturity
 each further whole month counts as one more missed period). The peer runs on a random
 subsample in the same process and is extrapolated linearly; both must agree loan by loan on
 that subsample.
@@ -122,11 +123,9 @@ def _one_loan(s: pd.DataFrame, paid_rows: pd.DataFrame | None, as_of: pd.Timesta
     missed_rows = is_due & (short > TOL_ABS)
     int_alloc = alloc.combine(s["interest_due"], min)
     prin_alloc = alloc - int_alloc
-    due_to_date = due[is_due].sum()
     arrears = short[is_due].sum()
-    excess = max(paid - (due_to_date - arrears), 0.0)
-    prepaid = min(excess, s.loc[~is_due, "principal_due"].sum())
-    outstanding = max(s["principal_due"].sum() - prin_alloc[is_due].sum() - prepaid, 0.0)
+    # money paid ahead fills the next installments in order (interest before principal)
+    outstanding = max(s["principal_due"].sum() - prin_alloc.sum(), 0.0)
     if outstanding < 0.005:
         outstanding = 0.0
     missed = int(missed_rows.sum())
