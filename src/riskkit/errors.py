@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -85,3 +86,9 @@ class ProblemCollector:
 
     def __bool__(self) -> bool:
         return bool(self.problems)
+
+
+def is_blank(s: pd.Series) -> np.ndarray:
+    """Rows of ``s`` that are missing or only whitespace (for required text such as an author
+    or a reason), as a boolean array for :meth:`ProblemCollector.check`."""
+    return (s.isna() | (s.astype(str).str.strip() == "")).to_numpy(dtype=bool)

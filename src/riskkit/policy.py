@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -106,6 +107,30 @@ def load_policy(override: str | Path | Mapping | Policy | None = None) -> Policy
     return policy
 
 
+def parse_dates(values, where: str) -> np.ndarray:
+    """Dates of a policy list (e.g. ``inspection.calendar.holidays``) as sorted
+    ``datetime64[D]``; an entry that is not a date is an error naming the policy key and the
+    entry (never skipped)."""
+    if values is None:
+        return np.array([], dtype="datetime64[D]")
+    if not isinstance(values, list | tuple | np.ndarray):
+        raise TypeError(f"policy key {where!r} must be a list of dates, got {values!r}")
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, _dt.datetime):
+            v = v.date()
+        if isinstance(v, np.datetime64):
+            v = str(v.astype("datetime64[D]"))
+        try:
+            d = v if isinstance(v, _dt.date) else _dt.date.fromisoformat(str(v))
+        except ValueError:
+            raise ValueError(
+                f"policy key {where!r}: entry {i} ({v!r}) is not a date (YYYY-MM-DD)"
+            ) from None
+        out.append(np.datetime64(d, "D"))
+    return np.array(sorted(out), dtype="datetime64[D]")
+
+
 def _check(p: Policy) -> None:
     mp = p["classification"]["missed_periods"]
     if not (0 < mp["special_mention"] < mp["substandard"] < mp["doubtful"]):
@@ -119,11 +144,9 @@ def _check(p: Policy) -> None:
     for k, v in p["provisions"]["specific_ratio"].items():
         if not 0 <= v <= 1:
             raise ValueError(f"provisions.specific_ratio.{k} must be in [0, 1], got {v}")
-    from .inspection.calendar import parse_calendar_dates
-
     cal = p["inspection"]["calendar"]
-    hol = parse_calendar_dates(cal["holidays"], "inspection.calendar.holidays")
-    extra = parse_calendar_dates(cal["working_weekends"], "inspection.calendar.working_weekends")
+    hol = parse_dates(cal["holidays"], "inspection.calendar.holidays")
+    extra = parse_dates(cal["working_weekends"], "inspection.calendar.working_weekends")
     weekday = extra[np.is_busday(extra)]
     if len(weekday):
         raise ValueError(

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..categories import Category
-from ..errors import ProblemCollector
+from ..errors import ProblemCollector, is_blank
 
 TABLE = "classification_overrides"
 COLUMNS = ("override_id", "as_of", "loan_id", "category", "author", "reason", "created_at")
@@ -33,10 +33,6 @@ _CODES = {}
 for _c in Category:
     for _k in (_c.code, _c.en.lower(), _c.zh, _c.code.replace("_", " ")):
         _CODES[_k] = _c.code
-
-
-def _blank(s: pd.Series) -> np.ndarray:
-    return (s.isna() | (s.astype(str).str.strip() == "")).to_numpy(dtype=bool)
 
 
 def validate_overrides(overrides, loan_ids=None, as_of=None) -> pd.DataFrame:
@@ -82,8 +78,8 @@ def validate_overrides(overrides, loan_ids=None, as_of=None) -> pd.DataFrame:
             ids,
             f"unknown category {vals}; expected one of {Category.codes()} or 正常/关注/次级/可疑/损失",
         )
-    errors.check("overrides", "author", _blank(df["author"]), ids, "author is required")
-    errors.check("overrides", "reason", _blank(df["reason"]), ids, "a reason is required")
+    errors.check("overrides", "author", is_blank(df["author"]), ids, "author is required")
+    errors.check("overrides", "reason", is_blank(df["reason"]), ids, "a reason is required")
     if loan_ids is not None:
         unknown = ~df["loan_id"].isin(pd.Index(loan_ids)).to_numpy(dtype=bool)
         errors.check(

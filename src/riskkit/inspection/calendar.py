@@ -24,32 +24,9 @@ Examples
 
 from __future__ import annotations
 
-import datetime as _dt
-
 import numpy as np
 
-
-def parse_calendar_dates(values, where: str) -> np.ndarray:
-    """Dates of a policy list as ``datetime64[D]``; an entry that is not a date is an error
-    naming the policy key and the entry (never skipped)."""
-    if values is None:
-        return np.array([], dtype="datetime64[D]")
-    if not isinstance(values, list | tuple | np.ndarray):
-        raise TypeError(f"policy key {where!r} must be a list of dates, got {values!r}")
-    out = []
-    for i, v in enumerate(values):
-        if isinstance(v, _dt.datetime):
-            v = v.date()
-        if isinstance(v, np.datetime64):
-            v = str(v.astype("datetime64[D]"))
-        try:
-            d = v if isinstance(v, _dt.date) else _dt.date.fromisoformat(str(v))
-        except ValueError:
-            raise ValueError(
-                f"policy key {where!r}: entry {i} ({v!r}) is not a date (YYYY-MM-DD)"
-            ) from None
-        out.append(np.datetime64(d, "D"))
-    return np.array(sorted(out), dtype="datetime64[D]")
+from ..policy import parse_dates
 
 
 def add_working_days(dates, n: int, holidays=(), working_weekends=()) -> np.ndarray:
@@ -57,7 +34,7 @@ def add_working_days(dates, n: int, holidays=(), working_weekends=()) -> np.ndar
 
     A date that is not a working day counts from the working day before it, so a Saturday
     disbursement's working day 1 is the Monday (as with ``numpy.busday_offset(...,
-    roll="backward")``, which this equals when both lists are empty).
+    roll="backward", holidays=...)``, which this equals when there are no make-up days).
 
     Parameters
     ----------
@@ -70,11 +47,9 @@ def add_working_days(dates, n: int, holidays=(), working_weekends=()) -> np.ndar
     d = np.asarray(dates).astype("datetime64[D]")
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    hol = parse_calendar_dates(list(holidays), "holidays")
-    extra = parse_calendar_dates(list(working_weekends), "working_weekends")
-    if len(hol) == 0 and len(extra) == 0:
-        return np.busday_offset(d, n, roll="backward")  # NaT stays NaT
-    out = np.full(d.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+    hol = parse_dates(list(holidays), "holidays")
+    extra = parse_dates(list(working_weekends), "working_weekends")
+    out = np.full(d.shape, np.datetime64("NaT"), dtype="datetime64[D]")  # NaT stays NaT
     ok = ~np.isnat(d)
     if not ok.any():
         return out

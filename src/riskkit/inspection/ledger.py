@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..book.schema import SIGNAL_CODES
 from ..categories import Category
-from ..errors import ProblemCollector
+from ..errors import ProblemCollector, is_blank
 from ..privacy import mask_text
 from .signals import MANUAL_TABLE
 
@@ -34,10 +34,6 @@ METHOD_ZH = {"phone": "电话提示", "meeting": "约见借款人", "on_site": "
              "employer_visit": "走访借款人所在单位"}  # fmt: skip
 ACTION_ZH = {"collection": "催收", "enforcement": "强制清收", "restructuring": "重组",
              "none": "无"}  # fmt: skip
-
-
-def _blank(s: pd.Series) -> np.ndarray:
-    return (s.isna() | (s.astype(str).str.strip() == "")).to_numpy(dtype=bool)
 
 
 def validate_inspections(rows, loan_ids=None, as_of=None) -> pd.DataFrame:
@@ -64,8 +60,8 @@ def validate_inspections(rows, loan_ids=None, as_of=None) -> pd.DataFrame:
     if as_of is not None:
         fut = (date > pd.Timestamp(as_of)).to_numpy(dtype=bool, na_value=False)
         errors.check(TABLE, "inspection_date", fut, ids, "in the future")
-    errors.check(TABLE, "officer_id", _blank(df["officer_id"]), ids, "officer is required")
-    errors.check(TABLE, "findings", _blank(df["findings"]), ids, "findings are required")
+    errors.check(TABLE, "officer_id", is_blank(df["officer_id"]), ids, "officer is required")
+    errors.check(TABLE, "findings", is_blank(df["findings"]), ids, "findings are required")
     errors.check(
         TABLE,
         "method",

@@ -35,7 +35,7 @@ from ..book.delinquency import _days, status_arrays
 from ..book.schema import SIGNAL_CODES
 from ..categories import Category
 from ..classification.rules import SIGNAL_TEXT
-from ..errors import ProblemCollector
+from ..errors import ProblemCollector, is_blank
 from ..policy import Policy, load_policy
 
 MANUAL_TABLE = "risk_signals_manual"
@@ -183,8 +183,7 @@ def validate_signals(rows, loan_ids=None, as_of=None) -> pd.DataFrame:
         ids,
         f"unknown signal; allowed: {list(SIGNAL_CODES)}",
     )
-    blank = df["author"].isna() | (df["author"].astype(str).str.strip() == "")
-    errors.check("signals", "author", blank.to_numpy(dtype=bool), ids, "author is required")
+    errors.check("signals", "author", is_blank(df["author"]), ids, "author is required")
     date = pd.to_datetime(df["signal_date"], errors="coerce", format="mixed")
     errors.check("signals", "signal_date", date.isna().to_numpy(), ids, "not a valid date")
     if as_of is not None:
