@@ -153,6 +153,7 @@ class Store:
             start = int(cur or 0) + 1
         out = df.copy()
         out.insert(0, id_column, np.arange(start, start + len(out), dtype=np.int64))
+        make_index = not existed
         if existed and index not in {i["name"] for i in insp.get_indexes(table)}:
             dup = conn.execute(
                 sa.text(
@@ -160,16 +161,15 @@ class Store:
                     "HAVING COUNT(*) > 1 ORDER BY 1 LIMIT 1"
                 )
             ).scalar()
-            if dup is None:
-                conn.execute(sa.text(f"CREATE UNIQUE INDEX {index} ON {table} ({id_column})"))
-            else:
+            make_index = dup is None
+            if dup is not None:
                 warnings.warn(
                     f"{table}: {id_column} {dup} occurs more than once (written before ids "
                     "were guarded); the rows are kept and no unique index is created",
                     stacklevel=2,
                 )
         self._write(conn, table, out)
-        if not existed:
+        if make_index:
             conn.execute(sa.text(f"CREATE UNIQUE INDEX {index} ON {table} ({id_column})"))
         return out
 

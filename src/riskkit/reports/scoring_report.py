@@ -328,13 +328,14 @@ def monitor_scorecard(
             }
         )
         csis[p] = csi(tr, X.loc[ref, feats], X.loc[m, feats], features=feats)
+    pol = load_policy(policy)
+    stability = pol["scorecard"]["stability"]
     by_period = pd.DataFrame(rows).set_index("period")
     by_period.insert(
-        list(by_period.columns).index("psi") + 1, "status", psi_status(by_period["psi"], policy)
+        list(by_period.columns).index("psi") + 1, "status", psi_status(by_period["psi"], pol)
     )
-    stability = load_policy(policy)["scorecard"]["stability"]
     csi_t = pd.DataFrame(csis)
-    ms = MasterScale(policy=policy)
+    ms = MasterScale(policy=pol)
     last = period == periods[-1]
     grades = grade_tests(ms.assign(pd_[last]), y[last], pd_[last])
     order = {g: i for i, g in enumerate(ms.labels)}
