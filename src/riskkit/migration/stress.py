@@ -164,8 +164,14 @@ def down_multiplier_stress(tm: TransitionMatrix, multiplier=None, policy=None) -
         sp,
         period=tm.period,
         weight=tm.weight,
-        method="down_multiplier",
+        method=f"down_multiplier({_multiplier_text(multiplier)})",
     )
+
+
+def _multiplier_text(multiplier) -> str:
+    if isinstance(multiplier, Mapping):
+        return ", ".join(f"{k}: {float(v):g}" for k, v in multiplier.items())
+    return f"{float(multiplier):g}"
 
 
 def compare(

@@ -167,6 +167,9 @@ def portfolio_migration(
         "lifetime_pd_normal": float(lpd.loc["normal"].iloc[-1]),
         "lifetime_pd_special_mention": float(lpd.loc["special_mention"].iloc[-1]),
         "expected_loss_horizon": float(end["expected_loss"]),
+        # what each stressed monthly matrix is (e.g. "bsf(z=-2, rho=0.1)"): it applies in every
+        # month of the horizon
+        "scenario_definitions": {name: tm.method for name, tm in stressed.items()},
         "scenarios": {
             name: {
                 "npl_ratio_horizon": float(side[("npl_ratio", name)].iloc[-1]),

@@ -186,6 +186,13 @@ TEXT: dict[str, dict[str, str]] = {
         "expected losses at the end of the horizon.",
         "zh": "基准情景与压力情景（{names}）对比：预测期末的不良贷款率、拨备与预期损失。",
     },
+    "portfolio_migration.stress_defs": {
+        "en": "Scenarios: {defs}. Each stressed monthly matrix applies in every month of the "
+        "horizon, so a one-factor shift Z acts every month, not once: Z = -2 held for 12 months "
+        "is far harsher than a single bad year at Z = -2.",
+        "zh": "情景定义：{defs}。压力下的月度迁徙矩阵作用于预测期的每一个月，因此单因子冲击 Z "
+        "每月都发生而非只发生一次：连续 12 个月 Z = -2 远比一个 Z = -2 的坏年份严重。",
+    },
     "portfolio_migration.fig_path": {"en": "NPL ratio path", "zh": "不良贷款率路径"},
     "portfolio_migration.month": {"en": "month", "zh": "月"},
     # --- score calibration ---
