@@ -34,87 +34,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from .intervals import multinomial_ci
 from .matrix import TransitionMatrix
-from .panel import MigrationPanel, StateSpace, build_panel
-
-ANCHORS = ("first", "calendar", "rolling")
-
-
-def _as_panel(X, est) -> MigrationPanel:
-    if isinstance(X, MigrationPanel):
-        return X
-    return build_panel(
-        X,
-        id_col=est.id_col,
-        time_col=est.time_col,
-        state_col=est.state_col,
-        balance_col=getattr(est, "balance_col", None),
-        states=est.states,
-        continuous=getattr(est, "continuous", False),
-        allow_gaps=getattr(est, "allow_gaps", False),
-    )
-
-
-def normalise_counts(counts: np.ndarray, absorbing: np.ndarray) -> np.ndarray:
-    """Row-normalise counts ``(..., S, S)``; rows with no exposure or absorbing -> identity."""
-    counts = np.asarray(counts, dtype=float)
-    s = counts.shape[-1]
-    tot = counts.sum(axis=-1, keepdims=True)
-    eye = np.broadcast_to(np.eye(s), counts.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.where(tot > 0, counts / np.where(tot > 0, tot, 1.0), eye)
-    m = np.where(absorbing[:, None], eye, m)
-    return m
-
-
-def cohort_pairs(panel: MigrationPanel, period: int = 1, anchor: str = "first"):
-    """Transitions observed over ``period`` steps, as flat arrays.
-
-    Returns
-    -------
-    src : ndarray
-        Row index (into the panel arrays) of the start observation.
-    dst_state : ndarray
-        State position at ``t + period`` (exit state carried forward).
-    dst_row : ndarray
-        Row index of the end observation, or -1 when the loan had already exited.
-    """
-    if panel.time_kind == "continuous":
-        raise ValueError("cohort estimation needs discrete times (months or periods)")
-    period = int(period)
-    if period < 1:
-        raise ValueError(f"period must be >= 1, got {period}")
-    if anchor not in ANCHORS:
-        raise ValueError(f"anchor must be one of {ANCHORS}, got {anchor!r}")
-    n = panel.n_rows
-    empty = np.zeros(0, dtype=np.int64)
-    if n == 0:
-        return empty, empty, empty
-    t = panel.time.astype(np.int64)
-    st = panel.state.astype(np.int64)
-    absorbing = panel.states.mask(panel.states.absorbing)
-    tmin = int(t.min())
-    span = int(t.max()) - tmin + period + 1
-    key = panel.loan * span + (t - tmin)  # sorted: panel is sorted by loan, then time
-    if anchor == "rolling":
-        is_start = np.ones(n, dtype=bool)
-    elif anchor == "first":
-        is_start = (t - tmin) % period == 0
-    else:
-        if panel.time_kind != "month":
-            raise ValueError("anchor='calendar' needs a datetime (monthly) time column")
-        is_start = (t + 1) % period == 0  # quarter/year ends: Mar, Jun, Sep, Dec / Dec
-    src = np.flatnonzero(is_start & ~absorbing[st])
-    target = key[src] + period
-    pos = np.minimum(np.searchsorted(key, target), n - 1)
-    found = key[pos] == target
-    ends = panel.last_row()
-    last = ends[panel.loan[src]]
-    carry = ~found & absorbing[st[last]] & (t[last] < t[src] + period)
-    dst = np.where(found, st[pos], np.where(carry, st[last], -1))
-    dst_row = np.where(found, pos, -1)
-    keep = dst >= 0
-    return src[keep], dst[keep], dst_row[keep]
+from .panel import MigrationPanel, StateSpace, as_panel
+from .transitions import cohort_pairs, normalise_counts, panel_segments
 
 
 def cohort_counts(
@@ -187,8 +110,6 @@ def cohort_matrix(
     absorbing = panel.states.mask(panel.states.absorbing)
     lo = hi = None
     if ci is not None:
-        from .intervals import multinomial_ci
-
         n_loans = loans.sum(axis=0) if len(loans) else pooled
         lo, hi = multinomial_ci(n_loans, method=ci, alpha=alpha, proportions=pooled)
         eye = np.eye(panel.n_states)
@@ -273,7 +194,7 @@ class CohortEstimator(BaseEstimator):
 
     def fit(self, X, y=None):
         """Estimate from a panel DataFrame or a :class:`MigrationPanel`."""
-        panel = _as_panel(X, self)
+        panel = as_panel(X, self)
         tm = cohort_matrix(
             panel, self.period, weight=self.weight, anchor=self.anchor, ci=self.ci, alpha=self.alpha
         )
@@ -301,21 +222,6 @@ class CohortEstimator(BaseEstimator):
 
 
 # --------------------------------------------------------------------------- Aalen-Johansen
-def _segments(panel: MigrationPanel):
-    """Consecutive observations of the same loan: (t0, t1, s0, s1) per segment."""
-    same = panel.loan[1:] == panel.loan[:-1]
-    k = np.flatnonzero(same)
-    s0 = panel.state[k].astype(np.int64)
-    absorbing = panel.states.mask(panel.states.absorbing)
-    k = k[~absorbing[s0]]
-    return (
-        panel.time[k].astype(float),
-        panel.time[k + 1].astype(float),
-        panel.state[k].astype(np.int64),
-        panel.state[k + 1].astype(np.int64),
-    )
-
-
 def aalen_johansen(panel: MigrationPanel, start: float | None = None, end: float | None = None):
     """Exact Aalen-Johansen estimate of ``P(start, t)`` at every transition time ``t``.
 
@@ -335,7 +241,7 @@ def aalen_johansen(panel: MigrationPanel, start: float | None = None, end: float
         Transition counts ``N_ij(u)`` at each time.
     """
     s = panel.n_states
-    t0, t1, s0, s1 = _segments(panel)
+    t0, t1, s0, s1 = panel_segments(panel)
     lo = -np.inf if start is None else float(start)
     hi = np.inf if end is None else float(end)
     moved = (s1 != s0) & (t1 > lo) & (t1 <= hi)
@@ -409,7 +315,7 @@ class AalenJohansenEstimator(BaseEstimator):
         self.allow_gaps = allow_gaps
 
     def fit(self, X, y=None):
-        panel = _as_panel(X, self)
+        panel = as_panel(X, self)
         times, mats, at_risk, jumps = aalen_johansen(panel, self.start, self.end)
         s = panel.n_states
         self.states_ = panel.states
@@ -447,6 +353,4 @@ __all__ = [
     "aalen_johansen",
     "cohort_counts",
     "cohort_matrix",
-    "cohort_pairs",
-    "normalise_counts",
 ]

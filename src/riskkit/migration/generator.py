@@ -41,9 +41,10 @@ import pandas as pd
 from scipy.linalg import expm, logm
 from sklearn.base import BaseEstimator
 
-from .estimation import _as_panel, _segments, cohort_matrix
+from .estimation import cohort_matrix
 from .matrix import TransitionMatrix
-from .panel import FIVE_CATEGORY, MigrationPanel, StateSpace
+from .panel import FIVE_CATEGORY, MigrationPanel, StateSpace, as_panel
+from .transitions import panel_segments
 
 METHODS = ("diagonal", "weighted", "quasi_optimisation", "none")
 
@@ -212,7 +213,7 @@ def generator_mle(panel: MigrationPanel) -> Generator:
     panel it assumes each change happened at the observation date.
     """
     s = panel.n_states
-    t0, t1, s0, s1 = _segments(panel)
+    t0, t1, s0, s1 = panel_segments(panel)
     exposure = np.bincount(s0, weights=t1 - t0, minlength=s)
     moved = s1 != s0
     n = np.bincount(s0[moved] * s + s1[moved], minlength=s * s).reshape(s, s).astype(float)
@@ -264,7 +265,7 @@ class GeneratorEstimator(BaseEstimator):
         self.allow_gaps = allow_gaps
 
     def fit(self, X, y=None):
-        panel = _as_panel(X, self)
+        panel = as_panel(X, self)
         if self.method == "duration_mle":
             g = generator_mle(panel)
         else:

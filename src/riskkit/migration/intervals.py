@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse, stats
 
-from .estimation import cohort_pairs, normalise_counts
 from .panel import MigrationPanel
+from .transitions import cohort_pairs, normalise_counts
 
 METHODS = ("goodman", "wilson", "wald")
 

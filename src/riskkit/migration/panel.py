@@ -571,3 +571,22 @@ def panel_from_history(
         time_col=time_col,
         balance_col=balance_col,
     )
+
+
+def as_panel(X, estimator) -> MigrationPanel:
+    """``X`` itself if it is a :class:`MigrationPanel`, else :func:`build_panel` of it with the
+    estimator's column and state parameters (``id_col``, ``time_col``, ``state_col``,
+    ``states`` and, where the estimator has them, ``balance_col``, ``continuous``,
+    ``allow_gaps``)."""
+    if isinstance(X, MigrationPanel):
+        return X
+    return build_panel(
+        X,
+        id_col=estimator.id_col,
+        time_col=estimator.time_col,
+        state_col=estimator.state_col,
+        balance_col=getattr(estimator, "balance_col", None),
+        states=estimator.states,
+        continuous=getattr(estimator, "continuous", False),
+        allow_gaps=getattr(estimator, "allow_gaps", False),
+    )

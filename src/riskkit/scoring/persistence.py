@@ -22,108 +22,24 @@ True
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_path
-
-SCHEMA = "riskkit.scoring.Scorecard"
-SCHEMA_VERSION = 1
+from . import document
+from .scorecard import Scorecard
 
 
 def scorecard_to_json(sc, path=None) -> str:
-    """Serialise a fitted scorecard; write it to ``path`` too when given (atomically)."""
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(sc, "coef_")
-    bt = sc.binning_
-    doc = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "params": {k: v for k, v in sc.get_params(deep=False).items() if k != "binning"},
-        "binning_params": _jsonable(bt.get_params()),
-        "features_in": list(bt.features_in_),
-        "features": list(sc.features_),
-        "iv": {f: float(v) for f, v in bt.iv_.items()},
-        "intercept": sc.intercept_,
-        "intercept_shift": float(getattr(sc, "intercept_shift_", 0.0)),
-        "coef": [float(c) for c in sc.coef_],
-        "calibration_slope": float(getattr(sc, "calibration_slope_", 1.0)),
-        "scaling": dict(sc.scaling_),
-        "bins": {f: bt.binnings_[f].to_dict() for f in sc.features_},
-        "stats": None if sc.stats_ is None else sc.stats_.reset_index().to_dict(orient="list"),
-    }
-    doc["params"]["policy"] = None  # scaling is stored explicitly
-    text = json.dumps(_jsonable(doc), allow_nan=False, indent=1)
-    if path is not None:
-        with atomic_path(path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-    return text
+    """Serialise a fitted scorecard (see :mod:`riskkit.scoring.document`)."""
+    return document.scorecard_to_json(sc, path)
 
 
-def scorecard_from_json(text_or_path):
-    """Rebuild a scorecard saved by :func:`scorecard_to_json` (checks the schema version)."""
-    from .binning import OptimalBinning
-    from .scorecard import Scorecard
-    from .woe import WoETransformer
-
-    text = str(text_or_path)
-    if not text.lstrip().startswith("{"):
-        text = Path(text_or_path).read_text(encoding="utf-8")
-    doc = json.loads(text)
-    if doc.get("schema") != SCHEMA:
-        raise ValueError(f"not a riskkit scorecard JSON (schema={doc.get('schema')!r})")
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(
-            f"scorecard JSON schema_version {doc.get('schema_version')} is not supported "
-            f"(this riskkit reads version {SCHEMA_VERSION})"
-        )
-    bparams = doc["binning_params"]
-    bt = WoETransformer(**bparams)
-    bt.features_in_ = doc["features_in"]
-    bt.binnings_ = {f: OptimalBinning.from_dict(d) for f, d in doc["bins"].items()}
-    bt.iv_ = pd.Series(doc["iv"], name="iv").sort_values(ascending=False)
-    bt.selected_ = list(doc["features"])
-    bt.selection_log_ = pd.DataFrame(columns=["feature", "step", "reason"])
-    sc = Scorecard(binning=WoETransformer(**bparams), **doc["params"])
-    sc.binning_ = bt
-    sc.classes_ = np.array([0, 1])
-    sc.features_ = list(doc["features"])
-    sc.feature_names_in_ = np.asarray(bt.features_in_, dtype=object)
-    sc.n_features_in_ = len(bt.features_in_)
-    sc.intercept_ = float(doc["intercept"])
-    if doc.get("intercept_shift"):
-        sc.intercept_shift_ = float(doc["intercept_shift"])
-    sc.coef_ = np.asarray(doc["coef"], dtype=float)
-    if doc.get("calibration_slope", 1.0) != 1.0:  # written by Scorecard.cv_calibrated
-        sc.calibration_slope_ = float(doc["calibration_slope"])
-    sc.stats_ = None
-    if doc["stats"] is not None:
-        sc.stats_ = pd.DataFrame(doc["stats"]).set_index("index")
-        sc.stats_.index.name = None
-    sc.base_score = doc["scaling"]["base_score"]
-    sc.base_odds = doc["scaling"]["base_odds"]
-    sc.pdo = doc["scaling"]["pdo"]
-    sc._scale()
-    return sc
-
-
-def _jsonable(o):
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return [_jsonable(v) for v in o.tolist()]
-    if isinstance(o, np.generic):
-        return _jsonable(o.item())
-    if isinstance(o, float) and not math.isfinite(o):
-        return None if math.isnan(o) else ("inf" if o > 0 else "-inf")
-    return o
+def scorecard_from_json(text_or_path) -> Scorecard:
+    """Rebuild a scorecard saved by :func:`scorecard_to_json` (same as ``Scorecard.from_json``)."""
+    return Scorecard.from_json(text_or_path)
 
 
 # ---------------------------------------------------------------------------- Excel

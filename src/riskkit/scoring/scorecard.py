@@ -42,6 +42,8 @@ from sklearn.utils.validation import check_is_fitted
 from riskkit.policy import load_policy
 
 from ._validation import FittedReprMixin, as_frame, check_target
+from .binning import OptimalBinning
+from .document import read_document, scorecard_to_json
 from .woe import WoETransformer
 
 
@@ -379,16 +381,46 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
     def to_json(self, path=None) -> str:
-        """Versioned JSON (never pickle); see :mod:`riskkit.scoring.persistence`."""
-        from .persistence import scorecard_to_json
+        """Versioned JSON (never pickle); written atomically to ``path`` when given.
 
+        See :mod:`riskkit.scoring.document`."""
         return scorecard_to_json(self, path)
 
     @classmethod
     def from_json(cls, text_or_path) -> Scorecard:
-        from .persistence import scorecard_from_json
+        """Rebuild a scorecard from :meth:`to_json`'s text or file (document checked)."""
+        return cls._from_document(read_document(text_or_path))
 
-        return scorecard_from_json(text_or_path)
+    @classmethod
+    def _from_document(cls, doc: dict) -> Scorecard:
+        bparams = doc["binning_params"]
+        bt = WoETransformer(**bparams)
+        bt.features_in_ = doc["features_in"]
+        bt.binnings_ = {f: OptimalBinning.from_dict(d) for f, d in doc["bins"].items()}
+        bt.iv_ = pd.Series(doc["iv"], name="iv").sort_values(ascending=False)
+        bt.selected_ = list(doc["features"])
+        bt.selection_log_ = pd.DataFrame(columns=["feature", "step", "reason"])
+        sc = cls(binning=WoETransformer(**bparams), **doc["params"])
+        sc.binning_ = bt
+        sc.classes_ = np.array([0, 1])
+        sc.features_ = list(doc["features"])
+        sc.feature_names_in_ = np.asarray(bt.features_in_, dtype=object)
+        sc.n_features_in_ = len(bt.features_in_)
+        sc.intercept_ = float(doc["intercept"])
+        if doc.get("intercept_shift"):
+            sc.intercept_shift_ = float(doc["intercept_shift"])
+        sc.coef_ = np.asarray(doc["coef"], dtype=float)
+        if doc.get("calibration_slope", 1.0) != 1.0:  # written by Scorecard.cv_calibrated
+            sc.calibration_slope_ = float(doc["calibration_slope"])
+        sc.stats_ = None
+        if doc["stats"] is not None:
+            sc.stats_ = pd.DataFrame(doc["stats"]).set_index("index")
+            sc.stats_.index.name = None
+        sc.base_score = doc["scaling"]["base_score"]
+        sc.base_odds = doc["scaling"]["base_odds"]
+        sc.pdo = doc["scaling"]["pdo"]
+        sc._scale()
+        return sc
 
     # ------------------------------------------------------------------ display
     _fitted_attr = "coef_"
