@@ -340,7 +340,7 @@ def test_application_sample_options_and_errors(book):
 
 
 def test_tiny_books_and_id_validator():
-    from riskkit.datasets._pii import id_number_valid
+    from riskkit.datasets.synthetic_pii import id_number_valid
 
     for n, months in [(1, 1), (2, 3), (7, 2)]:
         b = make_microloan_book(n_loans=n, months=months, seed=0)
@@ -369,7 +369,7 @@ def test_farm_loans_miss_less_at_harvest(book):
 @settings(max_examples=10, deadline=None)
 @given(n=st.integers(1, 150), months=st.integers(1, 30), seed=st.integers(0, 2**31))
 def test_generator_invariants(n, months, seed):
-    from riskkit.datasets._pii import id_number_valid
+    from riskkit.datasets.synthetic_pii import id_number_valid
 
     b = make_microloan_book(n_loans=n, months=months, seed=seed)  # validated on construction
     assert b.n_loans == n

@@ -33,7 +33,8 @@ from .schedule import months_between
 _DAY = np.timedelta64(1, "D")
 
 
-def _days(x) -> np.ndarray:
+def day_numbers(x) -> np.ndarray:
+    """Dates as day numbers since 1970-01-01 (int64), the unit of every date comparison."""
     return np.asarray(x, dtype="datetime64[D]").astype(np.int64)
 
 
@@ -69,7 +70,7 @@ class ScheduleIndex:
         )
         order = slice(None) if in_order else np.lexsort((period, code))
         code = code[order]
-        due = _days(schedule["due_date"].to_numpy()[order])
+        due = day_numbers(schedule["due_date"].to_numpy()[order])
         principal = schedule["principal_due"].to_numpy(dtype=float)[order]
         interest = schedule["interest_due"].to_numpy(dtype=float)[order]
         amount_due = principal + interest
@@ -83,10 +84,10 @@ class ScheduleIndex:
         ends = np.r_[starts[1:] - 1, len(code) - 1] if len(code) else starts
         last_due[code[ends]] = due[ends]
         pcode = pos.get_indexer(payments["loan_id"])
-        pday = _days(payments["payment_date"].to_numpy())
+        pday = day_numbers(payments["payment_date"].to_numpy())
         return cls(
             loan_ids=loan_ids,
-            disb=_days(loans["disbursement_date"].to_numpy()),
+            disb=day_numbers(loans["disbursement_date"].to_numpy()),
             code=code,
             due=due,
             principal=principal,
@@ -107,7 +108,7 @@ def status_arrays(ix: ScheduleIndex, as_of, policy: Policy | None = None) -> dic
     :func:`delinquency_status` for the fields)."""
     policy = load_policy(policy)
     dq = policy["delinquency"]
-    a = int(_days(np.datetime64(pd.Timestamp(as_of).date())))
+    a = int(day_numbers(np.datetime64(pd.Timestamp(as_of).date())))
     n = len(ix.loan_ids)
     received = ix.pay_day <= a
     paid = np.bincount(ix.pay_code[received], weights=ix.pay_amount[received], minlength=n)
@@ -225,7 +226,7 @@ def delinquency_history(book, dates, policy=None, columns=None) -> pd.DataFrame:
     disb = ix.disb
     frames = []
     for d in pd.to_datetime(list(dates)):
-        a = int(_days(np.datetime64(d.date())))
+        a = int(day_numbers(np.datetime64(d.date())))
         keep = disb <= a
         arr = status_arrays(ix, d, policy)
         arr.pop("oldest_unpaid_due")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .schema import TABLES
-from .validate import _isin, validate_book
+from .validate import isin_values, validate_book
 
 _OPTIONAL = ("borrowers", "guarantors", "collateral", "signals")
 
@@ -121,13 +121,13 @@ class LoanBook:
     def subset(self, loan_ids) -> LoanBook:
         """The book restricted to ``loan_ids`` (all tables filtered consistently)."""
         ids = pd.Index(pd.unique(np.asarray(loan_ids)))
-        loans = self.loans[_isin(self.loans["loan_id"], ids)]
+        loans = self.loans[isin_values(self.loans["loan_id"], ids)]
         out = {
-            name: df[_isin(df["loan_id"], ids)].reset_index(drop=True)
+            name: df[isin_values(df["loan_id"], ids)].reset_index(drop=True)
             for name, df in self.tables.items()
             if name not in ("loans", "borrowers")
         }
-        borrowers = self.borrowers[_isin(self.borrowers["borrower_id"], loans["borrower_id"])]
+        borrowers = self.borrowers[isin_values(self.borrowers["borrower_id"], loans["borrower_id"])]
         book = LoanBook(
             loans.reset_index(drop=True),
             borrowers=borrowers.reset_index(drop=True),

@@ -18,7 +18,7 @@ from .schema import (
 )
 
 
-def _isin(s: pd.Series, values) -> np.ndarray:
+def isin_values(s: pd.Series, values) -> np.ndarray:
     """``s.isin(values)`` as a bool array. pandas' ``str``-dtype ``isin`` converts every value
     in Python (seconds for a million ids); the object-dtype hash table is fast."""
     vals = pd.unique(np.asarray(values, dtype=object))
@@ -134,7 +134,7 @@ def validate_book(tables: dict[str, pd.DataFrame | None]) -> None:
             f"must be in 1..{MAX_TERM_MONTHS}",
         )
     if ok.get("loans") and ok.get("borrowers"):
-        unknown = ~_isin(loans["borrower_id"], tables["borrowers"]["borrower_id"])
+        unknown = ~isin_values(loans["borrower_id"], tables["borrowers"]["borrower_id"])
         errors.check("loans", "borrower_id", unknown, loans["loan_id"], "unknown borrower")
     if ok.get("borrowers") and "monthly_income" in tables["borrowers"].columns:
         b = tables["borrowers"]
@@ -155,7 +155,7 @@ def validate_book(tables: dict[str, pd.DataFrame | None]) -> None:
         df = tables.get(name)
         if df is None or not ok.get(name) or known is None:
             continue
-        unk = ~_isin(df["loan_id"], known)
+        unk = ~isin_values(df["loan_id"], known)
         errors.check(name, "loan_id", unk, df["loan_id"], "unknown loan")
         if name in ("payments", "signals") and date_col:
             d0 = df["loan_id"].map(disb)
@@ -212,7 +212,7 @@ def _validate_schedule(s: pd.DataFrame, loans: pd.DataFrame | None, errors: Prob
         disb = loans.drop_duplicates("loan_id").set_index("loan_id")["disbursement_date"]
         early = (s["due_date"] <= s["loan_id"].map(disb)).to_numpy(dtype=bool, na_value=False)
         errors.check("schedule", "due_date", early, lid, "due on or before disbursement")
-        has = _isin(loans["loan_id"], s["loan_id"])
+        has = isin_values(loans["loan_id"], s["loan_id"])
         errors.check("loans", "loan_id", ~has, loans["loan_id"], "loan has no repayment schedule")
         tot = s.groupby("loan_id", sort=False)["principal_due"].sum()
         amt = loans.drop_duplicates("loan_id").set_index("loan_id")["amount"]

@@ -17,7 +17,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..book.delinquency import ScheduleIndex, _days, status_arrays
+from ..book.delinquency import ScheduleIndex, day_numbers, status_arrays
 from ..book.schedule import add_months
 from ..book.schema import SIGNAL_CODES
 from ..book.validate import validate_table
@@ -32,7 +32,7 @@ _LOAN_COLS = ("borrower_id", "product", "officer_id", "branch", "guarantee_type"
 
 
 def _as_day(d) -> int:
-    return int(_days(np.datetime64(pd.Timestamp(d).date())))
+    return int(day_numbers(np.datetime64(pd.Timestamp(d).date())))
 
 
 def late_within(

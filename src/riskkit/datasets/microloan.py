@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..book import LoanBook, make_schedule
-from . import _pii
+from . import synthetic_pii
 
 SEGMENTS = ("trader", "micro_enterprise", "farmer", "consumer")
 EDUCATION = ("primary", "junior_high", "senior_high", "vocational", "bachelor_or_above")
@@ -391,17 +391,17 @@ def make_microloan_book(
         - (age * 365.25).astype(np.int64).astype("timedelta64[D]")
         - r_pii.integers(0, 365, nb).astype("timedelta64[D]")
     )
-    area = np.asarray(_pii.AREA_CODES)[region_i]
+    area = np.asarray(synthetic_pii.AREA_CODES)[region_i]
     bor_order = np.argsort(inv_b)  # row k of the table = borrower with id k+1
     borrowers = (
         pd.DataFrame(
             {
                 "borrower_id": bor_ids,
                 "segment": seg,
-                "name": _pii.chinese_names(r_pii, male),
+                "name": synthetic_pii.chinese_names(r_pii, male),
                 "gender": np.where(male, "male", "female"),
-                "id_number": _pii.id_numbers(r_pii, area, birth, male),
-                "phone": _pii.mobile_numbers(r_pii, nb),
+                "id_number": synthetic_pii.id_numbers(r_pii, area, birth, male),
+                "phone": synthetic_pii.mobile_numbers(r_pii, nb),
                 "birth_date": birth.astype("datetime64[ns]"),
                 "education": np.asarray(EDUCATION)[edu_i],
                 "marital_status": np.asarray(MARITAL)[mar_i],

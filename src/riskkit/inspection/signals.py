@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..book.delinquency import _days, status_arrays
+from ..book.delinquency import day_numbers, status_arrays
 from ..book.schema import SIGNAL_CODES
 from ..categories import Category
 from ..classification.rules import SIGNAL_TEXT
@@ -95,7 +95,7 @@ def detect_signals(book, as_of=None, policy: Policy | dict | None = None) -> pd.
     pol = load_policy(policy)
     ip = pol["inspection"]
     as_of = book._as_of(as_of)
-    a = int(_days(np.datetime64(as_of.date())))
+    a = int(day_numbers(np.datetime64(as_of.date())))
     ix = book.schedule_index
     st = status_arrays(ix, as_of, pol)
     ids = ix.loan_ids

@@ -308,11 +308,11 @@ def spec_for(name: str) -> ReportSpec:
 # --- conversion ---------------------------------------------------------------------------
 
 
-class _Bad(Exception):
+class ParameterValueError(Exception):
     """A value that cannot be converted; the message is the rule broken."""
 
 
-def _to_date(v):
+def parse_date(v):
     if isinstance(v, pd.Timestamp):
         return v.normalize() if v.tz is None else _bad_date(v)
     if isinstance(v, dt.datetime | dt.date | np.datetime64):
@@ -333,7 +333,7 @@ def _to_date(v):
 
 
 def _bad_date(v):
-    raise _Bad(f"not a valid date (expected YYYY-MM-DD), got {v!r}")
+    raise ParameterValueError(f"not a valid date (expected YYYY-MM-DD), got {v!r}")
 
 
 def _to_str(v):
@@ -343,12 +343,12 @@ def _to_str(v):
         # papermill/YAML turned an identifier such as "0042" into a number; the string form is
         # kept and checked against the data by the notebook (leading zeros cannot be restored).
         return str(int(v))
-    raise _Bad(f"must be text, got {type(v).__name__} {v!r}")
+    raise ParameterValueError(f"must be text, got {type(v).__name__} {v!r}")
 
 
 def _to_int(v):
     if isinstance(v, bool):
-        raise _Bad(f"must be an integer, got {v!r}")
+        raise ParameterValueError(f"must be an integer, got {v!r}")
     if isinstance(v, int | np.integer):
         return int(v)
     if isinstance(v, float | np.floating) and math.isfinite(v) and float(v).is_integer():
@@ -358,23 +358,23 @@ def _to_int(v):
             return int(v.strip().replace("_", ""))
         except ValueError:
             pass
-    raise _Bad(f"must be an integer, got {v!r}")
+    raise ParameterValueError(f"must be an integer, got {v!r}")
 
 
 def _to_float(v):
     if isinstance(v, bool):
-        raise _Bad(f"must be a number, got {v!r}")
+        raise ParameterValueError(f"must be a number, got {v!r}")
     if isinstance(v, int | float | np.integer | np.floating):
         out = float(v)
     elif isinstance(v, str):
         try:
             out = float(v.strip())
         except ValueError:
-            raise _Bad(f"must be a number, got {v!r}") from None
+            raise ParameterValueError(f"must be a number, got {v!r}") from None
     else:
-        raise _Bad(f"must be a number, got {v!r}")
+        raise ParameterValueError(f"must be a number, got {v!r}")
     if not math.isfinite(out):
-        raise _Bad(f"must be a finite number, got {v!r}")
+        raise ParameterValueError(f"must be a finite number, got {v!r}")
     return out
 
 
@@ -389,7 +389,7 @@ def _to_bool(v):
         return bool(v)
     if isinstance(v, str) and v.strip().lower() in _TRUE | _FALSE:
         return v.strip().lower() in _TRUE
-    raise _Bad(f"must be true or false, got {v!r}")
+    raise ParameterValueError(f"must be true or false, got {v!r}")
 
 
 def _to_list(v, p: Param):
@@ -398,11 +398,11 @@ def _to_list(v, p: Param):
     elif isinstance(v, list | tuple):
         items = [_to_str(x) for x in v]
     else:
-        raise _Bad(f"must be a list or a comma-separated string, got {v!r}")
+        raise ParameterValueError(f"must be a list or a comma-separated string, got {v!r}")
     if p.choices:
         bad = [x for x in items if x not in p.choices]
         if bad:
-            raise _Bad(f"unknown value(s) {bad}; allowed: {list(p.choices)}")
+            raise ParameterValueError(f"unknown value(s) {bad}; allowed: {list(p.choices)}")
     return items
 
 
@@ -411,22 +411,22 @@ def _to_mapping(v):
         try:
             v = yaml.safe_load(v)
         except yaml.YAMLError as e:
-            raise _Bad(f"must be a mapping (JSON or YAML text): {e}") from None
+            raise ParameterValueError(f"must be a mapping (JSON or YAML text): {e}") from None
     if not isinstance(v, Mapping):
-        raise _Bad(f"must be a mapping, got {v!r}")
+        raise ParameterValueError(f"must be a mapping, got {v!r}")
     return json.loads(json.dumps(dict(v), default=str))
 
 
 def convert(p: Param, v):
-    """Convert ``v`` to the type of parameter ``p``; raise ``_Bad`` with the rule broken."""
+    """Convert ``v`` to the type of parameter ``p``; raise ``ParameterValueError`` with the rule broken."""
     if v is None:
         if p.nullable:
             return None
-        raise _Bad("is required (got None)")
+        raise ParameterValueError("is required (got None)")
     if isinstance(v, str) and p.nullable and v.strip().lower() in ("", "none", "null"):
         return None
     if p.kind == "date":
-        return _to_date(v)
+        return parse_date(v)
     if p.kind == "str":
         return _to_str(v)
     if p.kind == "path":
@@ -434,7 +434,7 @@ def convert(p: Param, v):
     if p.kind == "choice":
         s = _to_str(v)
         if s not in p.choices:
-            raise _Bad(f"must be one of {list(p.choices)}, got {v!r}")
+            raise ParameterValueError(f"must be one of {list(p.choices)}, got {v!r}")
         return s
     if p.kind == "bool":
         return _to_bool(v)
@@ -444,9 +444,9 @@ def convert(p: Param, v):
         return _to_mapping(v)
     out = _to_int(v) if p.kind == "int" else _to_float(v)
     if p.min is not None and out < p.min:
-        raise _Bad(f"must be >= {p.min:g}, got {out!r}")
+        raise ParameterValueError(f"must be >= {p.min:g}, got {out!r}")
     if p.max is not None and out > p.max:
-        raise _Bad(f"must be <= {p.max:g}, got {out!r}")
+        raise ParameterValueError(f"must be <= {p.max:g}, got {out!r}")
     return out
 
 
@@ -488,7 +488,7 @@ def validate_params(name: str, values: Mapping, *, allow_unknown: bool = False) 
                 continue
         try:
             out[p.name] = convert(p, v)
-        except _Bad as e:
+        except ParameterValueError as e:
             problems.add("parameters", p.name, str(e))
     if not allow_unknown:
         for k in values:

@@ -36,9 +36,9 @@ from .context import METRICS_FILE, write_json_atomic
 from .index import append_run
 from .params import (
     REPORTS,
-    _Bad,
-    _to_date,
+    ParameterValueError,
     load_params_file,
+    parse_date,
     to_papermill,
     validate_params,
 )
@@ -272,8 +272,8 @@ def run_report(
     t0 = time.perf_counter()
     started = _now()
     try:
-        as_of_s = _to_date(as_of).strftime("%Y-%m-%d")
-    except _Bad as e:
+        as_of_s = parse_date(as_of).strftime("%Y-%m-%d")
+    except ParameterValueError as e:
         from ..errors import ProblemCollector
 
         pc = ProblemCollector(f"parameters of report {name!r}")

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._validation import FittedReprMixin, check_target, numeric_values, raise_problem
+from .inputs import FittedReprMixin, check_target, numeric_values, raise_problem
 
 TRENDS = ("auto", "ascending", "descending", "peak", "valley", "none")
 SMOOTHING = 0.5

@@ -41,9 +41,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from riskkit.policy import load_policy
 
-from ._validation import FittedReprMixin, as_frame, check_target
 from .binning import OptimalBinning
 from .document import read_document, scorecard_to_json
+from .inputs import FittedReprMixin, as_frame, check_target
 from .woe import WoETransformer
 
 

@@ -23,8 +23,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from riskkit.errors import ProblemCollector, ValidationError
 
-from ._validation import TABLE, FittedReprMixin, as_frame, check_columns, check_target
 from .binning import OptimalBinning
+from .inputs import TABLE, FittedReprMixin, as_frame, check_columns, check_target
 from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise
 
 _BIN_PARAMS = (
