@@ -9,14 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskkit.book import LoanBook, delinquency_status, make_schedule
-from riskkit.book.schema import SIGNAL_CODES
-from riskkit.datasets import (
-    APPLICATION_FEATURES,
-    application_sample,
-    load_german_credit,
-    make_microloan_book,
-)
+from riskkit.datasets import load_german_credit, make_microloan_book
 from riskkit.errors import ValidationError
+from riskkit.risk_signals import SIGNAL_CODES
+from riskkit.scoring import APPLICATION_FEATURES, application_sample
 
 N, MONTHS, SEED = 5000, 36, 7
 
@@ -303,7 +299,7 @@ def test_latent_propensity_is_recoverable(sample):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from riskkit.datasets.application import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+    from riskkit.scoring.sample import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
     num = [c for c in NUMERIC_FEATURES if c != "loan_to_value"]
     X = sample[list(CATEGORICAL_FEATURES) + num].copy()

@@ -9,11 +9,10 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 DOCUMENTED = {
-    "riskkit.datasets": "load_german_credit make_microloan_book application_sample "
-    "make_inspection_ledger",
+    "riskkit.datasets": "load_german_credit make_microloan_book make_inspection_ledger",
     "riskkit.io": "read_book write_book read_table",
     "riskkit.scoring": "Scorecard WoETransformer MasterScale psi_by_period OptimalBinning "
-    "PDCalibrator auc gini ks gains_table psi csi csi_by_period hosmer_lemeshow grade_tests "
+    "PDCalibrator application_sample auc gini ks gains_table psi csi csi_by_period hosmer_lemeshow grade_tests "
     "brier calibration_curve scorecard_to_sql points_to_excel",
     "riskkit.classification": "Classifier ClassificationHistory record_overrides",
     "riskkit.provisions": "provisions",

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskkit.book.schema import SIGNAL_CODES
 from riskkit.categories import Category
 from riskkit.classification import Classifier, apply_rules
 from riskkit.classification.rules import signal_bit
 from riskkit.errors import ValidationError
+from riskkit.risk_signals import SIGNAL_CODES
 from tests.classification.helpers import (
     AS_OF,
     DUE,

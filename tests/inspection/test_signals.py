@@ -3,7 +3,6 @@
 import pandas as pd
 import pytest
 
-from riskkit.book.schema import SIGNAL_CODES
 from riskkit.classification import Classifier
 from riskkit.errors import ValidationError
 from riskkit.inspection import (
@@ -14,6 +13,7 @@ from riskkit.inspection import (
     signal_catalogue,
     watch_list,
 )
+from riskkit.risk_signals import SIGNAL_CODES
 from riskkit.store import Store
 from tests.classification.helpers import AS_OF, loan_rows, make_book, on_time
 

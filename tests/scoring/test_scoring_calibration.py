@@ -127,7 +127,8 @@ def test_cv_calibrated_rejects_a_model_without_out_of_sample_signal():
 
 def test_sample_book_committee_scorecard_calibrated_on_validation():
     """The reported gap on the sample book, before and after, with the committee settings."""
-    from riskkit.datasets import application_sample, make_microloan_book
+    from riskkit.datasets import make_microloan_book
+    from riskkit.scoring import application_sample
 
     sample = application_sample(make_microloan_book(n_loans=4000, seed=0))
     tr, va = train_test_split(sample, test_size=0.3, random_state=0, stratify=sample["bad"])

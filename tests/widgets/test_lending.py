@@ -122,7 +122,7 @@ def test_expected_loss_and_price_floor():
 
 def test_assess_approve():
     app = Application(300_000, 12, 0.12, "annuity", "guaranteed", monthly_income=60_000)
-    a = assess_application(app, pd=0.05, score=640, grade="B", cutoff=600)
+    a = assess_application(app, pd_=0.05, score=640, grade="B", cutoff=600)
     assert a.structure_limit == 500_000
     assert a.capacity_limit == pytest.approx(30_000 * ANNUITY_FACTOR_12)
     assert a.suggested_limit == 337_000
@@ -141,8 +141,8 @@ def test_seed_002_two_households_get_500k_in_total():
     rich = dict(monthly_income=500_000, annual_rate=0.15, repayment_method="annuity")
     three = Application(1_000_000, 12, guarantee_type="joint", households=3, **rich)
     two = Application(1_000_000, 12, guarantee_type="joint", households=2, **rich)
-    a3 = assess_application(three, pd=0.02)
-    a2 = assess_application(two, pd=0.02)
+    a3 = assess_application(three, pd_=0.02)
+    a2 = assess_application(two, pd_=0.02)
     assert a3.suggested_limit == 500_000 and a2.suggested_limit == 500_000
     assert a2.exceeds_limit and a2.recommendation == "approve with conditions"
     codes = [r.code for r in a2.reasons]
@@ -152,7 +152,7 @@ def test_seed_002_two_households_get_500k_in_total():
 
 def test_assess_conditions_capacity_and_price():
     app = Application(300_000, 12, 0.12, "annuity", "credit", monthly_income=40_000)
-    a = assess_application(app, pd=0.10)
+    a = assess_application(app, pd_=0.10)
     # capacity 20000 x 11.2551 = 225101 -> but pure credit caps at 100k
     assert a.suggested_limit == 100_000 and a.exceeds_limit
     assert a.installment_to_income == pytest.approx(26_654.64 / 40_000, abs=1e-6)
@@ -165,14 +165,14 @@ def test_assess_conditions_capacity_and_price():
 
 def test_assess_declines():
     ok = dict(monthly_income=50_000, repayment_method="annuity", guarantee_type="credit")
-    high_pd = assess_application(Application(50_000, 12, 0.2, **ok), pd=0.25)
+    high_pd = assess_application(Application(50_000, 12, 0.2, **ok), pd_=0.25)
     assert high_pd.recommendation == "decline"
     assert high_pd.reasons[0].code == "pd_above_max"
-    cut = assess_application(Application(50_000, 12, 0.2, **ok), pd=0.05, score=550, cutoff=580)
+    cut = assess_application(Application(50_000, 12, 0.2, **ok), pd_=0.05, score=550, cutoff=580)
     assert cut.recommendation == "decline"
     assert "score 550 below cut-off 580" in repr(cut)
     broke = assess_application(
-        Application(50_000, 12, 0.2, other_debt_service=30_000, **ok), pd=0.05
+        Application(50_000, 12, 0.2, other_debt_service=30_000, **ok), pd_=0.05
     )
     assert broke.suggested_limit == 0 and broke.recommendation == "decline"
 
@@ -181,7 +181,7 @@ def test_mortgage_limit_and_lgd_in_assessment():
     app = Application(
         200_000, 24, 0.10, "equal_principal", "mortgage", 100_000, collateral_value=400_000
     )
-    a = assess_application(app, pd=0.04)
+    a = assess_application(app, pd_=0.04)
     assert a.structure_limit == 280_000
     assert a.lgd == pytest.approx(0.20)  # 280k secured covers 200k: floor
     assert a.installment == pytest.approx(200_000 / 24 + 200_000 * 0.10 / 12, abs=0.01)
@@ -190,7 +190,7 @@ def test_mortgage_limit_and_lgd_in_assessment():
 def test_bad_application_lists_every_problem():
     app = Application(-5, 0, 0.12, "weekly", "mortgage", monthly_income=0, application_id="A-7")
     with pytest.raises(ValidationError) as e:
-        assess_application(app, pd=1.5)
+        assess_application(app, pd_=1.5)
     cols = {p.column for p in e.value.problems}
     assert cols == {
         "amount",
@@ -260,9 +260,10 @@ def test_cutoff_strategy_bad_input():
 
 
 def test_term_features_match_application_sample():
-    """payment_to_income / loan_to_value as riskkit.datasets.application_sample derives them."""
-    from riskkit.datasets import application_sample, make_microloan_book
+    """payment_to_income / loan_to_value as riskkit.scoring.application_sample derives them."""
+    from riskkit.datasets import make_microloan_book
     from riskkit.lending import term_features
+    from riskkit.scoring import application_sample
 
     s = application_sample(make_microloan_book(n_loans=300, months=24, seed=5))
     assert len(s) > 50

@@ -26,31 +26,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..risk_signals import SIGNAL_CODES
 from .enums import CollateralType, GuaranteeType, RepaymentMethod, Segment
 
 #: Absurd-amount ceilings: above these an amount is taken to be a data error.
 MAX_LOAN_AMOUNT = 10_000_000.0
 MAX_ANNUAL_RATE = 1.0
 MAX_TERM_MONTHS = 360
-
-SIGNAL_CODES = (
-    "missed_installment",
-    "sanctioned",
-    "income_drop",
-    "health_worsened",
-    "death_or_missing",
-    "fund_misuse",
-    "property_destroyed",
-    "collateral_disposed",
-    "inspection_obstructed",
-    "contact_changes",
-    "collateral_value_low",
-    "presale_not_registered",
-    "guarantor_downgrade",
-    "law_change",
-    "documents_missing",
-    "enforcement_started",
-)
 
 
 @dataclass(frozen=True)

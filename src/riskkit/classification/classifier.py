@@ -19,11 +19,11 @@ import pandas as pd
 
 from ..book.delinquency import ScheduleIndex, day_numbers, status_arrays
 from ..book.schedule import add_months
-from ..book.schema import SIGNAL_CODES
 from ..book.validate import validate_table
 from ..categories import CATEGORY_DTYPE, Category
 from ..errors import ProblemCollector, ValidationError
 from ..policy import Policy, load_policy
+from ..risk_signals import SIGNAL_CODES
 from .explain import explain
 from .overrides import effective_overrides, load_overrides, validate_overrides
 from .rules import BIT, RULE_CODES, apply_rules, rule_codes, signal_bit

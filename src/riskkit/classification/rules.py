@@ -38,9 +38,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..book.schema import SIGNAL_CODES
 from ..categories import Category
 from ..policy import Policy, load_policy
+from ..risk_signals import SIGNAL_CODES, SIGNAL_TEXT
 
 
 @dataclass(frozen=True)
@@ -84,43 +84,6 @@ _BASE_RULES = (
     Rule("manual_override", "override", "manual override", "人工调整"),
     Rule("paid_off", "paid_off", "paid off", "已结清"),
 )
-
-SIGNAL_TEXT = {
-    "missed_installment": ("installment not paid as contracted", "未按合同约定还本付息"),
-    "sanctioned": ("borrower sanctioned for illegal acts", "借款人受到法律或行政处罚"),
-    "income_drop": ("income no longer covers the installments", "收入明显下降，不足以还款"),
-    "health_worsened": ("health worsened / lost capacity to work", "健康恶化或丧失劳动能力"),
-    "death_or_missing": (
-        "borrower dead, missing or without civil capacity",
-        "借款人死亡、失踪或丧失民事行为能力",
-    ),
-    "fund_misuse": ("loan misused or diverted", "挪用贷款"),
-    "property_destroyed": ("financed property destroyed by disaster", "财产因灾害损失或灭失"),
-    "collateral_disposed": (
-        "collateral sold, rented or re-pledged without consent",
-        "抵（质）押物被擅自处置或重复抵押",
-    ),
-    "inspection_obstructed": (
-        "inspection refused or false information",
-        "拒绝或阻挠贷后检查、提供虚假信息",
-    ),
-    "contact_changes": ("address and contact keep changing", "居所和联系方式经常变动"),
-    "collateral_value_low": (
-        "collateral value toward or below the loan",
-        "抵（质）押物价值趋于或低于贷款金额",
-    ),
-    "presale_not_registered": (
-        "pre-sale property not completed or registered",
-        "期房未按期完工或办妥产权抵押",
-    ),
-    "guarantor_downgrade": ("guarantor's standing or capacity fell", "保证人资格或能力下降"),
-    "law_change": ("new law makes the contracts defective", "新法规致合同存在缺陷"),
-    "documents_missing": ("loan documents incomplete or lost", "贷款手续或档案不全、遗失"),
-    "enforcement_started": (
-        "guarantee, insurance or legal action invoked",
-        "已要求履行保证、保险责任或诉诸法律",
-    ),
-}
 
 SIGNAL_RULES = tuple(
     Rule(f"signal_{s}", "qualitative", SIGNAL_TEXT[s][0], SIGNAL_TEXT[s][1]) for s in SIGNAL_CODES

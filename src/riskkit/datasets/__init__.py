@@ -2,19 +2,17 @@
 
 * :func:`load_german_credit`: UCI Statlog German Credit (Hofmann 1994, CC BY 4.0);
 * :func:`make_microloan_book`: a realistic, deterministic microloan :class:`~riskkit.book.LoanBook`;
-* :func:`make_inspection_ledger`: a synthetic inspection ledger (贷后检查台账) for a book;
-* :func:`application_sample`: application-time features and a derived ``bad`` flag for
-  scorecard building.
+* :func:`make_inspection_ledger`: a synthetic inspection ledger (贷后检查台账) for a book.
+
+A scoring sample of a book (application-time features and outcome) is
+:func:`riskkit.scoring.application_sample`.
 """
 
-from .application import APPLICATION_FEATURES, application_sample
 from .german import load_german_credit
 from .ledger import make_inspection_ledger
 from .microloan import make_microloan_book
 
 __all__ = [
-    "APPLICATION_FEATURES",
-    "application_sample",
     "load_german_credit",
     "make_inspection_ledger",
     "make_microloan_book",

@@ -32,15 +32,12 @@ import numpy as np
 import pandas as pd
 
 from ..book.delinquency import day_numbers, status_arrays
-from ..book.schema import SIGNAL_CODES
 from ..categories import Category
-from ..classification.rules import SIGNAL_TEXT
 from ..errors import ProblemCollector, is_blank
 from ..policy import Policy, load_policy
+from ..risk_signals import SIGNAL_CODES, RiskSignal
 
 MANUAL_TABLE = "risk_signals_manual"
-DERIVED = ("missed_installment", "income_drop", "collateral_value_low")
-FEED = ("contact_changes", "guarantor_downgrade", "documents_missing", "enforcement_started")
 _SIGNAL_COLS = ["loan_id", "signal_date", "signal", "source", "note"]
 
 
@@ -49,21 +46,19 @@ def signal_catalogue(policy: Policy | dict | None = None) -> pd.DataFrame:
     pol = load_policy(policy)
     severe = set(pol["inspection"]["severe_signals"])
     minimum = pol["classification"]["signal_minimum"]
-    rows = []
-    for i, code in enumerate(SIGNAL_CODES, start=1):
-        en, zh = SIGNAL_TEXT[code]
-        rows.append(
-            {
-                "code": code,
-                "number": i,
-                "en": en,
-                "zh": zh,
-                "severity": "severe" if code in severe else "adverse",
-                "minimum_category": Category.parse(minimum.get(code, "special_mention")).code,
-                "detection": "derived" if code in DERIVED else "feed" if code in FEED else "manual",
-                "detectable_from_data": code in DERIVED or code in FEED,
-            }
-        )
+    rows = [
+        {
+            "code": sig.code,
+            "number": sig.number,
+            "en": sig.en,
+            "zh": sig.zh,
+            "severity": "severe" if sig.code in severe else "adverse",
+            "minimum_category": Category.parse(minimum.get(sig.code, "special_mention")).code,
+            "detection": sig.detection,
+            "detectable_from_data": sig.detection != "manual",
+        }
+        for sig in RiskSignal
+    ]
     return pd.DataFrame(rows).set_index("code")
 
 

@@ -30,7 +30,7 @@ def load_scoring_data(
     """``(X, y, dates)`` for a data source.
 
     ``source``: ``"sample_book"`` (application sample of the stored book,
-    :func:`riskkit.datasets.application_sample` with ``horizon_months``; target ``bad``),
+    :func:`riskkit.scoring.application_sample` with ``horizon_months``; target ``bad``),
     ``"german_credit"`` (:func:`riskkit.datasets.load_german_credit`; target
     ``creditability`` = ``bad``) or ``"file"`` (CSV or Parquet ``data_file`` with the
     ``target`` column; a row is bad where it equals ``bad_value``, default ``"1"``).
@@ -43,12 +43,10 @@ def load_scoring_data(
 
     outcome_cutoff = None
     if source == "sample_book":
-        from .. import datasets
+        from ..scoring import application_sample
 
         book = store.load_book()
-        df = datasets.application_sample(
-            book, horizon_months=horizon_months, bad_missed=bad_missed_periods
-        )
+        df = application_sample(book, horizon_months=horizon_months, bad_missed=bad_missed_periods)
         # application_sample keeps loans whose whole outcome window is observed
         outcome_cutoff = book.as_of_date - pd.DateOffset(months=int(horizon_months))
         target, bad_value = target or "bad", "1" if bad_value is None else bad_value

@@ -26,11 +26,14 @@ from .metrics import (
     psi_status,
 )
 from .persistence import points_to_excel, scorecard_from_json, scorecard_to_json, scorecard_to_sql
+from .sample import APPLICATION_FEATURES, application_sample
 from .scorecard import Scorecard
 from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise, vif
 from .woe import WoETransformer
 
 __all__ = [
+    "APPLICATION_FEATURES",
+    "application_sample",
     "MasterScale",
     "PDCalibrator",
     "auc",

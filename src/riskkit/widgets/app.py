@@ -229,12 +229,12 @@ def committee_inputs(
 
     ``model_json``: a scorecard saved by a report run (``Scorecard.to_json``), used instead of
     fitting one here. Uses :func:`riskkit.datasets.make_microloan_book` and
-    :func:`riskkit.datasets.application_sample`.
+    :func:`riskkit.scoring.application_sample`.
     """
     from sklearn.model_selection import train_test_split
 
-    from ..datasets import application_sample, make_microloan_book
-    from ..scoring import Scorecard, WoETransformer
+    from ..datasets import make_microloan_book
+    from ..scoring import Scorecard, WoETransformer, application_sample
 
     book = make_microloan_book(n_loans=n_loans, seed=seed)
     sample = application_sample(book)

@@ -21,7 +21,7 @@ import pandas as pd
 from ..book.enums import RepaymentMethod
 from ..errors import ValidationError
 from ..lending import (
-    _AMORTISING,
+    AMORTISING_METHODS,
     GUARANTEE_LABELS,
     Application,
     assess_application,
@@ -370,7 +370,7 @@ class ApplicantWhatIf(w.VBox):
             ],
             "Limit",
         )
-        amortising = a.application.repayment_method in _AMORTISING
+        amortising = a.application.repayment_method in AMORTISING_METHODS
         self.installment_out.value = kv_html(
             [
                 (

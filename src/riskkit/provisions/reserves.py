@@ -31,9 +31,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .categories import Category
-from .errors import ProblemCollector
-from .policy import Policy, load_policy
+from ..categories import Category, parse_categories
+from ..errors import ProblemCollector
+from ..policy import Policy, load_policy
 
 
 def specific_ratios(policy: Policy | dict | None = None) -> np.ndarray:
@@ -131,7 +131,6 @@ def provisions(result, by=None, policy: Policy | dict | str | None = None) -> Pr
         (NaN where the balance, respectively the NPL balance, is 0). An empty input gives
         an empty ``table`` when grouped, and a ``total`` row of zeros with NaN ratios.
     """
-    from .categories import parse_categories
 
     policy = load_policy(policy)
     frame = _loan_frame(result)

@@ -89,7 +89,8 @@ def application_sample(book, horizon_months: int = 12, bad_missed: int = 3) -> p
 
     Examples
     --------
-    >>> from riskkit.datasets import make_microloan_book, application_sample
+    >>> from riskkit.datasets import make_microloan_book
+    >>> from riskkit.scoring import application_sample
     >>> book = make_microloan_book(n_loans=500, months=24, seed=3)
     >>> s = application_sample(book)
     >>> bool(s["bad"].isin([0, 1]).all()), "name" in s.columns

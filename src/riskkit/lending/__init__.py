@@ -1,0 +1,64 @@
+"""Lending decisions for one application or a whole sample: credit limit by guarantee structure,
+installment and installment-to-income, expected loss, risk-based price floor and a
+recommendation with its reasons.
+
+All rules are policy data (``limits:`` section of the policy YAML, DOMAIN.md s.2 and s.7):
+
+* **Limit by guarantee structure** (seed 002): pure credit ``limits.credit``; one guarantor
+  ``limits.guaranteed`` *in total* (borrower and guarantor do not each get it); a three-household
+  joint guarantee ``limits.joint_per_member`` for *each* member (the applicant's own limit; the
+  group may borrow ``households x`` that); a joint group with fewer than
+  ``limits.joint_min_households`` households counts as a single guarantee; mortgage and pledge
+  ``ltv x appraised value``.
+* **Repayment capacity**: the largest amount whose monthly debt service keeps
+  ``(debt service + other debts) / monthly income`` within ``limits.max_installment_to_income``.
+* **Suggested limit** = the smaller of the two, rounded down to ``limits.limit_rounding``.
+* **Monthly debt service** of a loan: its largest scheduled payment for amortising methods
+  (annuity: the level installment; equal principal: the first, largest one); for interest-only
+  and bullet loans the total payable spread evenly over the term (the principal due at maturity
+  is reported separately as the balloon).
+* **Expected loss** = PD x LGD x EAD with EAD the amount lent; LGD by guarantee type, and for
+  mortgage/pledge ``max(lgd[type], lgd.credit x max(0, EAD - ltv x value) / EAD)``.
+* **Price floor** (annual rate) = cost of funds + PD x LGD + operating cost + margin.
+
+Examples
+--------
+>>> from riskkit.lending import Application, assess_application
+>>> app = Application(amount=300_000, term_months=12, annual_rate=0.12,
+...                   repayment_method="annuity", guarantee_type="guaranteed",
+...                   monthly_income=60_000)
+>>> a = assess_application(app, pd_=0.05)
+>>> a.suggested_limit, round(a.installment, 2), a.recommendation
+(337000.0, 26654.64, 'approve')
+
+Modules: :mod:`~riskkit.lending.terms` (an application's terms and their checks),
+:mod:`~.limits` (limit by guarantee structure), :mod:`~.affordability` (debt service and
+repayment capacity), :mod:`~.pricing` (LGD, expected loss, price floor), :mod:`~.assessment`
+(one application's recommendation), :mod:`~.cutoff` (score cut-off strategy).
+"""
+
+from .affordability import capacity_limit, monthly_debt_service
+from .assessment import Assessment, Reason, assess_application, recommendation, term_features
+from .cutoff import cutoff_strategy
+from .limits import GUARANTEE_LABELS, credit_limit, suggested_limit
+from .pricing import expected_loss, loss_given_default, price_floor
+from .terms import AMORTISING_METHODS, Application
+
+__all__ = [
+    "AMORTISING_METHODS",
+    "GUARANTEE_LABELS",
+    "Application",
+    "Assessment",
+    "Reason",
+    "assess_application",
+    "capacity_limit",
+    "credit_limit",
+    "cutoff_strategy",
+    "expected_loss",
+    "loss_given_default",
+    "monthly_debt_service",
+    "price_floor",
+    "recommendation",
+    "suggested_limit",
+    "term_features",
+]

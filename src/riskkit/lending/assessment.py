@@ -1,0 +1,385 @@
+"""One application assessed: limits, affordability, expected loss, price floor and a
+recommendation with every reason (DOMAIN.md s.2, s.3 and s.7).
+
+Examples
+--------
+>>> from riskkit.lending import Application, assess_application
+>>> app = Application(amount=300_000, term_months=12, annual_rate=0.12,
+...                   repayment_method="annuity", guarantee_type="guaranteed",
+...                   monthly_income=60_000)
+>>> a = assess_application(app, pd_=0.05)
+>>> a.suggested_limit, round(a.installment, 2), a.recommendation
+(337000.0, 26654.64, 'approve')
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..policy import Policy, load_policy
+from .affordability import capacity_limit, monthly_debt_service
+from .limits import credit_limit, suggested_limit
+from .pricing import expected_loss, loss_given_default, price_floor
+from .terms import Application, check_terms, lending_limits
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One finding behind a recommendation: ``effect`` is ok, condition or decline."""
+
+    code: str
+    effect: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the committee sees for one application; see :func:`assess_application`."""
+
+    application: Application
+    pd: float
+    lgd: float
+    structure_limit: float
+    capacity_limit: float
+    suggested_limit: float
+    exceeds_limit: bool
+    installment: float
+    balloon: float
+    installment_to_income: float
+    expected_loss: float
+    price_floor: float
+    recommendation: str
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+    score: float | None = None
+    grade: str | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["reasons"] = [asdict(r) for r in self.reasons]
+        return d
+
+    def __repr__(self) -> str:
+        why = "; ".join(r.text for r in self.reasons if r.effect != "ok") or "all checks pass"
+        return (
+            f"Assessment({self.recommendation}: amount {self.application.amount:,.0f}, "
+            f"limit {self.suggested_limit:,.0f}, PD {self.pd:.2%}, "
+            f"installment/income {self.installment_to_income:.1%}, "
+            f"EL {self.expected_loss:,.0f}, floor {self.price_floor:.2%} - {why})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("Recommendation", self.recommendation),
+            ("PD (12 months)", f"{self.pd:.2%}"),
+            ("Suggested limit", f"{self.suggested_limit:,.0f}"),
+            ("Installment / income", f"{self.installment_to_income:.1%}"),
+            ("Expected loss", f"{self.expected_loss:,.0f}"),
+            ("Price floor", f"{self.price_floor:.2%}"),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        items = "".join(f"<li>[{r.effect}] {html.escape(r.text)}</li>" for r in self.reasons)
+        return f"<table>{body}</table><ul>{items}</ul>"
+
+
+def assess_application(
+    app: Application,
+    pd_: float,
+    *,
+    score: float | None = None,
+    grade: str | None = None,
+    cutoff: float | None = None,
+    policy=None,
+) -> Assessment:
+    """Limit, affordability, expected loss, price floor and recommendation for one application.
+
+    Parameters
+    ----------
+    app : Application
+    pd_ : float
+        12-month probability of default from the scorecard.
+    score, grade : optional
+        Scorecard points and master-scale grade, shown and (score) checked against ``cutoff``.
+    cutoff : float, optional
+        Minimum score; below it the recommendation is decline.
+    policy : Policy, mapping, path or None
+
+    Returns
+    -------
+    Assessment
+        ``recommendation`` is ``decline`` if any rule says decline (PD above
+        ``limits.max_pd``, score below the cut-off, no repayment capacity at all),
+        ``approve with conditions`` if the amount must come down to the suggested limit or the
+        rate up to the price floor, else ``approve``. ``reasons`` lists every check.
+    """
+    p = load_policy(policy) if not isinstance(policy, Policy) else policy
+    lim = lending_limits(p)
+    _check_application(app, pd_)
+    f = _figures(app, pd_, p)
+    reasons = (
+        _risk_reasons(pd_, score, cutoff, lim)
+        + _structure_reasons(app, f.structure_limit, lim)
+        + _capacity_reasons(app, f, lim)
+        + _price_reasons(app.annual_rate, f.price_floor)
+    )
+    return Assessment(
+        application=app,
+        pd=float(pd_),
+        lgd=f.lgd,
+        structure_limit=f.structure_limit,
+        capacity_limit=f.capacity_limit,
+        suggested_limit=f.suggested_limit,
+        exceeds_limit=bool(app.amount > f.suggested_limit + 1e-9),
+        installment=f.installment,
+        balloon=f.balloon,
+        installment_to_income=f.installment_to_income,
+        expected_loss=f.expected_loss,
+        price_floor=f.price_floor,
+        recommendation=recommendation(reasons),
+        reasons=tuple(reasons),
+        score=None if score is None else float(score),
+        grade=grade,
+    )
+
+
+def recommendation(reasons) -> str:
+    """``decline`` if any reason declines, ``approve with conditions`` if any sets a
+    condition, else ``approve``."""
+    effects = {r.effect for r in reasons}
+    if "decline" in effects:
+        return "decline"
+    if "condition" in effects:
+        return "approve with conditions"
+    return "approve"
+
+
+def _check_application(app: Application, pd_: float) -> None:
+    check_terms(
+        "application",
+        np.array([app.application_id]),
+        amount=app.amount,
+        term=app.term_months,
+        rate=app.annual_rate,
+        method=app.repayment_method,
+        guarantee=app.guarantee_type,
+        collateral_value=app.collateral_value,
+        households=app.households,
+        income=app.monthly_income,
+        other_debt=app.other_debt_service,
+        pd_=pd_,
+    )
+
+
+@dataclass(frozen=True)
+class _Figures:
+    structure_limit: float
+    capacity_limit: float
+    suggested_limit: float
+    installment: float
+    balloon: float
+    installment_to_income: float
+    lgd: float
+    expected_loss: float
+    price_floor: float
+
+
+def _figures(app: Application, pd_: float, p: Policy) -> _Figures:
+    """The numbers of one application: limits, debt service, LGD, expected loss, price floor."""
+    ids = np.array([app.application_id])
+    struct = float(
+        credit_limit(app.guarantee_type, app.collateral_value, app.households, p, ids=ids)[0]
+    )
+    cap = float(
+        capacity_limit(
+            app.monthly_income,
+            app.term_months,
+            app.annual_rate,
+            app.repayment_method,
+            app.other_debt_service,
+            p,
+            ids=ids,
+        )[0]
+    )
+    ds = monthly_debt_service(
+        app.amount, app.term_months, app.annual_rate, app.repayment_method, ids=ids
+    ).iloc[0]
+    installment = float(ds["installment"])
+    lgd = float(loss_given_default(app.guarantee_type, app.amount, app.collateral_value, p)[0])
+    return _Figures(
+        structure_limit=struct,
+        capacity_limit=cap,
+        suggested_limit=float(suggested_limit(struct, cap, p)[0]),
+        installment=installment,
+        balloon=float(ds["balloon"]),
+        installment_to_income=float((installment + app.other_debt_service) / app.monthly_income),
+        lgd=lgd,
+        expected_loss=float(expected_loss(pd_, lgd, app.amount)[0]),
+        price_floor=float(price_floor(pd_, lgd, p)[0]),
+    )
+
+
+def _risk_reasons(pd_: float, score, cutoff, lim: dict) -> list[Reason]:
+    max_pd = lim["max_pd"]
+    out = [
+        Reason("pd_above_max", "decline", f"PD {pd_:.2%} above policy maximum {max_pd:.0%}")
+        if pd_ > max_pd
+        else Reason("pd_ok", "ok", f"PD {pd_:.2%} within policy maximum {max_pd:.0%}")
+    ]
+    if cutoff is not None and score is not None:
+        out.append(
+            Reason("below_cutoff", "decline", f"score {score:.0f} below cut-off {cutoff:.0f}")
+            if score < cutoff
+            else Reason("cutoff_ok", "ok", f"score {score:.0f} at or above cut-off {cutoff:.0f}")
+        )
+    return out
+
+
+def _structure_reasons(app: Application, struct: float, lim: dict) -> list[Reason]:
+    g = app.guarantee_type
+    if g == "joint" and app.households < lim["joint_min_households"]:
+        return [
+            Reason(
+                "joint_too_small",
+                "condition",
+                f"joint group of {app.households} household(s) is below "
+                f"{lim['joint_min_households']}: treated as one guarantor, "
+                f"{lim['guaranteed']:,.0f} in total, not per person",
+            )
+        ]
+    text = {
+        "credit": f"pure credit: limit {lim['credit']:,.0f}",
+        "guaranteed": f"one guarantor: {lim['guaranteed']:,.0f} in total, not per person",
+        "joint": (
+            f"joint guarantee of {app.households} households: {lim['joint_per_member']:,.0f} "
+            f"for each member"
+        ),
+        "mortgage": (
+            f"mortgage: {lim['collateral_ltv']:.0%} of appraised value "
+            f"{app.collateral_value:,.0f} = {struct:,.0f}"
+        ),
+        "pledge": (
+            f"pledge: {lim['pledge_ltv']:.0%} of appraised value "
+            f"{app.collateral_value:,.0f} = {struct:,.0f}"
+        ),
+    }[g]
+    return [Reason("structure_limit", "ok", text)]
+
+
+def _capacity_reasons(app: Application, f: _Figures, lim: dict) -> list[Reason]:
+    max_iti = lim["max_installment_to_income"]
+    limit, iti = f.suggested_limit, f.installment_to_income
+    if limit <= 0:
+        out = [
+            Reason(
+                "no_capacity",
+                "decline",
+                f"income {app.monthly_income:,.0f} leaves no room for an installment within "
+                f"{max_iti:.0%} of income",
+            )
+        ]
+    elif iti > max_iti + 1e-12:
+        out = [
+            Reason(
+                "installment_to_income_high",
+                "condition",
+                f"installment/income {iti:.1%} above {max_iti:.0%}: income carries at most "
+                f"{f.capacity_limit:,.0f}",
+            )
+        ]
+    else:
+        out = [
+            Reason(
+                "installment_to_income_ok",
+                "ok",
+                f"installment/income {iti:.1%} within {max_iti:.0%}",
+            )
+        ]
+    if limit > 0:
+        out.append(_amount_reason(app.amount, limit))
+    if f.balloon > 0:
+        out.append(
+            Reason(
+                "balloon",
+                "ok",
+                f"{f.balloon:,.0f} principal due at maturity ({app.repayment_method}): "
+                "check the source of repayment",
+            )
+        )
+    return out
+
+
+def _amount_reason(amount: float, limit: float) -> Reason:
+    if amount > limit + 1e-9:
+        return Reason(
+            "amount_above_limit",
+            "condition",
+            f"requested {amount:,.0f} exceeds suggested limit {limit:,.0f}: "
+            f"reduce the amount to {limit:,.0f}",
+        )
+    return Reason(
+        "amount_within_limit", "ok", f"requested {amount:,.0f} within suggested limit {limit:,.0f}"
+    )
+
+
+def _price_reasons(rate: float, floor: float) -> list[Reason]:
+    if rate + 1e-12 < floor:
+        return [
+            Reason(
+                "rate_below_floor",
+                "condition",
+                f"rate {rate:.2%} below risk-based floor {floor:.2%}: reprice",
+            )
+        ]
+    return [
+        Reason("rate_covers_floor", "ok", f"rate {rate:.2%} covers risk-based floor {floor:.2%}")
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# scorecard inputs that follow from the loan terms
+
+
+def term_features(app: Application, n_guarantors: int | None = None) -> dict:
+    """Application features implied by the terms, as :func:`riskkit.datasets.application_sample`
+    defines them, so a what-if on the terms reaches the scorecard consistently.
+
+    * ``payment_to_income``: average contractual monthly payment (total due over the term,
+      from :func:`riskkit.book.make_schedule`) over monthly income;
+    * ``loan_to_value``: amount over appraised collateral value (NaN without collateral);
+    * ``n_guarantors``: 0 for pure credit and collateral, ``households - 1`` in a joint group
+      (the other households guarantee), for one guarantor ``n_guarantors`` if given (>= 1),
+      else 1.
+
+    Examples
+    --------
+    >>> f = term_features(Application(12_000, 12, 0.12, "equal_principal", "joint",
+    ...                               monthly_income=2_000, households=3))
+    >>> round(f["payment_to_income"], 4), f["n_guarantors"]  # (12000 + 780) / 12 / 2000
+    (0.5325, 2)
+    """
+    ds = monthly_debt_service(
+        app.amount, app.term_months, app.annual_rate, app.repayment_method,
+        ids=[app.application_id],
+    ).iloc[0]  # fmt: skip
+    total = app.amount + float(ds["total_interest"])
+    g = app.guarantee_type
+    if g == "joint":
+        ng = max(int(app.households) - 1, 0)
+    elif g == "guaranteed":
+        ng = max(int(n_guarantors or 1), 1)
+    else:
+        ng = 0
+    return {
+        "payment_to_income": total / app.term_months / app.monthly_income
+        if app.monthly_income > 0
+        else float("nan"),
+        "loan_to_value": app.amount / app.collateral_value
+        if app.collateral_value > 0
+        else float("nan"),
+        "n_guarantors": ng,
+    }
