@@ -196,3 +196,113 @@ def test_saving_over_an_older_book_keeps_the_tables_and_their_views(store):
     pd.testing.assert_frame_equal(back.payments, book.payments, check_dtype=False)
     with store.engine.connect() as c:
         assert c.execute(sa.text("SELECT loan_id FROM loan_ids")).scalars().all() == ["L1"]
+
+
+# --- issue 15 (10): values read back are validated like input; writers wait for each other ---
+
+
+def _sqlite_store(tmp_path, **kw):
+    return Store(f"sqlite:///{tmp_path / 'risk.db'}", **kw)
+
+
+def test_a_stored_value_that_does_not_parse_is_a_validation_error(tmp_path):
+    from riskkit.errors import ValidationError
+
+    store = _sqlite_store(tmp_path)
+    store.save_book(hand_book([("2026-02-15", 1000), ("2026-03-15", 1000)]))
+    with store.transaction() as c:  # SQLite keeps whatever text it is given
+        c.execute(sa.text("UPDATE book_payments SET payment_date = 'yesterday' WHERE amount > 0"))
+    with pytest.raises(ValidationError) as ei:
+        store.load_book()
+    msg = str(ei.value)
+    assert "book_payments.payment_date: not a date (expected ISO YYYY-MM-DD): values" in msg
+    assert "'yesterday'" in msg and "loan id L1" in msg
+    store.save_book(hand_book([("2026-02-15", 1000)]))
+    with store.transaction() as c:
+        c.execute(sa.text("UPDATE book_loans SET amount = 'lots'"))
+        c.execute(sa.text("UPDATE book_schedule SET period = 1.5 WHERE period = 2"))
+    with pytest.raises(ValidationError) as ei:
+        store.load_book()
+    msg = str(ei.value)
+    assert "book_loans.amount: not a number: values ['lots'] [1 row(s); loan id L1]" in msg
+    assert "book_schedule.period: not a whole number: values ['1.5']" in msg
+
+
+def test_an_unknown_stored_category_is_an_error_not_a_missing_value(tmp_path):
+    from riskkit.classification import Classifier
+    from riskkit.classification.history import load_classification, save_classification
+    from riskkit.errors import ValidationError
+
+    store = _sqlite_store(tmp_path)
+    book = hand_book([("2026-02-15", 1000)])
+    save_classification(store, Classifier().classify(book, "2026-04-30"))
+    assert load_classification(store, "2026-04-30")["category"].notna().all()
+    with store.transaction() as c:
+        c.execute(sa.text("UPDATE classification_results SET category = 'bogus'"))
+    with pytest.raises(ValidationError) as ei:
+        load_classification(store, "2026-04-30")
+    msg = str(ei.value)
+    assert "classification_results.category: unknown value(s) ['bogus']" in msg
+    assert "allowed: ['normal', 'special_mention'" in msg and "loan id L1" in msg
+
+
+_HOLDER = """
+import sys, time, pandas as pd
+from riskkit.store import Store
+store = Store(sys.argv[1])
+with store.transaction() as c:
+    store.append("audit", pd.DataFrame({"who": ["holder"]}), conn=c)
+    open(sys.argv[2], "w").close()  # the write lock is held from here ...
+    time.sleep(float(sys.argv[3]))  # ... until the transaction commits
+"""
+_WRITER = """
+import sys, time, pathlib, pandas as pd
+from riskkit.store import Store
+while not pathlib.Path(sys.argv[2]).exists():
+    time.sleep(0.01)
+kw = {} if sys.argv[3] == "default" else {"busy_timeout": float(sys.argv[3])}
+store = Store(sys.argv[1], **kw)
+t0 = time.monotonic()
+try:
+    store.append("audit", pd.DataFrame({"who": ["writer"]}))
+except Exception as exc:
+    print(f"FAILED after {time.monotonic() - t0:.2f} s: {exc}")
+    sys.exit(1)
+print(f"waited {time.monotonic() - t0:.2f} s")
+"""
+
+
+def _two_writers(tmp_path, hold_s: float, writer_timeout: str):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    Store(url).append("audit", pd.DataFrame({"who": ["first"]}))
+    flag = tmp_path / "locked.flag"
+    flag.unlink(missing_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, url, str(flag), str(hold_s)])
+    writer = subprocess.run(
+        [sys.executable, "-c", _WRITER, url, str(flag), str(writer_timeout)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert holder.wait(timeout=120) == 0
+    return writer, Store(url).read("audit")["who"].tolist()
+
+
+def test_concurrent_sqlite_writers_wait_for_each_other(tmp_path):
+    """Two real processes: the second writer waits for the first one's transaction (busy
+    timeout) instead of failing at once with 'database is locked'."""
+    writer, rows = _two_writers(tmp_path, hold_s=1.5, writer_timeout="default")
+    assert writer.returncode == 0, writer.stdout + writer.stderr
+    assert float(writer.stdout.split()[1]) >= 1.0  # it waited for the holder's commit
+    assert rows == ["first", "holder", "writer"]
+
+
+def test_the_busy_timeout_is_configurable(tmp_path):
+    writer, rows = _two_writers(tmp_path, hold_s=4.0, writer_timeout="0.5")
+    assert writer.returncode == 1 and "database is locked" in writer.stdout
+    waited = float(writer.stdout.split()[2])
+    assert 0.4 <= waited < 3.5  # gave up after its own timeout, before the holder finished
+    assert rows == ["first", "holder"]  # nothing half-written

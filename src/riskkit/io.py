@@ -32,10 +32,10 @@ Examples
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from .atomic import atomic_path
+from .book import parsing
 from .book.loanbook import LoanBook
 from .book.schema import TABLES
 from .errors import ProblemCollector
@@ -53,14 +54,7 @@ META = "riskkit_meta"
 EXCEL_MAX_ROWS = 1_048_575  # one row is the header
 _SUFFIX = {"csv": ".csv", "parquet": ".parquet", "excel": ".xlsx"}
 _ID_COLUMNS = ("loan_id", "borrower_id", "collateral_id")
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
-_KIND_TEXT = {
-    "num": "not a number",
-    "int": "not a whole number",
-    "date": "not a date (expected ISO YYYY-MM-DD)",
-    "bool": "not a boolean (true/false/1/0/yes/no)",
-}
+DEFAULT_ENCODING = "utf-8"
 
 
 # ------------------------------------------------------------------------ reading
@@ -71,6 +65,7 @@ def read_table(
     *,
     frame: pd.DataFrame | None = None,
     errors: ProblemCollector | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read and parse one table of an extract.
 
@@ -88,6 +83,9 @@ def read_table(
         Already-read raw cells (used for Excel sheets).
     errors : ProblemCollector, optional
         Collect problems here instead of raising (used by :func:`read_book`).
+    encoding : str, optional
+        Text encoding of a CSV file (default UTF-8, with or without BOM). A file in another
+        encoding is an error that names the encoding it decodes as (e.g. GB18030).
 
     Returns
     -------
@@ -97,7 +95,8 @@ def read_table(
     Raises
     ------
     ValidationError
-        A value that does not parse; the message names file, table, column, loan id and rule.
+        A file that cannot be read, or a value that does not parse; the message names file,
+        table, column, loan id and rule.
 
     Examples
     --------
@@ -110,17 +109,23 @@ def read_table(
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; known: {list(TABLES)}")
     path = Path(path)
-    own = errors is None
     errors = errors if errors is not None else ProblemCollector(f"extract {path}")
     if frame is None:
-        frame = _read_raw(path, errors, table)
-    out = _parse_frame(frame, table, path.name, kinds or {}, errors)
-    if own:
+        frame = _read_raw(path, errors, table, encoding)
+    if frame is None:  # unreadable: the collected problem says why
         errors.raise_if_any()
+    out = _parse_frame(frame, table, path.name, _checked_kinds(kinds, table, errors), errors)
+    errors.raise_if_any()
     return out
 
 
-def read_book(path, format: str | None = None, as_of_date=None, validate: bool = True) -> LoanBook:
+def read_book(
+    path,
+    format: str | None = None,
+    as_of_date=None,
+    validate: bool = True,
+    encoding: str | None = None,
+) -> LoanBook:
     """Read a loan-book extract (CSV or Parquet folder, or Excel workbook) into a LoanBook.
 
     Parameters
@@ -133,6 +138,8 @@ def read_book(path, format: str | None = None, as_of_date=None, validate: bool =
         Overrides the as-of date recorded in ``riskkit_meta``.
     validate : bool, default True
         Validate the book (schema, cross-references) after parsing.
+    encoding : str, optional
+        Text encoding of CSV files (default UTF-8); see :func:`read_table`.
 
     Returns
     -------
@@ -141,47 +148,52 @@ def read_book(path, format: str | None = None, as_of_date=None, validate: bool =
     Raises
     ------
     ValidationError
-        Every unparseable value, missing required table or column, with file, table, column,
-        loan id and rule; then every validation problem of the book.
+        Every unreadable file, unparseable value, missing required table or column, with file,
+        table, column, loan id (Excel: the cell) and rule; then every validation problem of
+        the book.
     FileNotFoundError
-        ``path`` does not exist.
+        ``path`` does not exist or holds no loan-book tables.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no loan-book extract at {path}")
     fmt, files = _locate(path, format)
     errors = ProblemCollector(f"extract {path}")
-    if fmt == "excel":
-        raw = _read_excel(files["__workbook__"])
-        meta = raw.pop(META, None)
-        sources = {name: (files["__workbook__"], raw.get(name)) for name in TABLES}
-        sheet_note = {name: f"{files['__workbook__'].name}[{name}]" for name in TABLES}
-    else:
-        meta_file = files.get(META)
-        meta = _read_raw(meta_file, errors, META) if meta_file is not None else None
-        sources = {name: (files.get(name), None) for name in TABLES}
-        sheet_note = {name: files[name].name for name in TABLES if name in files}
-    kinds, meta_as_of = _parse_meta(meta)
+    sources = _raw_tables(fmt, files, path, errors, encoding)
+    kinds, meta_as_of = _parse_meta(sources.pop(META, (None, ""))[0], errors)
     tables: dict[str, pd.DataFrame | None] = {}
     for name in TABLES:
-        file, frame = sources[name]
-        missing = frame is None if fmt == "excel" else file is None
-        if missing:
-            if name in REQUIRED_TABLES:
-                where = "sheet" if fmt == "excel" else "file"
-                want = name if fmt == "excel" else name + _SUFFIX[fmt]
-                errors.add(name, "", f"required table missing: no {where} {want!r} in {path}")
-            tables[name] = None
-            continue
-        if fmt != "excel":
-            frame = _read_raw(file, errors, name)
-            if frame is None:
-                tables[name] = None
-                continue
-        tables[name] = _parse_frame(frame, name, sheet_note[name], kinds.get(name, {}), errors)
+        raw, note = sources.get(name, (None, ""))
+        tables[name] = None
+        if raw is not None:
+            tables[name] = _parse_frame(
+                raw, name, note, kinds.get(name, {}), errors, excel=fmt == "excel"
+            )
     errors.raise_if_any()
     as_of = as_of_date if as_of_date is not None else meta_as_of
     return LoanBook(as_of_date=as_of, validate=validate, **tables)
+
+
+def _raw_tables(fmt: str, files: dict[str, Path], path: Path, errors, encoding) -> dict:
+    """Raw cells of every table present: name -> (frame or None if unreadable, source note),
+    the ``riskkit_meta`` table included. Missing required tables are recorded as problems."""
+    if fmt == "excel":
+        book = files["__workbook__"]
+        sheets = _read_excel(book, errors)
+        if sheets is None:  # not a workbook: the problem is recorded
+            return {}
+        out = {name: (frame, f"{book.name}[{name}]") for name, frame in sheets.items()}
+    else:
+        out = {
+            name: (_read_raw(file, errors, name, encoding), file.name)
+            for name, file in files.items()
+        }
+    for name in REQUIRED_TABLES:
+        if name not in out:
+            where = "sheet" if fmt == "excel" else "file"
+            want = name if fmt == "excel" else name + _SUFFIX[fmt]
+            errors.add(name, "", f"required table missing: no {where} {want!r} in {path}")
+    return {k: v for k, v in out.items() if k in TABLES or k == META}
 
 
 def _locate(path: Path, format: str | None) -> tuple[str, dict[str, Path]]:
@@ -212,77 +224,122 @@ def _locate(path: Path, format: str | None) -> tuple[str, dict[str, Path]]:
         if len(have) > 1:
             raise ValueError(f"{path} holds tables in several formats {have}; pass format=")
         format = have[0]
-    if format == "excel":
-        if len(books) != 1:
-            raise FileNotFoundError(
-                f"expected exactly one .xlsx workbook in {path}, found {len(books)}"
-            )
+    if format == "excel" and len(books) != 1:
+        raise FileNotFoundError(
+            f"expected exactly one .xlsx workbook in {path}, found {len(books)}"
+        )
     return format, found[format]
 
 
-def _read_raw(path: Path, errors: ProblemCollector, table: str) -> pd.DataFrame | None:
+def _read_raw(
+    path: Path, errors: ProblemCollector, table: str, encoding: str | None = None
+) -> pd.DataFrame | None:
+    """Raw cells of one CSV (all text) or Parquet file; None (problem recorded) if unreadable."""
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValueError(f"{path}: unsupported file type {suffix!r} (use .csv or .parquet)")
     try:
         if suffix == ".csv":
-            with open(path, encoding="utf-8-sig", newline="") as fh:
-                header = next(csv.reader(fh), [])
-            names = [h.strip() for h in header]
-            for c in sorted({h for h in names if names.count(h) > 1}):
-                errors.add(table, c, f"column appears more than once in {path.name}")
-            return pd.read_csv(
-                path, dtype="str", keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-            )
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+            return _read_csv(path, errors, table, encoding)
+        return pd.read_parquet(path)
+    except UnicodeDecodeError:
+        errors.add(table, "", _encoding_problem(path, encoding))
+    except (ValueError, OSError, csv.Error) as exc:
         errors.add(table, "", f"cannot read {path.name}: {exc}")
-        return None
-    raise ValueError(f"{path}: unsupported file type {suffix!r} (use .csv or .parquet)")
+    return None
 
 
-def _read_excel(path: Path) -> dict[str, pd.DataFrame]:
-    return pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+def _read_csv(path: Path, errors: ProblemCollector, table: str, encoding: str | None):
+    enc = encoding or "utf-8-sig"
+    with open(path, encoding=enc, newline="") as fh:
+        header = next(csv.reader(fh), [])
+    names = [h.strip() for h in header]
+    for c in sorted({h for h in names if names.count(h) > 1}):
+        errors.add(table, c, f"column appears more than once in {path.name}")
+    return pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""], encoding=enc)
 
 
-def _parse_meta(meta: pd.DataFrame | None):
+#: Encodings a Chinese extract is likely to be in when it is not UTF-8.
+_LIKELY_ENCODINGS = ("gb18030", "big5")
+
+
+def _encoding_problem(path: Path, encoding: str | None) -> str:
+    """Why ``path`` does not decode, naming the encoding it does decode as, and the fix."""
+    data = path.read_bytes()
+    want = encoding or DEFAULT_ENCODING
+    for enc in _LIKELY_ENCODINGS:
+        if enc == (encoding or "").lower():
+            continue
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        name = "GB18030 (GBK)" if enc == "gb18030" else enc
+        return (
+            f"{path.name} is not {want} text; it decodes as {name}. Save it as UTF-8 "
+            f"(Excel: 'CSV UTF-8') or read it with encoding={enc!r}"
+        )
+    return f"{path.name} is not {want} text; save it as UTF-8 (Excel: 'CSV UTF-8')"
+
+
+def _read_excel(path: Path, errors: ProblemCollector) -> dict[str, pd.DataFrame] | None:
+    """Every sheet's raw cells; None (problem recorded) when ``path`` is not a workbook."""
+    try:
+        return pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        errors.add("workbook", "", _not_a_workbook(path, exc))
+    return None
+
+
+def _not_a_workbook(path: Path, exc: BaseException) -> str:
+    head = path.read_bytes()[:8] if path.is_file() else b""
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        what = "an old Excel 97-2003 (.xls) file; open it in Excel and save it as .xlsx"
+    elif head.startswith(b"PK"):
+        what = f"a zip archive without an Excel workbook inside ({type(exc).__name__}: {exc})"
+    else:
+        what = (
+            "not an Excel workbook (is it CSV or text renamed to .xlsx?); save it from Excel as "
+            ".xlsx, or give a folder of CSV files named loans.csv, schedule.csv, payments.csv"
+        )
+    return f"cannot read {path.name}: {what}"
+
+
+_META_COLUMNS = ("table", "column", "kind", "value")
+
+
+def _parse_meta(meta: pd.DataFrame | None, errors: ProblemCollector):
+    """Column kinds beyond the schema and the as-of date from ``riskkit_meta``."""
     kinds: dict[str, dict[str, str]] = {}
     as_of = None
     if meta is None or not len(meta):
         return kinds, as_of
+    if not errors.require(META, meta, _META_COLUMNS):
+        return kinds, as_of
     m = meta.astype(object).where(meta.notna(), None)
     for t, c, k, v in zip(m["table"], m["column"], m["kind"], m["value"], strict=True):
         if t == "_book" and c == "as_of_date":
-            as_of = _cell_text(v, "date") or None
+            as_of = parsing.cell_text(v, "date")
+            if as_of is not None and not parsing.is_full_date(as_of):
+                errors.add(META, "as_of_date", f"not a date (expected ISO YYYY-MM-DD): {v!r}")
+                as_of = None
         elif t and c and k:
             kinds.setdefault(str(t), {})[str(c)] = str(k)
+    for t, cols in kinds.items():
+        _checked_kinds(cols, t, errors)
     return kinds, as_of
 
 
-def _cell_text(v, kind: str):
-    """Text of one raw cell (Excel or object column); None for empty."""
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA:
-        return None
-    if isinstance(v, pd.Timestamp | _dt.datetime):
-        ts = pd.Timestamp(v)
-        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat()
-    if isinstance(v, _dt.date):
-        return v.isoformat()
-    if isinstance(v, bool | np.bool_):
-        return "true" if v else "false"
-    if isinstance(v, float | np.floating) and kind != "num" and float(v).is_integer():
-        return str(int(v))  # an id or phone typed as a number in Excel
-    if isinstance(v, float | np.floating):
-        return repr(float(v))
-    s = str(v)
-    return s if s.strip() != "" else None
-
-
-def _as_text(s: pd.Series, kind: str) -> pd.Series:
-    if pdt.is_string_dtype(s.dtype) and not pdt.is_object_dtype(s.dtype):
-        t = s.astype("str")
-        return t.where(t.str.strip() != "", pd.NA) if len(t) else t
-    vals = [_cell_text(v, kind) for v in s.to_numpy(dtype=object)]
-    return pd.Series(pd.array(vals, dtype="str"), index=s.index)
+def _checked_kinds(kinds: dict[str, str] | None, table: str, errors: ProblemCollector) -> dict:
+    """``kinds`` with unknown kinds recorded as problems (and left out)."""
+    out = {}
+    for col, kind in (kinds or {}).items():
+        if kind in parsing.KINDS:
+            out[col] = kind
+        else:
+            known = list(parsing.KINDS)
+            errors.add(table, str(col), f"unknown column kind {kind!r}; known: {known}")
+    return out
 
 
 def _kind_of(col: str, spec_kinds: dict[str, str], extra: dict[str, str]) -> str:
@@ -290,7 +347,13 @@ def _kind_of(col: str, spec_kinds: dict[str, str], extra: dict[str, str]) -> str
 
 
 def _parse_frame(
-    raw: pd.DataFrame, table: str, source: str, extra: dict[str, str], errors: ProblemCollector
+    raw: pd.DataFrame,
+    table: str,
+    source: str,
+    extra: dict[str, str],
+    errors: ProblemCollector,
+    *,
+    excel: bool = False,
 ) -> pd.DataFrame:
     spec = TABLES[table]
     spec_kinds = {c.name: c.kind for c in spec.columns}
@@ -304,85 +367,100 @@ def _parse_frame(
             errors.add(table, c.name, f"required column is missing in {source}")
     ids = _row_labels(raw)
     out = {}
-    for col in raw.columns:
+    for j, col in enumerate(raw.columns):
         if col in dup:
             continue
-        kind = _kind_of(col, spec_kinds, extra)
-        out[col] = _parse_column(raw[col], kind, table, col, source, ids, errors)
+        where = _Where(table, col, source, ids, _excel_column(j) if excel else None)
+        out[col] = _parse_column(raw.iloc[:, j], _kind_of(col, spec_kinds, extra), where, errors)
     return pd.DataFrame(out, index=raw.index)
+
+
+def _excel_column(j: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(j + 1)
+
+
+class _Where:
+    """Where a column's cells come from, for error messages."""
+
+    def __init__(self, table: str, col: str, source: str, ids: pd.Series, letter: str | None):
+        self.table, self.col, self.source, self.ids, self.letter = table, col, source, ids, letter
+
+    def cells(self, bad: np.ndarray) -> str:
+        """``" (cells D2, D7)"`` for an Excel sheet (header in row 1), else ``""``."""
+        if self.letter is None:
+            return ""
+        rows = np.flatnonzero(bad)[:5] + 2
+        more = f", +{int(bad.sum()) - 5} more" if bad.sum() > 5 else ""
+        return " (cell " + ", ".join(f"{self.letter}{r}" for r in rows) + more + ")"
+
+    def report(self, errors: ProblemCollector, bad: np.ndarray, rule: str, detail: str = ""):
+        """Record ``rule`` (``rule in source (cells): detail``) for the ``bad`` rows."""
+        if bad.any():
+            text = f"{rule} in {self.source}{self.cells(bad)}" + (f": {detail}" if detail else "")
+            errors.check(self.table, self.col, bad, self.ids, text)
 
 
 def _row_labels(raw: pd.DataFrame) -> pd.Series:
     rows = "row " + pd.Series(np.arange(2, len(raw) + 2), index=raw.index).astype("str")
     for c in _ID_COLUMNS:
-        if c in raw.columns:
-            return _as_text(raw[c], "id").fillna(rows)
+        if c in raw.columns and not isinstance(raw[c], pd.DataFrame):
+            return parsing.cells_as_text(raw[c], "id").values.fillna(rows)
     return rows
 
 
-def _parse_column(s, kind, table, col, source, ids, errors) -> pd.Series:
-    # typed input (Parquet): keep it when it already has the right kind
-    if kind == "num" and pdt.is_numeric_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype):
+def _typed_column(s: pd.Series, kind: str, where: _Where, errors) -> pd.Series | None:
+    """A column that already has its kind's dtype (Parquet), as it is; None otherwise."""
+    d = s.dtype
+    not_bool = not pdt.is_bool_dtype(d)
+    if kind == "num" and pdt.is_numeric_dtype(d) and not_bool and not pdt.is_complex_dtype(d):
         return s.astype("float64")
-    if kind == "int" and pdt.is_integer_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype):
-        return s.astype("int64") if not s.isna().any() else s.astype("Int64")
-    if kind == "date" and pdt.is_datetime64_any_dtype(s.dtype):
-        if getattr(s.dt, "tz", None) is not None:
-            errors.add(table, col, f"timezone-aware dates are not supported (in {source})")
+    if kind in ("int", "id") and pdt.is_integer_dtype(d) and not_bool:
+        if kind == "id":
             return s
-        return s.astype("datetime64[ns]")
-    if kind == "bool" and pdt.is_bool_dtype(s.dtype):
-        return s
-    if kind == "id" and pdt.is_integer_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype):
-        return s
-    typed_num = pdt.is_numeric_dtype(s.dtype) or pdt.is_datetime64_any_dtype(s.dtype)
-    if typed_num and kind in ("id", "str", "enum", "date", "num", "int", "bool"):
-        if not (kind == "int" and pdt.is_float_dtype(s.dtype)):
+        return s.astype("int64") if not s.isna().any() else s.astype("Int64")
+    if kind == "date" and pdt.is_datetime64_any_dtype(d):
+        if isinstance(d, pd.DatetimeTZDtype):
             errors.add(
-                table,
-                col,
-                f"stored as {s.dtype} in {source}; expected {kind} "
-                "(store it as text or with the schema's type)",
+                where.table,
+                where.col,
+                f"timezone-aware dates are not supported (in {where.source})",
             )
             return s
-    text = _as_text(s, kind)
-    present = text.notna().to_numpy()
-    if kind in ("id", "str", "enum"):
-        return text
-    if kind in ("num", "int"):
-        v = pd.to_numeric(text, errors="coerce").astype("float64")
-        bad = present & v.isna().to_numpy()
-        if kind == "int":
-            frac = v.notna().to_numpy() & (np.mod(v.fillna(0).to_numpy(), 1.0) != 0)
-            bad = bad | frac
-        _report(errors, table, col, source, kind, bad, ids, text)
-        if kind == "num":
-            return v
-        return v.astype("int64") if not v.isna().any() else v.round().astype("Int64")
-    if kind == "date":
-        v = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        bad = present & v.isna().to_numpy()
-        _report(errors, table, col, source, kind, bad, ids, text)
-        return v.astype("datetime64[ns]")
-    if kind == "bool":
-        low = text.str.strip().str.lower()
-        t = low.isin(list(_TRUE)).to_numpy()
-        f = low.isin(list(_FALSE)).to_numpy()
-        bad = present & ~t & ~f
-        _report(errors, table, col, source, kind, bad, ids, text)
-        if present.all():
-            return pd.Series(t, index=s.index)
-        return pd.Series(pd.array(np.where(present, t, None), dtype="boolean"), index=s.index)
-    raise ValueError(f"unknown column kind {kind!r} for {table}.{col}")
+        return s.astype("datetime64[ns]")
+    if kind == "bool" and pdt.is_bool_dtype(d):
+        return s
+    typed = pdt.is_numeric_dtype(d) or pdt.is_datetime64_any_dtype(d)
+    if typed and not (kind == "int" and pdt.is_float_dtype(d)):
+        errors.add(
+            where.table,
+            where.col,
+            f"stored as {d} in {where.source}; expected {kind} "
+            "(store it as text or with the schema's type)",
+        )
+        return s
+    return None
 
 
-def _report(errors, table, col, source, kind, bad, ids, text):
-    if bad.any():
-        shown = sorted({str(x) for x in text[bad].head(20)})[:3]
-        errors.check(table, col, bad, ids, f"{_KIND_TEXT[kind]} in {source}: values {shown}")
+def _parse_column(s: pd.Series, kind: str, where: _Where, errors) -> pd.Series:
+    typed = _typed_column(s, kind, where, errors)
+    if typed is not None:
+        return typed
+    p = parsing.parse_cells(s, kind)
+    where.report(errors, p.odd, parsing.NOT_A_VALUE)
+    where.report(errors, p.inexact, parsing.INEXACT, parsing.INEXACT_FIX)
+    if p.bad.any():
+        shown = sorted({str(x) for x in s[p.bad].head(20)})[:3]
+        where.report(errors, p.bad, parsing.RULES[kind], f"values {shown}")
+    return p.values
 
 
 # ------------------------------------------------------------------------ writing
+#: The workbook :func:`write_book` puts into a folder for ``format="excel"``.
+EXCEL_BOOK = "loanbook.xlsx"
+
+
 def write_book(book: LoanBook, path, format: str = "csv") -> Path:
     """Write a loan book as an extract, atomically.
 
@@ -390,13 +468,20 @@ def write_book(book: LoanBook, path, format: str = "csv") -> Path:
     ----------
     book : LoanBook
     path : str or Path
-        Target folder (created or replaced). For ``format="excel"`` a path ending in ``.xlsx``
-        is the workbook itself; otherwise the folder receives ``loanbook.xlsx``.
+        Target folder: new, empty, or an extract riskkit wrote before (which is replaced).
+        For ``format="excel"`` a path ending in ``.xlsx`` is the workbook itself; otherwise
+        the folder receives ``loanbook.xlsx``.
     format : {"csv", "parquet", "excel"}
 
     Returns
     -------
     Path of what was written.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` holds anything riskkit did not write (another file, a sub-folder, a workbook
+        without a ``riskkit_meta`` sheet): nothing is replaced or deleted.
 
     Notes
     -----
@@ -411,28 +496,18 @@ def write_book(book: LoanBook, path, format: str = "csv") -> Path:
     tables = book.tables
     meta = _meta_frame(book)
     if format == "excel":
-        too_big = {k: len(v) for k, v in tables.items() if len(v) > EXCEL_MAX_ROWS}
-        if too_big:
-            raise ValueError(
-                f"tables too large for an Excel sheet (max {EXCEL_MAX_ROWS:,} rows): {too_big}; "
-                "use format='parquet' or 'csv'"
-            )
-        if path.suffix.lower() == ".xlsx":
-            with atomic_path(path) as tmp:
-                _write_excel(tables, meta, tmp)
-            return path
+        _check_excel_size(tables)
+    if format == "excel" and path.suffix.lower() == ".xlsx":
+        check_extract_target(path, workbook=True)
+        with atomic_path(path) as tmp:
+            _write_excel(tables, meta, tmp)
+        return path
+    check_extract_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
     try:
-        if format == "excel":
-            _write_excel(tables, meta, tmp / "loanbook.xlsx")
-        else:
-            for name, df in {**tables, META: meta}.items():
-                target = tmp / (name + _SUFFIX[format])
-                if format == "csv":
-                    _for_csv(df).to_csv(target, index=False)
-                else:
-                    df.to_parquet(target, index=False)
+        _write_tables(tables, meta, tmp, format)
+        check_extract_target(path)  # again: nothing foreign arrived while writing
         _swap_in(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -440,22 +515,97 @@ def write_book(book: LoanBook, path, format: str = "csv") -> Path:
     return path
 
 
+def _check_excel_size(tables: dict[str, pd.DataFrame]) -> None:
+    too_big = {k: len(v) for k, v in tables.items() if len(v) > EXCEL_MAX_ROWS}
+    if too_big:
+        raise ValueError(
+            f"tables too large for an Excel sheet (max {EXCEL_MAX_ROWS:,} rows): {too_big}; "
+            "use format='parquet' or 'csv'"
+        )
+
+
+def _write_tables(tables, meta, folder: Path, format: str) -> None:
+    if format == "excel":
+        _write_excel(tables, meta, folder / EXCEL_BOOK)
+        return
+    for name, df in {**tables, META: meta}.items():
+        target = folder / (name + _SUFFIX[format])
+        if format == "csv":
+            _for_csv(df).to_csv(target, index=False)
+        else:
+            df.to_parquet(target, index=False)
+
+
+def extract_files() -> frozenset[str]:
+    """Names of the files :func:`write_book` writes into an extract folder (any format)."""
+    names = {name + suffix for name in (*TABLES, META) for suffix in _SUFFIX.values()}
+    return frozenset(names | {EXCEL_BOOK})
+
+
+def check_extract_target(path: Path, workbook: bool = False) -> None:
+    """Refuse to replace ``path`` unless it is absent, an empty folder, or an extract riskkit
+    wrote (only riskkit's files, with its ``riskkit_meta`` table).
+
+    Raises
+    ------
+    FileExistsError
+        Naming what riskkit did not write.
+    """
+    if not path.exists():
+        return
+    keep = "nothing was changed; write the extract into a new or empty folder"
+    if workbook:
+        if not path.is_file() or not _is_riskkit_workbook(path):
+            raise FileExistsError(
+                f"{path} exists and is not a workbook riskkit wrote (no {META} sheet); {keep}"
+            )
+        return
+    if not path.is_dir():
+        raise FileExistsError(f"{path} exists and is not a folder; {keep}")
+    names = sorted(p.name for p in path.iterdir())
+    foreign = [n for n in names if n not in extract_files() or (path / n).is_dir()]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" (+{len(foreign) - 5} more)" if len(foreign) > 5 else ""
+        )
+        raise FileExistsError(f"{path} holds files riskkit did not write ({shown}); {keep}")
+    written_by_riskkit = any(n.startswith(META + ".") for n in names) or (
+        EXCEL_BOOK in names and _is_riskkit_workbook(path / EXCEL_BOOK)
+    )
+    if names and not written_by_riskkit:
+        raise FileExistsError(
+            f"{path} holds loan-book files without a {META} table, so riskkit did not write "
+            f"them ({', '.join(names[:5])}); {keep}"
+        )
+
+
+def _is_riskkit_workbook(path: Path) -> bool:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+        return False
+    try:
+        return META in wb.sheetnames
+    finally:
+        wb.close()
+
+
 def _swap_in(tmp: Path, path: Path) -> None:
     """Replace ``path`` by the complete folder ``tmp`` (old one removed only afterwards)."""
-    if path.exists():
-        if not path.is_dir():
-            raise FileExistsError(f"{path} exists and is not a folder")
-        old = Path(tempfile.mkdtemp(prefix=f".{path.name}-old-", dir=path.parent))
-        old.rmdir()
-        os.replace(path, old)
-        try:
-            os.replace(tmp, path)
-        except BaseException:
-            os.replace(old, path)  # put the previous extract back
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
+    if not path.exists():
         os.replace(tmp, path)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{path.name}-old-", dir=path.parent))
+    old.rmdir()
+    os.replace(path, old)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.replace(old, path)  # put the previous extract back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _kind_for_dtype(dtype) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Collection, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,10 +26,15 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from .book import parsing
 from .book.loanbook import LoanBook
 from .book.schema import TABLES
+from .errors import ProblemCollector, ValidationError
 
 DEFAULT_DB = Path("data") / "riskkit.db"
+#: Seconds a writer waits for another writer's lock on an SQLite store before giving up
+#: (``Store(busy_timeout=...)`` or ``$RISKKIT_DB_BUSY_TIMEOUT``).
+DEFAULT_BUSY_TIMEOUT = 30.0
 _META = "riskkit_columns"
 BOOK_PREFIX = "book_"
 #: Column holding each book row's position, so a book reads back in the order it was saved.
@@ -42,6 +48,20 @@ def default_url() -> str:
         return url
     DEFAULT_DB.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{DEFAULT_DB}"
+
+
+def busy_timeout_from_env() -> float:
+    """``$RISKKIT_DB_BUSY_TIMEOUT`` in seconds, else :data:`DEFAULT_BUSY_TIMEOUT`."""
+    raw = os.environ.get("RISKKIT_DB_BUSY_TIMEOUT")
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ValueError(f"RISKKIT_DB_BUSY_TIMEOUT must be a number of seconds >= 0, got {raw!r}")
+    return value
 
 
 def _kind(dtype) -> str:
@@ -63,32 +83,35 @@ class Store:
     ----------
     url : str, optional
         SQLAlchemy URL; default :func:`default_url`.
+    busy_timeout : float, optional
+        SQLite: seconds a writer waits while another process holds the write lock, then
+        fails with "database is locked" (default :func:`busy_timeout_from_env`, 30 s).
+        Writes take the lock when their transaction begins (``BEGIN IMMEDIATE``), so
+        concurrent writers queue instead of failing at once.
     """
 
-    def __init__(self, url: str | None = None, **engine_kwargs):
+    def __init__(self, url: str | None = None, busy_timeout: float | None = None, **engine_kwargs):
         self.url = url or default_url()
+        self.busy_timeout = busy_timeout_from_env() if busy_timeout is None else busy_timeout
+        if sa.engine.make_url(self.url).get_backend_name() == "sqlite":
+            engine_kwargs.setdefault("connect_args", {}).setdefault("timeout", self.busy_timeout)
         self.engine = sa.create_engine(self.url, **engine_kwargs)
         if self.engine.dialect.name == "sqlite":
-            # pysqlite's legacy mode only opens a transaction before DML, so CREATE TABLE would
-            # commit at once and a failed first write could leave half a book behind. SQLAlchemy's
-            # documented recipe: let SQLAlchemy emit BEGIN itself.
-            @sa.event.listens_for(self.engine, "connect")
-            def _on_connect(dbapi_conn, _record):  # pragma: no cover - driver hook
-                dbapi_conn.isolation_level = None
-                dbapi_conn.execute("PRAGMA foreign_keys=ON")
-
-            @sa.event.listens_for(self.engine, "begin")
-            def _on_begin(conn):  # pragma: no cover - driver hook
-                conn.exec_driver_sql("BEGIN")
+            _sqlite_transactions(self.engine)
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
     @contextmanager
     def transaction(self):
-        """A connection inside one transaction: commit on success, roll back on any error."""
-        with self.engine.begin() as conn:
-            yield conn
+        """A connection inside one transaction: commit on success, roll back on any error.
+
+        On SQLite the transaction takes the write lock when it begins, waiting up to
+        ``busy_timeout`` seconds for another writer to finish."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
 
     def _param(self, v):
         return _param(v, self.engine.dialect.name)
@@ -190,8 +213,19 @@ class Store:
             run(conn)
         return len(df)
 
-    def read(self, table: str, where: dict | None = None, order_by: str | None = None):
-        """Rows of ``table`` (optionally filtered by equality on columns) with their dtypes."""
+    def read(
+        self,
+        table: str,
+        where: dict | None = None,
+        order_by: str | None = None,
+        allowed: Mapping[str, Collection] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of ``table`` (optionally filtered by equality on columns) with their dtypes.
+
+        Values read back are validated like input: a date, number or flag that does not parse
+        as the kind it was written with, or a value outside ``allowed`` (column -> allowed
+        values), is a :class:`~riskkit.errors.ValidationError` naming table, column, loan id
+        (or row) and rule, never a missing value or a bare pandas error."""
         if not self.has_table(table):
             raise KeyError(f"no table {table!r} in {self!r}")
         sql = f"SELECT * FROM {table}"
@@ -211,7 +245,7 @@ class Store:
                     params={"t": table},
                 )
                 kinds = dict(zip(m["column_name"], m["kind"], strict=True))
-        return _restore(df, kinds)
+        return restore_kinds(df, kinds, table, allowed, where=f"stored table {table!r} in {self!r}")
 
     # --- the loan book --------------------------------------------------------------------
     def save_book(self, book: LoanBook, conn=None) -> None:
@@ -252,19 +286,48 @@ class Store:
         return self.has_table(BOOK_PREFIX + "loans")
 
     def load_book(self, validate: bool = True) -> LoanBook:
-        """The stored loan book, validated."""
+        """The stored loan book, validated: every value that does not read back as the kind it
+        was saved with, in any table, is reported in one :class:`ValidationError`."""
         if not self.has_book():
             raise KeyError(f"no loan book stored in {self!r}; save one with store.save_book(book)")
-        tables = {}
+        tables: dict[str, pd.DataFrame | None] = {}
+        problems = []
         for name in TABLES:
             t = BOOK_PREFIX + name
-            tables[name] = self._read_in_order(t) if self.has_table(t) else None
-            if tables[name] is not None:
-                tables[name] = _conform(tables[name], name)
+            tables[name] = None
+            try:
+                if self.has_table(t):
+                    tables[name] = _conform(self._read_in_order(t), name)
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise ValidationError(problems, f"stored loan book in {self!r}")
         info = self.read(BOOK_PREFIX + "info")
         as_of = info.loc[info["key"] == "as_of_date", "value"]
         as_of = as_of.iloc[0] if len(as_of) and as_of.iloc[0] else None
         return LoanBook(as_of_date=as_of, validate=validate, **tables)
+
+
+_WRITE_OPTION = "riskkit_write"
+
+
+def _sqlite_transactions(engine) -> None:
+    """pysqlite's legacy mode only opens a transaction before DML, so CREATE TABLE would
+    commit at once and a failed first write could leave half a book behind. SQLAlchemy's
+    documented recipe: let SQLAlchemy emit BEGIN itself. Write transactions begin with
+    ``BEGIN IMMEDIATE``: a deferred transaction that read first and then wants to write fails
+    at once with "database is locked" when another writer is active (the busy timeout does
+    not apply to that lock upgrade); an immediate one waits for the lock."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - driver hook
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - driver hook
+        write = conn.get_execution_options().get(_WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _param(v, dialect: str = ""):
@@ -279,19 +342,79 @@ def _param(v, dialect: str = ""):
     return v
 
 
-def _restore(df: pd.DataFrame, kinds: dict) -> pd.DataFrame:
-    for c, k in kinds.items():
-        if c not in df.columns:
-            continue
-        if k == "date":
-            df[c] = pd.to_datetime(df[c], format="ISO8601")
-        elif k == "bool":
-            df[c] = df[c].astype(bool) if not df[c].isna().any() else df[c].astype("boolean")
-        elif k == "int" and not df[c].isna().any():
-            df[c] = df[c].astype(np.int64)
-        elif k == "num":
-            df[c] = df[c].astype(float)
+def restore_kinds(
+    df: pd.DataFrame,
+    kinds: Mapping[str, str],
+    table: str,
+    allowed: Mapping[str, Collection] | None = None,
+    *,
+    where: str = "stored table",
+) -> pd.DataFrame:
+    """Give the columns of ``df`` (as a database returned them) the kinds they were written
+    with, by the extract parsing rules (:mod:`riskkit.book.parsing`); check ``allowed`` values.
+
+    Raises
+    ------
+    ValidationError
+        Every value that does not parse or is not allowed, naming table, column and rows.
+    """
+    errors = ProblemCollector(where)
+    ids = _row_ids(df)
+    for col, kind in kinds.items():
+        if col in df.columns:
+            df[col] = _restore_column(df[col], kind, table, col, ids, errors)
+    for col, values in (allowed or {}).items():
+        if col in df.columns and len(df):
+            s = df[col]
+            bad = s.notna().to_numpy(dtype=bool) & ~s.astype(object).isin(list(values)).to_numpy()
+            if bad.any():
+                shown = sorted({str(v) for v in s[bad].head(50)})[:5]
+                rule = f"unknown value(s) {shown}; allowed: {list(values)}"
+                errors.check(table, col, bad, ids, rule)
+    errors.raise_if_any()
     return df
+
+
+def _row_ids(df: pd.DataFrame) -> pd.Series:
+    for c in ("loan_id", "borrower_id", "collateral_id"):
+        if c in df.columns:
+            return df[c].astype(str)
+    return pd.Series("row " + (np.arange(len(df)) + 1).astype(str), index=df.index)
+
+
+def _restore_column(s: pd.Series, kind: str, table: str, col: str, ids, errors) -> pd.Series:
+    numeric = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+    if kind in ("num", "int") and numeric:
+        return _stored_number(s, kind, table, col, ids, errors)
+    if kind not in parsing.RULES:  # text kinds: as stored
+        return s
+    if kind == "date" and pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    if kind == "bool" and pd.api.types.is_bool_dtype(s.dtype):
+        return s
+    p = parsing.parse_cells(s, kind)
+    bad = p.bad | p.odd | p.inexact
+    if bad.any():
+        shown = sorted({str(v) for v in s[bad].head(20)})[:3]
+        errors.check(table, col, bad, ids, f"{parsing.RULES[kind]}: values {shown}")
+    if kind == "int" and p.values.isna().any():
+        return p.values.astype(float)  # whole numbers with gaps stay float, as pandas reads them
+    return p.values
+
+
+def _stored_number(s: pd.Series, kind: str, table: str, col: str, ids, errors) -> pd.Series:
+    v = s.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isnan(v) & ~np.isfinite(v)
+    if kind == "int":
+        bad |= np.isfinite(v) & (np.mod(np.where(np.isfinite(v), v, 0), 1.0) != 0)
+    if bad.any():
+        shown = sorted({str(x) for x in s[bad].head(20)})[:3]
+        rule = "not a finite number" if kind == "num" else parsing.RULES["int"]
+        errors.check(table, col, bad, ids, f"{rule}: values {shown}")
+        return s
+    if kind == "int" and not s.isna().any():
+        return s.astype(np.int64)
+    return s.astype(float)
 
 
 def _conform(df: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -143,3 +143,67 @@ def test_valid_input_is_not_modified():
 def test_make_schedule_rows_equal_terms():
     b = hand_book([], term=7)
     assert len(make_schedule(b.loans)) == 7
+
+
+# --- issue 15 (7): LoanBook raises nothing but ValidationError on the frames it is given ---
+
+
+def test_timezone_aware_dates_are_an_error_naming_the_column():
+    t = _parts()
+    t["payments"]["payment_date"] = t["payments"]["payment_date"].dt.tz_localize("Asia/Shanghai")
+    msg = _error(t)
+    assert "payments.payment_date: timezone-aware dates" in msg and "tz_localize(None)" in msg
+    t = _parts()
+    t["loans"]["disbursement_date"] = t["loans"]["disbursement_date"].dt.tz_localize("UTC")
+    assert "loans.disbursement_date: timezone-aware dates" in _error(t)
+    with pytest.raises(ValidationError, match="book.as_of_date: must be a date without timezone"):
+        LoanBook(
+            *(_parts()[k] for k in ("loans", "schedule", "payments")),
+            as_of_date=pd.Timestamp("2026-03-31", tz="UTC"),
+        )
+
+
+def test_every_table_empty_builds_an_empty_book():
+    t = {k: v.iloc[:0] for k, v in _parts().items()}
+    book = _build(t)
+    assert book.n_loans == 0
+    status = book.status("2026-10-31")
+    assert len(status) == 0 and "missed_periods" in status.columns
+    # empty tables as read from an untyped source (object columns) get the schema's dtypes
+    untyped = {
+        k: pd.DataFrame({c: pd.Series(dtype=object) for c in v.columns}) for k, v in t.items()
+    }
+    book = _build(untyped)
+    assert book.loans["disbursement_date"].dtype.kind == "M"
+    assert len(book.status("2026-10-31")) == 0
+
+
+def test_none_or_a_dict_instead_of_a_table():
+    t = _parts()
+    with pytest.raises(ValidationError, match=r"loans: required table missing \(got None\)"):
+        LoanBook(None, t["schedule"], t["payments"])
+    with pytest.raises(ValidationError, match="loans: must be a pandas DataFrame, got dict"):
+        LoanBook(t["loans"].to_dict(), t["schedule"], t["payments"])
+    with pytest.raises(ValidationError, match="schedule: must be a pandas DataFrame, got list"):
+        LoanBook(t["loans"], [1, 2], t["payments"])
+
+
+def test_odd_cells_and_nullable_numbers_are_reported_not_crashed_on():
+    t = _parts()
+    t["loans"]["loan_id"] = pd.Series([["L1"]], dtype=object)  # a list in an id cell
+    assert "loans.loan_id: must be string or integer ids, got dtype object holding" in _error(t)
+    t = _parts()
+    t["loans"]["term_months"] = pd.array([pd.NA], dtype="Int64")
+    assert "loans.term_months: missing value [1 row(s); loan id L1]" in _error(t)
+    t = _parts()
+    t["loans"]["branch"] = pd.Series([3.5], dtype=object)
+    assert "loans.branch: must be text, got dtype object holding floating values" in _error(t)
+    t = _parts()
+    t["loans"] = t["loans"].rename(columns={"purpose": "branch"})
+    assert "loans.branch: column appears more than once" in _error(t)
+
+
+def test_schedule_periods_must_start_at_1():
+    t = _parts()
+    t["schedule"]["period"] = t["schedule"]["period"] + 1  # 2, 3, 4: contiguous, but no period 1
+    assert "schedule.period: must start at 1 [1 row(s); loan id L1]" in _error(t)

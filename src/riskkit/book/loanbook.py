@@ -7,17 +7,56 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..errors import ProblemCollector
 from .schema import TABLES
 from .validate import isin_values, validate_book
 
-_OPTIONAL = ("borrowers", "guarantors", "collateral", "signals")
+_DTYPES = {"date": "datetime64[ns]", "num": float, "int": np.int64, "bool": bool}
 
 
-def _empty(name: str) -> pd.DataFrame:
-    dtypes = {"date": "datetime64[ns]", "num": float, "int": np.int64}
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty table ``name`` with the schema's columns and dtypes."""
     return pd.DataFrame(
-        {c.name: pd.Series(dtype=dtypes.get(c.kind, object)) for c in TABLES[name].columns}
+        {c.name: pd.Series(dtype=_DTYPES.get(c.kind, object)) for c in TABLES[name].columns}
     )
+
+
+def _typed_if_empty(df, name: str):
+    """An empty frame gets the schema's dtypes for its schema columns (it holds no value that
+    could be coerced); anything else is returned as given."""
+    if not isinstance(df, pd.DataFrame) or len(df) or pd.Index(df.columns).has_duplicates:
+        return df
+    kinds = {c.name: c.kind for c in TABLES[name].columns}
+    out = df.copy()
+    for c in df.columns:
+        if kinds.get(c) in _DTYPES and not isinstance(df[c].dtype, pd.DatetimeTZDtype):
+            try:
+                out[c] = df[c].astype(_DTYPES[kinds[c]])
+            except (TypeError, ValueError):  # left as given: validation names the dtype
+                pass
+    return out
+
+
+def parse_as_of_date(value) -> pd.Timestamp | None:
+    """The book's as-of date as a timezone-naive Timestamp (None stays None).
+
+    Raises
+    ------
+    ValidationError
+        ``value`` is not a date, or carries a timezone.
+    """
+    if value is None:
+        return None
+    errors = ProblemCollector("loan book")
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        errors.add("book", "as_of_date", f"not a date (expected YYYY-MM-DD), got {value!r}")
+        errors.raise_if_any()
+    if ts is pd.NaT or ts.tz is not None:
+        errors.add("book", "as_of_date", f"must be a date without timezone, got {value!r}")
+    errors.raise_if_any()
+    return ts
 
 
 class LoanBook:
@@ -57,19 +96,19 @@ class LoanBook:
         as_of_date=None,
         validate: bool = True,
     ):
-        self.loans = loans
-        self.schedule = schedule
-        self.payments = payments
-        self.borrowers = borrowers if borrowers is not None else _empty("borrowers")
-        self.guarantors = guarantors if guarantors is not None else _empty("guarantors")
-        self.collateral = collateral if collateral is not None else _empty("collateral")
-        self.signals = signals if signals is not None else _empty("signals")
-        if borrowers is None and "borrower_id" in loans.columns:
-            # no borrower table given: nothing to check references against
-            self._check_borrowers = False
-        else:
-            self._check_borrowers = True
-        self.as_of_date = pd.Timestamp(as_of_date) if as_of_date is not None else None
+        self.loans = _typed_if_empty(loans, "loans")
+        self.schedule = _typed_if_empty(schedule, "schedule")
+        self.payments = _typed_if_empty(payments, "payments")
+        self.borrowers = _typed_if_empty(borrowers, "borrowers")
+        self.guarantors = _typed_if_empty(guarantors, "guarantors")
+        self.collateral = _typed_if_empty(collateral, "collateral")
+        self.signals = _typed_if_empty(signals, "signals")
+        # no borrower table given: nothing to check loans' borrower ids against
+        self.check_borrowers = borrowers is not None
+        for name in ("borrowers", "guarantors", "collateral", "signals"):
+            if getattr(self, name) is None:
+                setattr(self, name, empty_table(name))
+        self.as_of_date = parse_as_of_date(as_of_date)
         if validate:
             self.validate()
 
@@ -89,7 +128,7 @@ class LoanBook:
     def validate(self) -> LoanBook:
         """Validate every table and cross-reference; raise ValidationError listing all problems."""
         tables = self.tables
-        if not self._check_borrowers:
+        if not self.check_borrowers:
             tables = {k: v for k, v in tables.items() if k != "borrowers"}
         validate_book(tables)
         return self
@@ -135,7 +174,7 @@ class LoanBook:
             validate=False,
             **out,
         )
-        book._check_borrowers = self._check_borrowers
+        book.check_borrowers = self.check_borrowers
         return book
 
     def disbursed_by(self, as_of) -> LoanBook:

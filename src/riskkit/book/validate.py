@@ -1,6 +1,11 @@
 """Boundary validation of loan-book tables. Collects every problem, then raises one
 :class:`~riskkit.errors.ValidationError` naming table, column, loan id and rule. Never drops or
-coerces rows."""
+coerces rows.
+
+Whatever it is given (a frame with odd dtypes, lists in cells, timezone-aware dates, empty
+tables, ``None`` or a dict instead of a DataFrame), validation reports a problem; it never
+fails with another exception.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,14 @@ from .schema import (
     MAX_LOAN_AMOUNT,
     MAX_TERM_MONTHS,
     TABLES,
+    Column,
     TableSpec,
 )
+
+#: Tables a book cannot be built without.
+REQUIRED_TABLES = ("loans", "schedule", "payments")
+#: Tables that may be left out (``None``: an empty table).
+OPTIONAL_TABLES = ("borrowers", "guarantors", "collateral", "signals")
 
 
 def isin_values(s: pd.Series, values) -> np.ndarray:
@@ -25,34 +36,16 @@ def isin_values(s: pd.Series, values) -> np.ndarray:
     return s.astype(object).isin(vals).to_numpy(dtype=bool)
 
 
+def floats(s: pd.Series) -> np.ndarray:
+    """A numeric column as float64 with missing values (also ``pd.NA``) as NaN."""
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
 def _row_ids(df: pd.DataFrame, spec: TableSpec) -> pd.Series:
     for c in ("loan_id", "borrower_id", "collateral_id"):
         if c in df.columns:
             return df[c].astype(str)
     return pd.Series(df.index.astype(str), index=df.index)
-
-
-def _kind_ok(s: pd.Series, kind: str) -> bool:
-    if kind == "num":
-        return pdt.is_numeric_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype)
-    if kind == "int":
-        return pdt.is_integer_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype)
-    if kind == "date":
-        return pdt.is_datetime64_any_dtype(s.dtype)
-    if kind == "bool":
-        return pdt.is_bool_dtype(s.dtype)
-    if kind == "id":
-        return (
-            pdt.is_string_dtype(s.dtype)
-            or pdt.is_object_dtype(s.dtype)
-            or (pdt.is_integer_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype))
-        )
-    # str, enum
-    return (
-        pdt.is_string_dtype(s.dtype)
-        or pdt.is_object_dtype(s.dtype)
-        or isinstance(s.dtype, pd.CategoricalDtype)
-    )
 
 
 _KIND_WORDS = {
@@ -64,6 +57,75 @@ _KIND_WORDS = {
     "str": "text",
     "enum": "text",
 }
+#: ``pandas.api.types.infer_dtype`` results accepted in an object column, per kind.
+_OBJECT_CONTENT = {"id": ("string", "integer", "empty"), "str": ("string", "empty")}
+
+
+def _text_content_ok(s: pd.Series, kind: str) -> bool:
+    """An object or categorical column holds only text (ids: only text or only integers)."""
+    allowed = _OBJECT_CONTENT["id" if kind == "id" else "str"]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return pdt.infer_dtype(s.cat.categories, skipna=True) in allowed
+    if pdt.is_object_dtype(s.dtype):
+        return pdt.infer_dtype(s, skipna=True) in allowed
+    return True
+
+
+def kind_problem(s: pd.Series, kind: str) -> str | None:
+    """Why column ``s`` cannot hold values of ``kind`` (None when it can)."""
+    dtype = s.dtype
+    if kind == "num":
+        ok = pdt.is_numeric_dtype(dtype) and not pdt.is_bool_dtype(dtype)
+        ok = ok and not pdt.is_complex_dtype(dtype)
+    elif kind == "int":
+        ok = pdt.is_integer_dtype(dtype) and not pdt.is_bool_dtype(dtype)
+    elif kind == "date":
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            return (
+                f"timezone-aware dates ({dtype}) are not supported: give local dates without a "
+                "timezone (s.dt.tz_convert('Asia/Shanghai').dt.tz_localize(None))"
+            )
+        ok = pdt.is_datetime64_dtype(dtype)
+    elif kind == "bool":
+        ok = pdt.is_bool_dtype(dtype)
+    elif kind == "id":
+        ok = (
+            pdt.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)
+            or (pdt.is_integer_dtype(dtype) and not pdt.is_bool_dtype(dtype))
+        ) and _text_content_ok(s, kind)
+    else:  # str, enum
+        ok = (
+            pdt.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+        ) and _text_content_ok(s, kind)
+    if ok:
+        return None
+    return f"must be {_KIND_WORDS[kind]}, got dtype {dtype}" + (
+        f" holding {pdt.infer_dtype(s, skipna=True)} values" if pdt.is_object_dtype(dtype) else ""
+    )
+
+
+def _check_column(s: pd.Series, col: Column, name: str, ids, errors: ProblemCollector) -> bool:
+    """Dtype, missing values, finiteness and allowed values of one column; False if unusable."""
+    wrong = kind_problem(s, col.kind)
+    if wrong and len(s):  # an empty column holds no wrong value ...
+        errors.add(name, col.name, wrong)
+        return False
+    if wrong and isinstance(s.dtype, pd.DatetimeTZDtype):  # ... but a timezone is never right
+        errors.add(name, col.name, wrong)
+        return False
+    null = s.isna().to_numpy(dtype=bool)
+    if not col.nullable and null.any():
+        errors.check(name, col.name, null, ids, "missing value")
+    if col.kind == "num" and len(s):
+        errors.check(name, col.name, ~null & ~np.isfinite(floats(s)), ids, "not a finite number")
+    if col.kind == "enum" and col.allowed and len(s):
+        bad = ~null & ~s.astype(object).isin(col.allowed).to_numpy(dtype=bool)
+        if bad.any():
+            vals = sorted({str(v) for v in s[bad].head(50)})[:5]
+            rule = f"unknown value(s) {vals}; allowed: {list(col.allowed)}"
+            errors.check(name, col.name, bad, ids, rule)
+    return True
 
 
 def validate_table(df: pd.DataFrame, name: str, errors: ProblemCollector) -> bool:
@@ -72,157 +134,161 @@ def validate_table(df: pd.DataFrame, name: str, errors: ProblemCollector) -> boo
     if not isinstance(df, pd.DataFrame):
         errors.add(name, "", f"must be a pandas DataFrame, got {type(df).__name__}")
         return False
+    labels = pd.Index(df.columns)
+    if labels.has_duplicates:
+        for c in labels[labels.duplicated()].unique():
+            errors.add(name, str(c), "column appears more than once")
+        return False
     usable = errors.require(name, df, [c.name for c in spec.required])
     ids = _row_ids(df, spec)
     for col in spec.columns:
-        if col.name not in df.columns:
-            continue
-        s = df[col.name]
-        if len(s) and not _kind_ok(s, col.kind):  # an empty column holds no wrong value
-            errors.add(name, col.name, f"must be {_KIND_WORDS[col.kind]}, got dtype {s.dtype}")
-            usable = False
-            continue
-        null = s.isna().to_numpy()
-        if not col.nullable and null.any():
-            errors.check(name, col.name, null, ids, "missing value")
-        if col.kind == "num":
-            v = s.to_numpy(dtype=float, na_value=np.nan)
-            errors.check(name, col.name, ~null & ~np.isfinite(v), ids, "not a finite number")
-        if col.kind == "enum" and col.allowed:
-            bad = ~null & ~s.astype(object).isin(col.allowed).to_numpy()
-            if bad.any():
-                vals = sorted({str(v) for v in s[bad].head(50)})[:5]
-                errors.check(
-                    name,
-                    col.name,
-                    bad,
-                    ids,
-                    f"unknown value(s) {vals}; allowed: {list(col.allowed)}",
-                )
-    if usable and spec.key and all(k in df.columns for k in spec.key):
+        if col.name in df.columns:
+            usable = _check_column(df[col.name], col, name, ids, errors) and usable
+    if usable and spec.key and len(df) and all(k in df.columns for k in spec.key):
         dup = df.duplicated(list(spec.key), keep=False).to_numpy()
         errors.check(name, "+".join(spec.key), dup, ids, "duplicate id")
     return usable
 
 
-def validate_book(tables: dict[str, pd.DataFrame | None]) -> None:
-    """Validate all tables and their cross-references; raise if anything is wrong."""
-    errors = ProblemCollector("loan book")
-    ok = {name: df is not None and validate_table(df, name, errors) for name, df in tables.items()}
-    loans = tables.get("loans")
-    if ok.get("loans"):
-        lid = loans["loan_id"].astype(str)
-        amt = loans["amount"].to_numpy(dtype=float)
-        errors.check("loans", "amount", amt <= 0, lid, "must be positive")
-        errors.check(
-            "loans", "amount", amt > MAX_LOAN_AMOUNT, lid, f"absurd: above {MAX_LOAN_AMOUNT:,.0f}"
-        )
-        rate = loans["annual_rate"].to_numpy(dtype=float)
-        errors.check(
-            "loans",
-            "annual_rate",
-            (rate < 0) | (rate > MAX_ANNUAL_RATE),
-            lid,
-            f"must be a yearly fraction in [0, {MAX_ANNUAL_RATE}] (e.g. 0.12 for 12%)",
-        )
-        term = loans["term_months"].to_numpy()
-        errors.check(
-            "loans",
-            "term_months",
-            (term < 1) | (term > MAX_TERM_MONTHS),
-            lid,
-            f"must be in 1..{MAX_TERM_MONTHS}",
-        )
-    if ok.get("loans") and ok.get("borrowers"):
-        unknown = ~isin_values(loans["borrower_id"], tables["borrowers"]["borrower_id"])
-        errors.check("loans", "borrower_id", unknown, loans["loan_id"], "unknown borrower")
-    if ok.get("borrowers") and "monthly_income" in tables["borrowers"].columns:
-        b = tables["borrowers"]
-        inc = b["monthly_income"].to_numpy(dtype=float, na_value=np.nan)
-        errors.check("borrowers", "monthly_income", inc < 0, b["borrower_id"], "negative income")
+def _check_present(tables: dict, errors: ProblemCollector) -> None:
+    for name in REQUIRED_TABLES:
+        if name in tables and tables[name] is None:
+            errors.add(name, "", "required table missing (got None)")
 
-    known = loans["loan_id"] if ok.get("loans") else None
-    disb = loans.set_index("loan_id")["disbursement_date"] if ok.get("loans") else None
-    if known is not None and not loans["loan_id"].is_unique:
-        disb = disb[~disb.index.duplicated()]
-    for name, date_col in (
-        ("guarantors", None),
-        ("collateral", "valuation_date"),
-        ("schedule", "due_date"),
-        ("payments", "payment_date"),
-        ("signals", "signal_date"),
-    ):
+
+def _validate_loans(loans: pd.DataFrame, errors: ProblemCollector) -> None:
+    lid = loans["loan_id"].astype(str)
+    amt = floats(loans["amount"])
+    errors.check("loans", "amount", amt <= 0, lid, "must be positive")
+    errors.check(
+        "loans", "amount", amt > MAX_LOAN_AMOUNT, lid, f"absurd: above {MAX_LOAN_AMOUNT:,.0f}"
+    )
+    rate = floats(loans["annual_rate"])
+    errors.check(
+        "loans",
+        "annual_rate",
+        (rate < 0) | (rate > MAX_ANNUAL_RATE),
+        lid,
+        f"must be a yearly fraction in [0, {MAX_ANNUAL_RATE}] (e.g. 0.12 for 12%)",
+    )
+    term = floats(loans["term_months"])
+    bad_term = (term < 1) | (term > MAX_TERM_MONTHS)
+    errors.check("loans", "term_months", bad_term, lid, f"must be in 1..{MAX_TERM_MONTHS}")
+
+
+def _validate_borrowers(tables: dict, ok: dict, errors: ProblemCollector) -> None:
+    loans, borrowers = tables.get("loans"), tables.get("borrowers")
+    if ok.get("loans") and ok.get("borrowers"):
+        unknown = ~isin_values(loans["borrower_id"], borrowers["borrower_id"])
+        errors.check("loans", "borrower_id", unknown, loans["loan_id"], "unknown borrower")
+    if ok.get("borrowers") and "monthly_income" in borrowers.columns:
+        inc = floats(borrowers["monthly_income"])
+        ids = borrowers["borrower_id"]
+        errors.check("borrowers", "monthly_income", inc < 0, ids, "negative income")
+
+
+_DATED_CHILDREN = (
+    ("guarantors", None),
+    ("collateral", "valuation_date"),
+    ("schedule", "due_date"),
+    ("payments", "payment_date"),
+    ("signals", "signal_date"),
+)
+
+
+def _validate_references(tables: dict, ok: dict, errors: ProblemCollector) -> None:
+    """Every child row names a known loan; payments and signals follow disbursement."""
+    if not ok.get("loans"):
+        return
+    loans = tables["loans"]
+    disb = loans.drop_duplicates("loan_id").set_index("loan_id")["disbursement_date"]
+    for name, date_col in _DATED_CHILDREN:
         df = tables.get(name)
-        if df is None or not ok.get(name) or known is None:
+        if df is None or not ok.get(name) or not len(df):
             continue
-        unk = ~isin_values(df["loan_id"], known)
+        unk = ~isin_values(df["loan_id"], loans["loan_id"])
         errors.check(name, "loan_id", unk, df["loan_id"], "unknown loan")
-        if name in ("payments", "signals") and date_col:
+        if name in ("payments", "signals") and len(loans):
             d0 = df["loan_id"].map(disb)
             early = (~unk) & (df[date_col] < d0).to_numpy(dtype=bool, na_value=False)
             errors.check(name, date_col, early, df["loan_id"], "before disbursement")
+
+
+def _validate_amounts(tables: dict, ok: dict, errors: ProblemCollector) -> None:
     if ok.get("payments"):
         p = tables["payments"]
-        errors.check(
-            "payments", "amount", p["amount"].to_numpy(float) <= 0, p["loan_id"], "must be positive"
-        )
+        amt = floats(p["amount"])
+        errors.check("payments", "amount", amt <= 0, p["loan_id"], "must be positive")
         errors.check(
             "payments",
             "amount",
-            p["amount"].to_numpy(float) > MAX_LOAN_AMOUNT,
+            amt > MAX_LOAN_AMOUNT,
             p["loan_id"],
             f"absurd: above {MAX_LOAN_AMOUNT:,.0f}",
         )
     if ok.get("collateral"):
         c = tables["collateral"]
+        value = floats(c["appraised_value"])
         errors.check(
-            "collateral",
-            "appraised_value",
-            c["appraised_value"].to_numpy(float) < 0,
-            c["loan_id"],
-            "must not be negative",
+            "collateral", "appraised_value", value < 0, c["loan_id"], "must not be negative"
         )
+
+
+def validate_book(tables: dict[str, pd.DataFrame | None]) -> None:
+    """Validate all tables and their cross-references; raise if anything is wrong."""
+    errors = ProblemCollector("loan book")
+    _check_present(tables, errors)
+    ok = {name: df is not None and validate_table(df, name, errors) for name, df in tables.items()}
+    if ok.get("loans"):
+        _validate_loans(tables["loans"], errors)
+    _validate_borrowers(tables, ok, errors)
+    _validate_references(tables, ok, errors)
+    _validate_amounts(tables, ok, errors)
     if ok.get("schedule"):
-        _validate_schedule(tables["schedule"], loans if ok.get("loans") else None, errors)
+        _validate_schedule(tables["schedule"], tables["loans"] if ok.get("loans") else None, errors)
     errors.raise_if_any()
+
+
+def _validate_periods(s: pd.DataFrame, errors: ProblemCollector) -> None:
+    """Per loan: periods 1, 2, ..., n without gaps; due dates increase with the period."""
+    lid = s["loan_id"].astype(str).to_numpy()
+    per = floats(s["period"])
+    order = np.lexsort((per, lid))
+    ids, pp, dd = lid[order], per[order], s["due_date"].to_numpy()[order]
+    first = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, dtype=bool)
+    errors.check("schedule", "period", first & (pp != 1), ids, "must start at 1")
+    same = ~first[1:]
+    gap = same & (pp[1:] != pp[:-1] + 1)
+    errors.check("schedule", "period", gap, ids[1:], "periods not contiguous")
+    bad_order = same & (dd[1:] <= dd[:-1])
+    rule = "due dates out of order (must increase with period)"
+    errors.check("schedule", "due_date", bad_order, ids[1:], rule)
 
 
 def _validate_schedule(s: pd.DataFrame, loans: pd.DataFrame | None, errors: ProblemCollector):
     lid = s["loan_id"]
     for c in ("principal_due", "interest_due"):
-        errors.check("schedule", c, s[c].to_numpy(float) < 0, lid, "must not be negative")
-    per = s["period"].to_numpy()
-    errors.check("schedule", "period", per < 1, lid, "must start at 1")
-    order = np.lexsort((per, lid.astype(str).to_numpy()))
-    ss = s.iloc[order]
-    same = ss["loan_id"].to_numpy()[1:] == ss["loan_id"].to_numpy()[:-1]
-    dd = ss["due_date"].to_numpy()
-    pp = ss["period"].to_numpy()
-    gap = same & (pp[1:] != pp[:-1] + 1)
-    errors.check("schedule", "period", gap, ss["loan_id"].to_numpy()[1:], "periods not contiguous")
-    bad_order = same & (dd[1:] <= dd[:-1])
+        errors.check("schedule", c, floats(s[c]) < 0, lid, "must not be negative")
+    _validate_periods(s, errors)
+    if loans is None:
+        return
+    has = isin_values(loans["loan_id"], s["loan_id"])
+    errors.check("loans", "loan_id", ~has, loans["loan_id"], "loan has no repayment schedule")
+    if not len(s):
+        return
+    unique_loans = loans.drop_duplicates("loan_id").set_index("loan_id")
+    early = (s["due_date"] <= s["loan_id"].map(unique_loans["disbursement_date"])).to_numpy(
+        dtype=bool, na_value=False
+    )
+    errors.check("schedule", "due_date", early, lid, "due on or before disbursement")
+    tot = s.groupby("loan_id", sort=False)["principal_due"].sum()
+    diff = (tot - unique_loans["amount"].reindex(tot.index)).abs()
+    tol = 0.01 * s.groupby("loan_id", sort=False).size() + 0.005
+    mism = (diff > tol).to_numpy(dtype=bool, na_value=False)
     errors.check(
         "schedule",
-        "due_date",
-        bad_order,
-        ss["loan_id"].to_numpy()[1:],
-        "due dates out of order (must increase with period)",
+        "principal_due",
+        mism,
+        tot.index.to_series(),
+        "principal due does not add up to the loan amount",
     )
-    if loans is not None:
-        disb = loans.drop_duplicates("loan_id").set_index("loan_id")["disbursement_date"]
-        early = (s["due_date"] <= s["loan_id"].map(disb)).to_numpy(dtype=bool, na_value=False)
-        errors.check("schedule", "due_date", early, lid, "due on or before disbursement")
-        has = isin_values(loans["loan_id"], s["loan_id"])
-        errors.check("loans", "loan_id", ~has, loans["loan_id"], "loan has no repayment schedule")
-        tot = s.groupby("loan_id", sort=False)["principal_due"].sum()
-        amt = loans.drop_duplicates("loan_id").set_index("loan_id")["amount"]
-        diff = (tot - amt.reindex(tot.index)).abs()
-        tol = 0.01 * s.groupby("loan_id", sort=False).size() + 0.005
-        mism = (diff > tol).to_numpy(dtype=bool, na_value=False)
-        errors.check(
-            "schedule",
-            "principal_due",
-            mism,
-            tot.index.to_series(),
-            "principal due does not add up to the loan amount",
-        )

@@ -58,10 +58,12 @@ def load_classification(store, as_of=None) -> pd.DataFrame:
     Categories come back as ordered categoricals."""
     if not store.has_table(TABLE):
         raise KeyError(f"no classification stored in {store!r}")
+    # a stored category riskkit does not know is an error, never a missing category
+    allowed = {"category": _ORDER, "quantitative_category": _ORDER}
     if as_of is None:
-        df = store.read(TABLE)
+        df = store.read(TABLE, allowed=allowed)
     else:
-        df = store.read(TABLE, where={"as_of": pd.Timestamp(as_of)})
+        df = store.read(TABLE, where={"as_of": pd.Timestamp(as_of)}, allowed=allowed)
         if df.empty:
             have = [d.date().isoformat() for d in stored_dates(store)]
             raise KeyError(

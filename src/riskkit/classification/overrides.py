@@ -154,4 +154,6 @@ def load_overrides(store, as_of=None) -> pd.DataFrame:
     if not store.has_table(TABLE):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     where = {"as_of": pd.Timestamp(as_of)} if as_of is not None else None
-    return store.read(TABLE, where=where, order_by="override_id")
+    return store.read(
+        TABLE, where=where, order_by="override_id", allowed={"category": Category.codes()}
+    )

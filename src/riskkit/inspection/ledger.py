@@ -184,7 +184,8 @@ def load_ledger(store, start=None, end=None, masked: bool = True) -> pd.DataFram
                 "created_at": pd.Series(dtype="datetime64[ns]"),
             }
         )
-    df = store.read(TABLE, order_by="inspection_id")
+    codes = Category.codes()
+    df = store.read(TABLE, order_by="inspection_id", allowed={"category_assessed": codes})
     if start is not None:
         df = df[df["inspection_date"] >= pd.Timestamp(start)]
     if end is not None:
