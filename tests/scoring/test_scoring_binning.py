@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from riskkit.errors import ValidationError
 from riskkit.scoring import OptimalBinning, UnseenCategoryWarning, WoETransformer, woe_iv
-from riskkit.scoring.binning import _Prebins, _solve_dp
+from riskkit.scoring.binning import BinLimits, _Prebins, _solve_dp
 
 
-def _brute(pre, tn, te, trend, min_n, maxb):
+def _brute(pre, tn, te, trend, min_n, maxb, min_bins=1, max_n=np.inf, fixed=(), diff=0.0):
     P = len(pre.n)
     best, best_cuts = -np.inf, None
     for m in range(P):
@@ -24,17 +24,17 @@ def _brute(pre, tn, te, trend, min_n, maxb):
             cuts = [0, *c, P]
             n = np.array([pre.n[a:b].sum() for a, b in itertools.pairwise(cuts)])
             e = np.array([pre.e[a:b].sum() for a, b in itertools.pairwise(cuts)])
-            if (n < min_n).any() or (e < 1).any() or (n - e < 1).any():
+            if (n < min_n).any() or (e < 1).any() or (n - e < 1).any() or (n > max_n).any():
                 continue
-            if maxb and len(n) > maxb:
+            if (maxb and len(n) > maxb) or len(n) < min_bins or not set(fixed) <= set(c):
                 continue
             r = e / n
 
             def up(a):
-                return bool((np.diff(a) > 0).all())
+                return bool((np.diff(a) >= diff).all() if diff else (np.diff(a) > 0).all())
 
             def down(a):
-                return bool((np.diff(a) < 0).all())
+                return bool((-np.diff(a) >= diff).all() if diff else (np.diff(a) < 0).all())
 
             ok = {
                 "ascending": up(r),
@@ -63,8 +63,22 @@ def test_dp_is_exact_against_brute_force():
         for trend in ("ascending", "descending", "peak", "valley", "none"):
             min_n = int(rng.integers(1, 40))
             maxb = [None, 2, 3][trial % 3]
-            cuts, iv = _solve_dp(pre, tn, te, trend, min_n, 1, 1, maxb)
-            bcuts, biv = _brute(pre, tn, te, trend, min_n, maxb)
+            # optbinning's extra limits: fewest bins, largest bin, kept splits, rate gap
+            extra = [{}, {"min_bins": 2, "max_n": 150.0}, {"fixed": (1,)}, {"diff": 0.05}][
+                trial % 4
+            ]
+            lim = BinLimits(
+                min_n=min_n,
+                min_e=1,
+                min_ne=1,
+                max_bins=maxb,
+                min_bins=extra.get("min_bins", 1),
+                max_n=extra.get("max_n", np.inf),
+                fixed=extra.get("fixed", ()),
+                min_rate_diff=extra.get("diff", 0.0),
+            )
+            cuts, iv = _solve_dp(pre, tn, te, trend, lim)
+            bcuts, biv = _brute(pre, tn, te, trend, min_n, maxb, **extra)
             if bcuts is None:
                 assert cuts is None
             else:
@@ -230,7 +244,7 @@ def test_bad_feature_inputs():
         OptimalBinning("gone").fit(np.full(500, np.nan), y)
     with pytest.raises(ValidationError, match="binary"):
         OptimalBinning("x").fit(x, np.r_[y[:-1], 2])
-    with pytest.raises(ValidationError, match="single class"):
+    with pytest.raises(ValidationError, match="one class"):
         OptimalBinning("x").fit(x, np.zeros(500))
     with pytest.raises(ValidationError, match="missing"):
         OptimalBinning("x").fit(x, np.r_[y[:-1], np.nan])

@@ -143,7 +143,7 @@ def test_scoring_input_errors(fitted):
         sc.predict_proba(X.assign(branch="x"))
     with pytest.raises(ValidationError, match="income: infinite value"):
         sc.credit_score(X.assign(income=np.r_[np.inf, X["income"].to_numpy()[1:]]))
-    with pytest.raises(ValidationError, match="single class"):
+    with pytest.raises(ValidationError, match="one class"):
         Scorecard().fit(X, np.zeros(len(X)))
     p = sc.predict_proba(X.assign(income=np.nan, segment=pd.NA))
     assert np.isfinite(p).all()
@@ -199,12 +199,26 @@ def test_scorecard_bad_inputs_name_the_feature(applicants):
     assert {p.column for p in ei.value.problems} == {"empty", "flat"}
     with pytest.raises(ValidationError, match="binary"):
         Scorecard().fit(X, y.map({0: "good", 1: "bad"}))
-    with pytest.raises(ValidationError, match="binary"):
-        Scorecard().fit(X, y * 2)
+    with pytest.raises(ValidationError, match="Only binary classification"):
+        Scorecard().fit(X, y.where(y.index % 7 > 0, 2))
     with pytest.raises(ValidationError, match="misaligned"):
         Scorecard().fit(X, y.iloc[:-5])
     with pytest.raises(ValidationError, match="utilisation: infinite"):
         Scorecard().fit(X.assign(utilisation=np.r_[-np.inf, X["utilisation"].to_numpy()[1:]]), y)
+
+
+def test_any_two_labels_the_larger_is_the_event(applicants):
+    """scikit-learn's convention: classes_ sorted, the second is the event (bad)."""
+    X, y = applicants
+    base = Scorecard().fit(X, y)
+    for labels in ({0: 0, 1: 2}, {0: False, 1: True}, {0: "a_good", 1: "b_bad"}):
+        yl = y.map(labels)
+        sc = Scorecard().fit(X, yl)
+        assert sc.classes_.tolist() == [labels[0], labels[1]]
+        np.testing.assert_array_equal(sc.predict_proba(X), base.predict_proba(X))
+        assert set(sc.predict(X)) <= {labels[0], labels[1]}
+        assert sc.score(X, yl) == base.score(X, y)
+        assert Scorecard.from_json(sc.to_json()).classes_.tolist() == sc.classes_.tolist()
 
 
 def test_single_bin_features_are_dropped(german_data):

@@ -33,10 +33,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from .intervals import multinomial_ci
 from .matrix import TransitionMatrix
-from .panel import MigrationPanel, StateSpace, as_panel
+from .panel import MigrationPanel, PanelInputMixin, StateSpace, as_panel
 from .transitions import cohort_pairs, normalise_counts, panel_segments
 
 
@@ -131,7 +132,7 @@ def cohort_matrix(
     return tm
 
 
-class CohortEstimator(BaseEstimator):
+class CohortEstimator(PanelInputMixin, BaseEstimator):
     """Cohort estimator of a discrete-time transition matrix (scikit-learn style).
 
     Parameters
@@ -168,6 +169,7 @@ class CohortEstimator(BaseEstimator):
 
     def __init__(
         self,
+        *,
         period: int = 1,
         weight: str = "count",
         anchor: str = "first",
@@ -210,6 +212,7 @@ class CohortEstimator(BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Next-step probabilities for loans in the given current states (labels or codes)."""
+        check_is_fitted(self, "matrix_")
         vals = X[self.state_col] if isinstance(X, pd.DataFrame) else pd.Series(X)
         idx = np.array([self.states_.index(v) for v in pd.unique(vals)])
         pos = pd.Index(pd.unique(vals)).get_indexer(vals)
@@ -269,7 +272,7 @@ def aalen_johansen(panel: MigrationPanel, start: float | None = None, end: float
     return ev, out, at_risk, jumps
 
 
-class AalenJohansenEstimator(BaseEstimator):
+class AalenJohansenEstimator(PanelInputMixin, BaseEstimator):
     """Exact Aalen-Johansen estimator of the transition probability matrix ``P(start, end)``.
 
     Parameters
@@ -296,6 +299,7 @@ class AalenJohansenEstimator(BaseEstimator):
 
     def __init__(
         self,
+        *,
         start: float | None = None,
         end: float | None = None,
         continuous: bool = False,
@@ -337,6 +341,7 @@ class AalenJohansenEstimator(BaseEstimator):
 
     def matrix_at(self, t: float) -> np.ndarray:
         """``P(start, t)``: the estimate at the last transition time ``<= t``."""
+        check_is_fitted(self, "matrices_")
         i = np.searchsorted(self.times_, t, side="right") - 1
         return np.eye(len(self.states_)) if i < 0 else self.matrices_[i]
 

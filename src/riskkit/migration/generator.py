@@ -43,7 +43,7 @@ from sklearn.base import BaseEstimator
 
 from .estimation import cohort_matrix
 from .matrix import TransitionMatrix
-from .panel import FIVE_CATEGORY, MigrationPanel, StateSpace, as_panel
+from .panel import FIVE_CATEGORY, MigrationPanel, PanelInputMixin, StateSpace, as_panel
 from .transitions import panel_segments
 
 METHODS = ("diagonal", "weighted", "quasi_optimisation", "none")
@@ -224,7 +224,7 @@ def generator_mle(panel: MigrationPanel) -> Generator:
     return Generator(q, panel.states, method="duration_mle")
 
 
-class GeneratorEstimator(BaseEstimator):
+class GeneratorEstimator(PanelInputMixin, BaseEstimator):
     """Estimate a generator from a panel.
 
     Parameters
@@ -244,6 +244,7 @@ class GeneratorEstimator(BaseEstimator):
 
     def __init__(
         self,
+        *,
         method: str = "quasi_optimisation",
         period: int = 1,
         anchor: str = "first",

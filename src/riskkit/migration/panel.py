@@ -590,3 +590,18 @@ def as_panel(X, estimator) -> MigrationPanel:
         continuous=getattr(estimator, "continuous", False),
         allow_gaps=getattr(estimator, "allow_gaps", False),
     )
+
+
+class PanelInputMixin:
+    """scikit-learn tags of the migration estimators: they read a loan-month panel (a
+    DataFrame with id, time and state columns, or a :class:`MigrationPanel`), not a numeric
+    2-D array, so scikit-learn's data-driven estimator checks do not apply to them (as for
+    its own one-dimensional IsotonicRegression); the API checks do (tests/test_estimator_api.py).
+    Put it before ``BaseEstimator`` among the bases."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags

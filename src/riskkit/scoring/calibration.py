@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from riskkit.policy import load_policy
 
@@ -66,13 +67,22 @@ class PDCalibrator(BaseEstimator):
         False for credit scores (higher = better), True for log-odds or PDs.
     """
 
-    def __init__(self, method="logistic", target_rate=None, higher_is_bad=False):
+    def __init__(self, *, method="logistic", target_rate=None, higher_is_bad=False):
         self.method = method
         self.target_rate = target_rate
         self.higher_is_bad = higher_is_bad
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # one score per row, like sklearn's IsotonicRegression (a column vector is accepted)
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.required = True
+        return tags
+
     def fit(self, score, y):
-        s = np.asarray(score, dtype=float)
+        """Fit the score -> PD map on ``score`` (1-D, or one column) and the 0/1 target ``y``."""
+        s = _one_score(score)
         yv = np.asarray(y, dtype=float)
         if np.isnan(s).any():
             raise ValueError("score contains NaN")
@@ -103,7 +113,8 @@ class PDCalibrator(BaseEstimator):
 
     def predict(self, score) -> np.ndarray:
         """PD for each score."""
-        s = np.asarray(score, dtype=float)
+        check_is_fitted(self, "shift_")
+        s = _one_score(score)
         p = np.clip(self._raw(s), EPS, 1 - EPS)
         return expit(logit(p) + self.shift_) if self.shift_ else p
 
@@ -114,6 +125,16 @@ class PDCalibrator(BaseEstimator):
         if hasattr(self, "shift_"):
             return f"{base} [log-odds shift {self.shift_:+.4f}]"
         return base
+
+
+def _one_score(score) -> np.ndarray:
+    """A score per row as a 1-D float array (a one-column 2-D input is flattened)."""
+    s = np.asarray(score, dtype=float)
+    if s.ndim == 2 and s.shape[1] == 1:
+        s = s[:, 0]
+    if s.ndim != 1:
+        raise ValueError(f"score must be 1-D (one score per row), got shape {s.shape}")
+    return s
 
 
 class MasterScale:

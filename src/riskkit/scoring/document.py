@@ -42,6 +42,7 @@ def scorecard_to_json(sc, path=None) -> str:
         "binning_params": _jsonable(bt.get_params()),
         "features_in": list(bt.features_in_),
         "features": list(sc.features_),
+        "classes": _jsonable(np.asarray(sc.classes_).tolist()),
         "iv": {f: float(v) for f, v in bt.iv_.items()},
         "intercept": sc.intercept_,
         "intercept_shift": float(getattr(sc, "intercept_shift_", 0.0)),

@@ -43,7 +43,7 @@ from riskkit.policy import load_policy
 
 from .binning import OptimalBinning
 from .document import read_document, scorecard_to_json
-from .inputs import FittedReprMixin, as_frame, check_target
+from .inputs import FittedReprMixin, as_frame, binary_target, check_target
 from .woe import WoETransformer
 
 
@@ -79,6 +79,7 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
+        *,
         binning=None,
         estimator="statsmodels",
         C=1.0,
@@ -99,18 +100,29 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
         self.policy = policy
         self.n_reasons = n_reasons
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # a scorecard ranks goods against bads
+        tags.input_tags.allow_nan = True  # missing values get a bin of their own
+        tags.input_tags.categorical = True
+        tags.target_tags.required = True
+        return tags
+
     # ------------------------------------------------------------------ fit
     def fit(self, X, y):
-        """Bin, select, fit the logistic regression and build the points table."""
+        """Bin, select, fit the logistic regression and build the points table.
+
+        ``y``: two classes; the larger label is the event (bad): 1 of 0/1, True of bool."""
+        frame = isinstance(X, pd.DataFrame)
         X = as_frame(X)
-        yv = check_target(y, X)
-        self.classes_ = np.array([0, 1])
+        yv, self.classes_ = binary_target(y, X)
         binning = self.binning if self.binning is not None else WoETransformer()
         self.binning_ = clone(binning).fit(X, yv)
         W = self.binning_.transform(X)
         self.features_ = list(W.columns)
-        self.feature_names_in_ = np.asarray(self.binning_.features_in_, dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
+        self.n_features_in_ = len(self.binning_.features_in_)
+        if frame:
+            self.feature_names_in_ = np.asarray(self.binning_.features_in_, dtype=object)
         A = W.to_numpy(dtype=float)
         if self.estimator == "statsmodels":
             import statsmodels.api as sm
@@ -186,7 +198,7 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
         return {f: self.binning_.binnings_[f].bin_index(X[f]) for f in self.features_}
 
     def decision_function(self, X) -> np.ndarray:
-        """Log-odds of bad: ``b0 + sum_j b_j * WoE_j``."""
+        """Log-odds of bad (the event ``classes_[1]``): ``b0 + sum_j b_j * WoE_j``."""
         check_is_fitted(self, "coef_")
         idx = self._indices(X)
         lo = np.full(len(next(iter(idx.values()))), self.intercept_)
@@ -197,19 +209,23 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
         return lo
 
     def predict_proba(self, X) -> np.ndarray:
-        """``[P(good), P(bad)]`` per row."""
+        """``[P(good), P(bad)]`` per row (columns in ``classes_`` order)."""
         p = expit(self.decision_function(X))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X, threshold: float = 0.5) -> np.ndarray:
-        """1 (bad) where PD >= threshold."""
-        return (self.predict_proba(X)[:, 1] >= threshold).astype(np.int64)
+        """The event label (bad, ``classes_[1]``) where PD >= threshold, else ``classes_[0]``."""
+        bad = self.predict_proba(X)[:, 1] >= threshold
+        return self.classes_[bad.astype(np.int64)]
 
     def score(self, X, y, sample_weight=None) -> float:
         """ROC AUC (the usual scorecard criterion; used by GridSearchCV by default)."""
-        X = as_frame(X)
-        yv = check_target(y, X)
-        return float(roc_auc_score(yv, self.predict_proba(X)[:, 1], sample_weight=sample_weight))
+        pd_ = self.predict_proba(X)[:, 1]
+        yv, _ = binary_target(y, as_frame(X))
+        event = (np.asarray(_labels(y)) == self.classes_[1]).astype(np.int8)
+        if not np.array_equal(yv, event):
+            raise ValueError(f"y has labels other than the fitted classes {self.classes_.tolist()}")
+        return float(roc_auc_score(yv, pd_, sample_weight=sample_weight))
 
     def points_matrix(self, X, integer: bool = True) -> pd.DataFrame:
         """Points per row and feature."""
@@ -402,7 +418,7 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
         bt.selection_log_ = pd.DataFrame(columns=["feature", "step", "reason"])
         sc = cls(binning=WoETransformer(**bparams), **doc["params"])
         sc.binning_ = bt
-        sc.classes_ = np.array([0, 1])
+        sc.classes_ = np.asarray(doc.get("classes", [0, 1]))
         sc.features_ = list(doc["features"])
         sc.feature_names_in_ = np.asarray(bt.features_in_, dtype=object)
         sc.n_features_in_ = len(bt.features_in_)
@@ -434,3 +450,10 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
 
     def _html_table(self) -> str:
         return self.points_table().to_html(index=False, float_format="{:.3f}".format)
+
+
+def _labels(y) -> np.ndarray:
+    """``y`` as a flat array of labels (a one-column frame or column vector flattened)."""
+    if isinstance(y, pd.DataFrame):
+        return y.iloc[:, 0].to_numpy()
+    return np.asarray(y).reshape(-1)

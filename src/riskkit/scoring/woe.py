@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import ClassifierTags
 from sklearn.utils.validation import check_is_fitted
 
 from riskkit.errors import ProblemCollector, ValidationError
@@ -27,19 +28,20 @@ from .binning import OptimalBinning
 from .inputs import TABLE, FittedReprMixin, as_frame, check_columns, check_target
 from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise
 
-_BIN_PARAMS = (
-    "n_prebins",
-    "min_bin_share",
-    "max_n_bins",
-    "min_bin_n_event",
-    "min_bin_n_nonevent",
-    "monotonic_trend",
-    "auto_shape_gain",
-    "unseen",
-)
+#: WoETransformer parameter -> OptimalBinning (optbinning) parameter it sets.
+_BIN_PARAMS = {
+    "n_prebins": "max_n_prebins",
+    "min_bin_share": "min_bin_size",
+    "max_n_bins": "max_n_bins",
+    "min_bin_n_event": "min_bin_n_event",
+    "min_bin_n_nonevent": "min_bin_n_nonevent",
+    "monotonic_trend": "monotonic_trend",
+    "auto_shape_gain": "auto_shape_gain",
+    "unseen": "unseen",
+}
 
 
-class WoETransformer(FittedReprMixin, BaseEstimator, TransformerMixin):
+class WoETransformer(FittedReprMixin, TransformerMixin, BaseEstimator):
     """Bin every feature optimally, select features, and transform them to WoE.
 
     Parameters
@@ -80,6 +82,7 @@ monotonic_trend, auto_shape_gain, unseen
 
     def __init__(
         self,
+        *,
         categorical_features=None,
         special_values=(),
         n_prebins=20,
@@ -122,6 +125,18 @@ monotonic_trend, auto_shape_gain, unseen
         self.p_remove = p_remove
         self.max_features = max_features
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values get a bin of their own
+        tags.input_tags.categorical = True
+        tags.target_tags.required = True
+        # WoE needs a binary target (1 = bad): declared as for a binary-only classifier
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        # the output is WoE in float64 whatever the input dtype (and a DataFrame of named
+        # features), so no input dtype is preserved
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
     # ------------------------------------------------------------------ helpers
     def _is_categorical(self, X: pd.DataFrame, f: str) -> bool:
         cats = set(self.categorical_features or ())
@@ -129,7 +144,7 @@ monotonic_trend, auto_shape_gain, unseen
         return f in cats or not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)
 
     def _binner(self, f: str, categorical: bool) -> OptimalBinning:
-        params = {k: getattr(self, k) for k in _BIN_PARAMS}
+        params = {ob: getattr(self, k) for k, ob in _BIN_PARAMS.items()}
         if isinstance(self.monotonic_trend, dict):
             params["monotonic_trend"] = self.monotonic_trend.get(f, "auto")
         sv = self.special_values
@@ -139,11 +154,13 @@ monotonic_trend, auto_shape_gain, unseen
             is_num = self._numeric_col.get(f, True)
             sv = [v for v in sv if isinstance(v, (int, float, np.number)) == is_num]
         manual = (self.manual_bins or {}).get(f)
+        numeric_edits = manual is not None and not categorical
         return OptimalBinning(
             name=f,
-            dtype="categorical" if categorical else "numeric",
-            special_values=list(sv or ()),
-            user_splits=manual if (manual is not None and not categorical) else None,
+            dtype="categorical" if categorical else "numerical",
+            special_codes=list(sv or ()),
+            user_splits=manual if numeric_edits else None,
+            user_splits_fixed=[True] * len(manual) if numeric_edits else None,
             user_groups=manual if (manual is not None and categorical) else None,
             **params,
         )
@@ -151,9 +168,13 @@ monotonic_trend, auto_shape_gain, unseen
     # ------------------------------------------------------------------ fit
     def fit(self, X, y):
         """Bin every column of ``X`` against ``y`` (1 = bad), then run the selection steps."""
+        frame = isinstance(X, pd.DataFrame)
         X = as_frame(X)
         yv = check_target(y, X)
         self.features_in_ = [str(c) for c in X.columns]
+        self.n_features_in_ = len(self.features_in_)
+        if frame:
+            self.feature_names_in_ = np.asarray(self.features_in_, dtype=object)
         if len(set(self.features_in_)) != len(self.features_in_):
             raise ValueError("X has duplicate column names")
         X = X.set_axis(self.features_in_, axis=1)
@@ -226,6 +247,14 @@ monotonic_trend, auto_shape_gain, unseen
         """``X`` with string column names, checked: every one of ``features`` present and no
         column unseen at fit (fitted but unused features may be absent)."""
         check_is_fitted(self, "binnings_")
+        if not isinstance(X, pd.DataFrame | pd.Series):  # no names: columns by position
+            X = as_frame(X)
+            if X.shape[1] != len(self.features_in_):
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{len(self.features_in_)} features as input"
+                )
+            X = X.set_axis(self.features_in_, axis=1)
         X = as_frame(X)
         X = X.set_axis([str(c) for c in X.columns], axis=1)
         unbinned = [f for f in features if f not in self.binnings_]
@@ -252,6 +281,7 @@ monotonic_trend, auto_shape_gain, unseen
         column unseen at fit; a fitted feature the output does not need may be absent. A
         missing or unseen column raises an error naming it.
         """
+        check_is_fitted(self, "binnings_")
         if features is None:
             features = self.selected_ if select else self.binned_features_
         feats = list(features)
