@@ -61,7 +61,9 @@ def test_changing_terms_recomputes_hand_checked_numbers(dash):
 
     dash.amount.value = 400_000  # now above the 337,000 limit
     assert cell(dash.limit_out.value, "Exceeds limit") == "yes"
-    assert "reduce the amount to 337,000" in dash.recommendation_out.value
+    assert "counter-offer 337,000" in dash.recommendation_out.value
+    assert "decline as requested" in dash.recommendation_out.value
+    assert "rk-counter-offer" in dash.recommendation_out.value
 
     # interest-only: the figure is the average debt service, labelled so, with the balloon
     dash.amount.value = 120_000

@@ -144,10 +144,13 @@ def test_seed_002_two_households_get_500k_in_total():
     a3 = assess_application(three, pd_=0.02)
     a2 = assess_application(two, pd_=0.02)
     assert a3.suggested_limit == 500_000 and a2.suggested_limit == 500_000
-    assert a2.exceeds_limit and a2.recommendation == "approve with conditions"
+    # a hard rule: declined as requested, never "approve with conditions"; counter-offer 500k
+    assert a2.exceeds_limit and a2.recommendation == "decline as requested"
     codes = [r.code for r in a2.reasons]
     assert "joint_too_small" in codes and "amount_above_limit" in codes
-    assert "reduce the amount to 500,000" in " ".join(r.text for r in a2.reasons)
+    assert "counter-offer 500,000" in " ".join(r.text for r in a2.reasons)
+    assert a2.counter_offer.application.amount == 500_000
+    assert a2.counter_offer.recommendation == "approve"
 
 
 def test_assess_conditions_capacity_and_price():
@@ -158,9 +161,42 @@ def test_assess_conditions_capacity_and_price():
     assert a.installment_to_income == pytest.approx(26_654.64 / 40_000, abs=1e-6)
     assert a.price_floor == pytest.approx(0.16)
     codes = {r.code: r.effect for r in a.reasons}
-    assert codes["installment_to_income_high"] == "condition"
+    assert codes["installment_to_income_high"] == "hard"
     assert codes["rate_below_floor"] == "condition"
-    assert a.recommendation == "approve with conditions"
+    assert a.recommendation == "decline as requested"
+    # the counter-offer at the 100k limit: 8,884.88 a month is 22.2% of 40,000; the rate
+    # still needs repricing to the 16% floor
+    c = a.counter_offer
+    assert c.application.amount == 100_000
+    assert c.installment_to_income == pytest.approx(8_884.88 / 40_000, abs=1e-6)
+    assert c.recommendation == "approve with conditions"
+    assert [r.code for r in c.reasons if r.effect != "ok"] == ["rate_below_floor"]
+
+
+def test_800k_on_12k_income_is_declined_as_requested_with_a_counter_offer():
+    """Issue 12's case: 800,000 asked on 12,000 a month under a joint guarantee."""
+    app = Application(800_000, 12, 0.12, "annuity", "joint", monthly_income=12_000)
+    a = assess_application(app, pd_=0.081)
+    inst = 800_000 / ANNUITY_FACTOR_12  # 71,079.03
+    assert a.installment == pytest.approx(inst, abs=0.01)  # cent rounding of the schedule
+    assert a.installment_to_income == pytest.approx(inst / 12_000, abs=1e-6)  # 592.3%
+    assert a.capacity_limit == pytest.approx(6_000 * ANNUITY_FACTOR_12)  # 67,530.47
+    assert a.structure_limit == 500_000
+    assert a.suggested_limit == 67_000
+    assert a.recommendation == "decline as requested"
+    assert {r.code: r.effect for r in a.reasons}["installment_to_income_high"] == "hard"
+    assert "(11.9x; hard rule)" in repr(a)
+    c = a.counter_offer
+    assert c.application.amount == 67_000 and c.application.term_months == 12
+    assert c.installment == pytest.approx(67_000 / ANNUITY_FACTOR_12, abs=0.01)  # 5,952.87
+    assert c.installment_to_income == pytest.approx(5_952.87 / 12_000, abs=1e-6)
+    assert c.expected_loss == pytest.approx(0.081 * 0.40 * 67_000)
+    # risk-based floor 4.5% + 8.1% x 40% + 3% + 2% = 12.74% > 12%: reprice
+    assert c.price_floor == pytest.approx(0.1274)
+    assert c.recommendation == "approve with conditions" and c.counter_offer is None
+    assert [r.code for r in c.reasons if r.effect != "ok"] == ["rate_below_floor"]
+    # a PD above the policy maximum declines outright, whatever the amount
+    assert assess_application(app, pd_=0.25).recommendation == "decline"
 
 
 def test_assess_declines():

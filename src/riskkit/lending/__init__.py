@@ -34,18 +34,33 @@ Examples
 Modules: :mod:`~riskkit.lending.terms` (an application's terms and their checks),
 :mod:`~.limits` (limit by guarantee structure), :mod:`~.affordability` (debt service and
 repayment capacity), :mod:`~.pricing` (LGD, expected loss, price floor), :mod:`~.assessment`
-(one application's recommendation), :mod:`~.cutoff` (score cut-off strategy).
+(one application's recommendation: hard rules first, counter-offer), :mod:`~.decision` (the
+scorecard's PD for the terms asked, never lowered by a larger amount), :mod:`~.cutoff` (score
+cut-off strategy).
 """
 
 from .affordability import capacity_limit, monthly_debt_service
-from .assessment import Assessment, Reason, assess_application, recommendation, term_features
+from .assessment import (
+    RECOMMENDATIONS,
+    Assessment,
+    Reason,
+    assess_application,
+    recommendation,
+    term_features,
+)
 from .cutoff import cutoff_strategy
+from .decision import DERIVED_FEATURES, amount_monotone_pd, assess_with_model, model_input
 from .limits import GUARANTEE_LABELS, credit_limit, suggested_limit
 from .pricing import expected_loss, loss_given_default, price_floor
 from .terms import AMORTISING_METHODS, Application
 
 __all__ = [
     "AMORTISING_METHODS",
+    "DERIVED_FEATURES",
+    "RECOMMENDATIONS",
+    "amount_monotone_pd",
+    "assess_with_model",
+    "model_input",
     "GUARANTEE_LABELS",
     "Application",
     "Assessment",

@@ -1,6 +1,19 @@
 """One application assessed: limits, affordability, expected loss, price floor and a
 recommendation with every reason (DOMAIN.md s.2, s.3 and s.7).
 
+Hard rules come first. A request above the suggested limit (the smaller of the guarantee
+structure's limit and the repayment capacity, i.e. installment/income above the policy maximum)
+is **decline as requested** with a counter-offer at the suggested limit, never "approve with
+conditions"; admission failures passed in ``extra_reasons`` decline. Then the risk rules (PD
+above ``limits.max_pd`` or a score below the cut-off: decline), then the conditions (reprice to
+the risk-based floor). Recommendations, worst first: ``decline``, ``decline as requested``,
+``approve with conditions``, ``approve``.
+
+:func:`assess_with_model` takes the PD from a scorecard (the approved champion) for the
+requested terms, holding it non-decreasing in the amount: asking for more never lowers the PD
+or the expected loss unless the policy names a model feature allowed to say why
+(``limits.pd_may_fall_with_amount``).
+
 Examples
 --------
 >>> from riskkit.lending import Application, assess_application
@@ -15,7 +28,7 @@ Examples
 from __future__ import annotations
 
 import html
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -25,10 +38,16 @@ from .limits import credit_limit, suggested_limit
 from .pricing import expected_loss, loss_given_default, price_floor
 from .terms import Application, check_terms, lending_limits
 
+#: Recommendations, worst first.
+RECOMMENDATIONS = ("decline", "decline as requested", "approve with conditions", "approve")
+#: Reason effects: ``hard`` = a hard rule breached by the request (decline as requested).
+EFFECTS = ("ok", "condition", "hard", "decline")
+
 
 @dataclass(frozen=True)
 class Reason:
-    """One finding behind a recommendation: ``effect`` is ok, condition or decline."""
+    """One finding behind a recommendation: ``effect`` is ok, condition, hard (a hard rule
+    the request breaches: decline as requested) or decline."""
 
     code: str
     effect: str
@@ -55,19 +74,26 @@ class Assessment:
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
     score: float | None = None
     grade: str | None = None
+    counter_offer: Assessment | None = None
+    model_version: str | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["reasons"] = [asdict(r) for r in self.reasons]
+        d["counter_offer"] = None if self.counter_offer is None else self.counter_offer.to_dict()
         return d
 
     def __repr__(self) -> str:
         why = "; ".join(r.text for r in self.reasons if r.effect != "ok") or "all checks pass"
+        offer = ""
+        if self.counter_offer is not None:
+            c = self.counter_offer
+            offer = f"; counter-offer {c.application.amount:,.0f} ({c.recommendation})"
         return (
             f"Assessment({self.recommendation}: amount {self.application.amount:,.0f}, "
             f"limit {self.suggested_limit:,.0f}, PD {self.pd:.2%}, "
             f"installment/income {self.installment_to_income:.1%}, "
-            f"EL {self.expected_loss:,.0f}, floor {self.price_floor:.2%} - {why})"
+            f"EL {self.expected_loss:,.0f}, floor {self.price_floor:.2%} - {why}{offer})"
         )
 
     def _repr_html_(self) -> str:
@@ -84,7 +110,10 @@ class Assessment:
             for k, v in rows
         )
         items = "".join(f"<li>[{r.effect}] {html.escape(r.text)}</li>" for r in self.reasons)
-        return f"<table>{body}</table><ul>{items}</ul>"
+        offer = ""
+        if self.counter_offer is not None:
+            offer = f"<p><b>Counter-offer</b></p>{self.counter_offer._repr_html_()}"
+        return f"<table>{body}</table><ul>{items}</ul>{offer}"
 
 
 def assess_application(
@@ -95,6 +124,9 @@ def assess_application(
     grade: str | None = None,
     cutoff: float | None = None,
     policy=None,
+    extra_reasons=(),
+    counter_pd: float | None = None,
+    model_version: str | None = None,
 ) -> Assessment:
     """Limit, affordability, expected loss, price floor and recommendation for one application.
 
@@ -102,31 +134,60 @@ def assess_application(
     ----------
     app : Application
     pd_ : float
-        12-month probability of default from the scorecard.
+        12-month probability of default (from the approved champion scorecard).
     score, grade : optional
         Scorecard points and master-scale grade, shown and (score) checked against ``cutoff``.
     cutoff : float, optional
         Minimum score; below it the recommendation is decline.
     policy : Policy, mapping, path or None
+    extra_reasons : sequence of Reason
+        Findings of other rules (e.g. admission) added to the assessment; their effect counts.
+    counter_pd : float, optional
+        PD at the counter-offer's amount (default ``pd_``: a smaller amount never raises it).
+    model_version : str, optional
+        The scorecard version the PD comes from, shown with the decision.
 
     Returns
     -------
     Assessment
-        ``recommendation`` is ``decline`` if any rule says decline (PD above
-        ``limits.max_pd``, score below the cut-off, no repayment capacity at all),
-        ``approve with conditions`` if the amount must come down to the suggested limit or the
-        rate up to the price floor, else ``approve``. ``reasons`` lists every check.
+        ``recommendation`` (see the module docstring) and every check in ``reasons``. A request
+        above the suggested limit carries ``counter_offer``: the same terms at the suggested
+        limit, assessed in turn.
+
+    Examples
+    --------
+    800,000 over 12 months at 12% on 12,000 a month: the installment (71,079) is 592% of
+    income against a 50% maximum, which carries 6,000 a month x 11.2551 = 67,530:
+
+    >>> big = Application(800_000, 12, 0.12, "annuity", "joint", monthly_income=12_000)
+    >>> a = assess_application(big, pd_=0.05)
+    >>> a.recommendation, a.suggested_limit, a.counter_offer.application.amount
+    ('decline as requested', 67000.0, 67000.0)
+    >>> a.counter_offer.recommendation, round(a.counter_offer.installment_to_income, 4)
+    ('approve', 0.4961)
     """
     p = load_policy(policy) if not isinstance(policy, Policy) else policy
     lim = lending_limits(p)
     _check_application(app, pd_)
     f = _figures(app, pd_, p)
     reasons = (
-        _risk_reasons(pd_, score, cutoff, lim)
+        list(extra_reasons)
+        + _risk_reasons(pd_, score, cutoff, lim)
         + _structure_reasons(app, f.structure_limit, lim)
         + _capacity_reasons(app, f, lim)
         + _price_reasons(app.annual_rate, f.price_floor)
     )
+    rec = recommendation(reasons)
+    offer = None
+    if rec == "decline as requested" and f.suggested_limit > 0:
+        offer = assess_application(
+            replace(app, amount=f.suggested_limit),
+            pd_ if counter_pd is None else counter_pd,
+            grade=grade,
+            cutoff=None,
+            policy=p,
+            model_version=model_version,
+        )
     return Assessment(
         application=app,
         pd=float(pd_),
@@ -140,19 +201,27 @@ def assess_application(
         installment_to_income=f.installment_to_income,
         expected_loss=f.expected_loss,
         price_floor=f.price_floor,
-        recommendation=recommendation(reasons),
+        recommendation=rec,
         reasons=tuple(reasons),
         score=None if score is None else float(score),
         grade=grade,
+        counter_offer=offer,
+        model_version=model_version,
     )
 
 
 def recommendation(reasons) -> str:
-    """``decline`` if any reason declines, ``approve with conditions`` if any sets a
-    condition, else ``approve``."""
+    """``decline`` if any reason declines, ``decline as requested`` if the request breaches a
+    hard rule (``hard``), ``approve with conditions`` if any sets a condition, else
+    ``approve``."""
     effects = {r.effect for r in reasons}
+    unknown = effects - set(EFFECTS)
+    if unknown:
+        raise ValueError(f"unknown reason effect(s) {sorted(unknown)}; allowed: {EFFECTS}")
     if "decline" in effects:
         return "decline"
+    if "hard" in effects:
+        return "decline as requested"
     if "condition" in effects:
         return "approve with conditions"
     return "approve"
@@ -245,7 +314,7 @@ def _structure_reasons(app: Application, struct: float, lim: dict) -> list[Reaso
         return [
             Reason(
                 "joint_too_small",
-                "condition",
+                "ok",
                 f"joint group of {app.households} household(s) is below "
                 f"{lim['joint_min_households']}: treated as one guarantor, "
                 f"{lim['guaranteed']:,.0f} in total, not per person",
@@ -286,9 +355,9 @@ def _capacity_reasons(app: Application, f: _Figures, lim: dict) -> list[Reason]:
         out = [
             Reason(
                 "installment_to_income_high",
-                "condition",
-                f"installment/income {iti:.1%} above {max_iti:.0%}: income carries at most "
-                f"{f.capacity_limit:,.0f}",
+                "hard",
+                f"installment/income {iti:.1%} above the policy maximum {max_iti:.0%} (hard "
+                f"rule): income carries at most {f.capacity_limit:,.0f}",
             )
         ]
     else:
@@ -317,9 +386,9 @@ def _amount_reason(amount: float, limit: float) -> Reason:
     if amount > limit + 1e-9:
         return Reason(
             "amount_above_limit",
-            "condition",
-            f"requested {amount:,.0f} exceeds suggested limit {limit:,.0f}: "
-            f"reduce the amount to {limit:,.0f}",
+            "hard",
+            f"requested {amount:,.0f} exceeds the suggested limit {limit:,.0f} ({amount / limit:.1f}x; "
+            f"hard rule): declined as requested, counter-offer {limit:,.0f}",
         )
     return Reason(
         "amount_within_limit", "ok", f"requested {amount:,.0f} within suggested limit {limit:,.0f}"

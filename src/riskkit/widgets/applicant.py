@@ -15,24 +15,23 @@ import html
 import warnings
 
 import ipywidgets as w
-import numpy as np
 import pandas as pd
 
 from ..book.enums import RepaymentMethod
 from ..errors import ValidationError
 from ..lending import (
     AMORTISING_METHODS,
+    DERIVED_FEATURES,
     GUARANTEE_LABELS,
     Application,
-    assess_application,
-    term_features,
+    assess_with_model,
+    model_input,
 )
 from ..policy import load_policy
 from ..privacy import PII_COLUMNS, mask_frame
 from .common import (
     check_model,
     error_html,
-    grade_of,
     kv_html,
     model_features,
     money,
@@ -54,10 +53,13 @@ TERM_FIELDS = (
     "other_debt_service",
 )
 
-#: Scorecard inputs derived from the terms (:func:`riskkit.lending.term_features`).
-DERIVED_FEATURES = ("payment_to_income", "loan_to_value", "n_guarantors")
 
-_REC_COLOURS = {"approve": "#1a7f37", "approve with conditions": "#9a6700", "decline": "#a40000"}
+_REC_COLOURS = {
+    "approve": "#1a7f37",
+    "approve with conditions": "#9a6700",
+    "decline as requested": "#a40000",
+    "decline": "#a40000",
+}
 
 
 class ApplicantWhatIf(w.VBox):
@@ -81,8 +83,10 @@ class ApplicantWhatIf(w.VBox):
         n_reasons: int = 4,
         max_choices: int = 300,
         master_scale=None,
+        model_version: str | None = None,
     ):
         check_model(model)
+        self.model_version = model_version
         if not isinstance(applications, pd.DataFrame) or applications.empty:
             raise ValueError("applications must be a non-empty DataFrame (one row per application)")
         if not applications.index.is_unique:
@@ -279,27 +283,19 @@ class ApplicantWhatIf(w.VBox):
             application_id=str(self.application.value),
         )
 
-    def current_features(self) -> pd.DataFrame:
-        """One-row frame of the scorecard inputs: the chosen application, edited."""
-        row = self.applications.loc[[self._index_of(self.application.value)]].copy()
+    def current_applicant(self) -> pd.Series:
+        """The chosen application's row with the committee's edits of the applicant fields."""
+        row = self.applications.loc[self._index_of(self.application.value)].copy()
         for f, c in self.feature_controls.items():
-            v = c.value
-            if pd.api.types.is_numeric_dtype(row[f]) and not isinstance(c, w.Dropdown):
-                row[f] = row[f].astype(float)
-            row.loc[row.index[0], f] = v
-        app = self.current_application()
-        values = {col: getattr(app, term) for term, col in self.columns.items()}
-        derived = [f for f in DERIVED_FEATURES if f in self.features and f not in values]
-        if derived:
-            ng = row["n_guarantors"].iloc[0] if "n_guarantors" in row.columns else None
-            implied = term_features(app, None if ng is None or pd.isna(ng) else int(ng))
-            values.update({f: implied[f] for f in derived})
-        for col, value in values.items():
-            if col in self.features:
-                if pd.api.types.is_numeric_dtype(row[col]):
-                    row[col] = row[col].astype(float)
-                row.loc[row.index[0], col] = value
-        return row[self.features]
+            row[f] = c.value
+        return row
+
+    def current_features(self) -> pd.DataFrame:
+        """One-row frame of the scorecard inputs: the chosen application, edited, with the
+        terms of the controls (:func:`riskkit.lending.model_input`)."""
+        return model_input(
+            self.current_applicant(), self.current_application(), self.features, self.columns
+        )
 
     # -------------------------------------------------------------- recompute
     def update(self) -> None:
@@ -308,19 +304,19 @@ class ApplicantWhatIf(w.VBox):
             X = self.current_features()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                pd_ = float(self.model.predict_proba(X)[0, 1])
-                score = float(np.asarray(self.model.credit_score(X))[0])
+                a = assess_with_model(
+                    self.current_application(),
+                    self.current_applicant(),
+                    self.model,
+                    features=self.features,
+                    policy=self.policy,
+                    master_scale=self.master_scale,
+                    cutoff=self.cutoff,
+                    model_version=self.model_version,
+                )
                 rc = self.model.reason_codes(X, self.n_reasons).iloc[0]
             notes = sorted({str(c.message) for c in caught})
-            grade = str(grade_of(self.master_scale, pd_)[0])
-            a = assess_application(
-                self.current_application(),
-                pd_,
-                score=score,
-                grade=grade,
-                cutoff=self.cutoff,
-                policy=self.policy,
-            )
+            score, pd_, grade = a.score, a.pd, a.grade
         except (ValidationError, ValueError, KeyError) as exc:
             self.assessment = None
             self.error_out.value = error_html(exc)
@@ -345,6 +341,7 @@ class ApplicantWhatIf(w.VBox):
                 ("PD (12 months)", pct(pd_, 2)),
                 ("Grade", grade),
                 ("Cut-off", "–" if self.cutoff is None else f"{self.cutoff:.0f}"),
+                ("Model", self.model_version or "not registered"),
             ],
             "Score",
         )
@@ -405,7 +402,24 @@ class ApplicantWhatIf(w.VBox):
         self.recommendation_out.value = (
             f"<div style='font-size:1.2em;color:{colour}'><b>Recommendation: "
             f"<span class='rk-recommendation'>{a.recommendation}</span></b></div><ul>{why}</ul>"
+            + _counter_offer_html(a.counter_offer)
         )
+
+
+def _counter_offer_html(offer) -> str:
+    """The counter-offer at the suggested limit, when the request breaches a hard rule."""
+    if offer is None:
+        return ""
+    amortising = offer.application.repayment_method in AMORTISING_METHODS
+    rows = [
+        ("Amount", money(offer.application.amount)),
+        ("Monthly installment" if amortising else "Monthly debt service", money(offer.installment)),
+        ("Installment / income", pct(offer.installment_to_income)),
+        ("PD (12 months)", pct(offer.pd, 2)),
+        ("Expected loss", money(offer.expected_loss)),
+        ("Recommendation", offer.recommendation),
+    ]
+    return "<div class='rk-counter-offer'>" + kv_html(rows, "Counter-offer") + "</div>"
 
 
 def applicant_dashboard(
@@ -417,6 +431,7 @@ def applicant_dashboard(
     columns: dict | None = None,
     n_reasons: int = 4,
     master_scale=None,
+    model_version: str | None = None,
 ) -> ApplicantWhatIf:
     """Open the applicant what-if dashboard (one line in a notebook).
 
@@ -438,6 +453,8 @@ def applicant_dashboard(
         Loan term -> column name when the sample names them differently.
     master_scale : riskkit.scoring.MasterScale, optional
         Rating grades; default the policy's ``scorecard.master_scale``.
+    model_version : str, optional
+        The registered version of ``model`` (the approved champion), shown with every score.
 
     Examples
     --------
@@ -454,4 +471,5 @@ def applicant_dashboard(
         columns=columns,
         n_reasons=n_reasons,
         master_scale=master_scale,
+        model_version=model_version,
     )

@@ -1,0 +1,170 @@
+"""Decisions with the scorecard's PD: the model's input for the terms asked, a PD that never
+falls because the amount rises, and the assessment with its counter-offer.
+
+* :func:`model_input`: one row of scorecard inputs for an applicant and loan terms; terms the
+  scorecard uses as features (``amount``, ``monthly_income``, ...) take the requested values
+  and the derived features (``payment_to_income``, ``loan_to_value``, ``n_guarantors``) are
+  recomputed from them (:func:`~riskkit.lending.assessment.term_features`).
+* :func:`amount_monotone_pd`: the model's PD at the requested terms, held at the largest PD the
+  same terms get at any smaller amount (a grid of amounts from 1,000 up, plus the edges of the
+  model's ``amount`` bins): asking for more never lowers the PD or the expected loss, unless
+  the policy lists a model feature allowed to say why (``limits.pd_may_fall_with_amount``).
+* :func:`assess_with_model`: :func:`~riskkit.lending.assessment.assess_application` with
+  that PD, score and grade, the counter-offer's PD from the model at its amount, and the
+  model version.
+
+Examples
+--------
+>>> import numpy as np
+>>> class ByAmount:  # a stand-in scorecard whose PD falls as the amount grows
+...     feature_names_in_ = np.array(["amount", "segment"], dtype=object)
+...     def predict_proba(self, X):
+...         p = np.where(X["amount"].to_numpy() < 50_000, 0.15, 0.08)
+...         return np.column_stack([1 - p, p])
+>>> from riskkit.lending import Application
+>>> app = Application(800_000, 12, 0.12, "annuity", "joint", monthly_income=12_000)
+>>> pd_, why = amount_monotone_pd(ByAmount(), {"segment": "trader"}, app)
+>>> float(pd_), why.code
+(0.15, 'pd_held_for_amount')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from ..policy import Policy, load_policy
+from .assessment import Assessment, Reason, assess_application, term_features
+from .terms import Application
+
+#: Loan terms that are also application features of the sample (riskkit.scoring.sample).
+TERM_COLUMNS = {
+    "amount": "amount",
+    "term_months": "term_months",
+    "annual_rate": "annual_rate",
+    "repayment_method": "repayment_method",
+    "guarantee_type": "guarantee_type",
+    "monthly_income": "monthly_income",
+}
+#: Scorecard inputs derived from the terms (:func:`~riskkit.lending.assessment.term_features`).
+DERIVED_FEATURES = ("payment_to_income", "loan_to_value", "n_guarantors")
+#: Amounts on which the PD is held non-decreasing (plus the model's amount bin edges).
+AMOUNT_GRID = 64
+
+
+def model_features(model) -> list[str]:
+    """The input columns a fitted scorecard reads (``feature_names_in_``)."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        raise TypeError(f"{type(model).__name__} has no feature_names_in_: fit it on a DataFrame")
+    return [str(c) for c in names]
+
+
+def model_input(applicant, app: Application, features, columns: Mapping | None = None):
+    """One-row frame of scorecard inputs: ``applicant``'s attributes with the terms of ``app``.
+
+    ``applicant``: a mapping or Series of application features (the row of an application
+    sample); ``columns`` maps a term (``amount``, ...) to its column name when they differ.
+    Derived features are recomputed from the terms; a feature neither given nor derived is an
+    error naming it.
+    """
+    row = dict(applicant.items() if isinstance(applicant, pd.Series) else applicant)
+    cols = {**TERM_COLUMNS, **(columns or {})}
+    for term, col in cols.items():
+        if col in features:
+            row[col] = getattr(app, term)
+    derived = [f for f in DERIVED_FEATURES if f in features]
+    if derived:
+        ng = row.get("n_guarantors")
+        known = ng is not None and not pd.isna(ng)
+        implied = term_features(app, int(ng) if known else None)
+        row.update({f: implied[f] for f in derived})
+    missing = [f for f in features if f not in row]
+    if missing:
+        raise KeyError(f"applicant lacks the scorecard inputs {missing}")
+    frame = pd.DataFrame({f: [row[f]] for f in features}, index=[app.application_id])
+    return frame.astype({f: float for f in features if _is_number(row[f])})
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+
+
+def _amount_grid(model, amount: float) -> np.ndarray:
+    grid = np.geomspace(1_000.0, max(amount, 1_000.0), AMOUNT_GRID)
+    binning = getattr(getattr(model, "binning_", None), "binnings_", {})
+    edges = getattr(binning.get("amount"), "splits_", None)
+    if edges is not None:
+        grid = np.r_[grid, edges[(edges > 0) & (edges < amount)]]
+    return np.unique(np.r_[grid[grid <= amount], amount])
+
+
+def amount_monotone_pd(model, applicant, app: Application, features=None, policy=None):
+    """The PD used for ``app``: the model's PD at the requested terms, or the largest PD the
+    same terms get at a smaller amount when that is higher.
+
+    Returns ``(pd, reason)``; ``reason`` says whether the PD was held and from which amount.
+    """
+    p = load_policy(policy) if not isinstance(policy, Policy) else policy
+    features = model_features(model) if features is None else list(features)
+    allowed = set(p["limits"]["pd_may_fall_with_amount"])
+    own = float(model.predict_proba(model_input(applicant, app, features))[0, 1])
+    if allowed & set(features):
+        return own, Reason("pd_model", "ok", f"PD {own:.2%} from the model (policy lets "
+                           f"{sorted(allowed & set(features))} lower it with the amount)")  # fmt: skip
+    grid = _amount_grid(model, app.amount)
+    X = pd.concat([model_input(applicant, replace(app, amount=float(a)), features) for a in grid])
+    pds = model.predict_proba(X)[:, 1]
+    k = int(np.argmax(pds))
+    if pds[k] > own + 1e-12:
+        return float(pds[k]), Reason(
+            "pd_held_for_amount",
+            "ok",
+            f"model PD {own:.2%} at {app.amount:,.0f} is below its {pds[k]:.2%} at "
+            f"{grid[k]:,.0f}: a larger amount does not lower the risk, {pds[k]:.2%} is used",
+        )
+    return own, Reason("pd_model", "ok", f"PD {own:.2%} from the model")
+
+
+def assess_with_model(
+    app: Application,
+    applicant,
+    model,
+    *,
+    features=None,
+    policy=None,
+    master_scale=None,
+    cutoff: float | None = None,
+    model_version: str | None = None,
+    extra_reasons=(),
+) -> Assessment:
+    """Assess ``app`` for ``applicant`` with the PD of ``model`` (the approved champion).
+
+    The PD is :func:`amount_monotone_pd`'s; the score and grade are the model's at the
+    requested terms; the counter-offer's PD is the model's (held the same way) at the suggested
+    limit. ``master_scale`` defaults to the policy's.
+    """
+    from ..scoring import MasterScale
+
+    p = load_policy(policy) if not isinstance(policy, Policy) else policy
+    features = model_features(model) if features is None else list(features)
+    pd_, why = amount_monotone_pd(model, applicant, app, features, p)
+    X = model_input(applicant, app, features)
+    score = float(np.asarray(model.credit_score(X))[0]) if hasattr(model, "credit_score") else None
+    ms = master_scale if master_scale is not None else MasterScale(policy=p)
+    grade = str(ms.assign([pd_])[0])
+    first = assess_application(
+        app, pd_, score=score, grade=grade, cutoff=cutoff, policy=p,
+        extra_reasons=(*extra_reasons, why), model_version=model_version,
+    )  # fmt: skip
+    if first.counter_offer is None:
+        return first
+    counter_app = first.counter_offer.application
+    counter_pd, _ = amount_monotone_pd(model, applicant, counter_app, features, p)
+    return assess_application(
+        app, pd_, score=score, grade=grade, cutoff=cutoff, policy=p,
+        extra_reasons=(*extra_reasons, why), counter_pd=counter_pd, model_version=model_version,
+    )  # fmt: skip
