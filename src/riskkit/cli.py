@@ -8,6 +8,9 @@
     riskkit demo [--as-of DATE]        # sample book + inspection ledger -> store (if absent)
                                        # -> month-end batch
     riskkit app [...]                  # credit-committee dashboards (riskkit.widgets.app)
+    riskkit model list|history [NAME]  # the model registry (riskkit.scoring.registry)
+    riskkit model approve NAME VERSION --approver WHO --reason WHY [--challenger]
+    riskkit model retire NAME VERSION --by WHO --reason WHY
 
 Exit status: 0 when every report ran, 1 when any report failed, 2 for bad usage or parameters.
 """
@@ -78,7 +81,56 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(demo)
 
     sub.add_parser("app", help="credit-committee dashboards (Voila)", add_help=False)
+    _model_parser(sub)
     return parser
+
+
+def _model_parser(sub) -> None:
+    """``riskkit model ...``: list, history, approve, retire registered scorecards."""
+    mod = sub.add_parser("model", help="the model registry: versions, approval, champion")
+    msub = mod.add_subparsers(dest="model_command", required=True)
+    for name, text in (("list", "versions and their status"), ("history", "audit trail")):
+        p = msub.add_parser(name, help=text)
+        if name == "history":
+            p.add_argument("name", nargs="?", default=None)
+        p.add_argument("--db-url", default=None)
+    ap = msub.add_parser("approve", help="approve a draft as champion (or challenger)")
+    ap.add_argument("name")
+    ap.add_argument("version", type=int)
+    ap.add_argument("--approver", required=True, help="who approves (not the author)")
+    ap.add_argument("--reason", required=True)
+    ap.add_argument("--challenger", action="store_true", help="approve as a challenger")
+    ap.add_argument("--db-url", default=None)
+    rt = msub.add_parser("retire", help="retire a version")
+    rt.add_argument("name")
+    rt.add_argument("version", type=int)
+    rt.add_argument("--by", required=True)
+    rt.add_argument("--reason", required=True)
+    rt.add_argument("--db-url", default=None)
+
+
+def cmd_model(args) -> int:
+    """Run ``riskkit model ...``; prints the registry's state after a change."""
+    from .scoring.registry import ModelRegistry
+    from .store import Store
+
+    reg = ModelRegistry(Store(args.db_url))
+    if args.model_command == "approve":
+        role = "challenger" if args.challenger else "champion"
+        v = reg.approve(args.name, args.version, approver=args.approver, reason=args.reason,
+                        role=role)  # fmt: skip
+        print(f"approved {v.label} as {v.role} of {v.use} by {v.approved_by}")
+    elif args.model_command == "retire":
+        v = reg.retire(args.name, args.version, by=args.by, reason=args.reason)
+        print(f"retired {v.label}")
+    if args.model_command == "history":
+        table = reg.history(args.name)
+    else:
+        cols = ["name", "version", "use", "status", "role", "development_start"]
+        cols += ["development_end", "author", "approved_by", "approved_at"]
+        table = reg.versions().reindex(columns=cols)
+    print(table.to_string(index=False) if len(table) else "(no models registered)")
+    return 0
 
 
 def _runner_kwargs(args) -> dict:
@@ -180,6 +232,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "report" and args.report_command == "list":
             return cmd_list(args)
+        if args.command == "model":
+            return cmd_model(args)
         from .reports import ensure_kernel, run_all, run_report
         from .reports.params import parse_cli_assignments
 
@@ -205,7 +259,7 @@ def main(argv=None) -> int:
         index = (Path(args.reports_dir) / "index.html").resolve()
         print(f"\nReports index: {index}")
         return code
-    except (ValidationError, ValueError) as e:
+    except (ValidationError, ValueError, KeyError, LookupError) as e:
         print(f"riskkit: error: {e}", file=sys.stderr)
         return 2
 

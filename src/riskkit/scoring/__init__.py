@@ -26,6 +26,7 @@ from .metrics import (
     psi_status,
 )
 from .persistence import points_to_excel, scorecard_from_json, scorecard_to_json, scorecard_to_sql
+from .registry import ModelRegistry, ModelVersion, RegistryError
 from .sample import APPLICATION_FEATURES, application_sample
 from .scorecard import Scorecard
 from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise, vif
@@ -35,6 +36,9 @@ __all__ = [
     "APPLICATION_FEATURES",
     "application_sample",
     "MasterScale",
+    "ModelRegistry",
+    "ModelVersion",
+    "RegistryError",
     "PDCalibrator",
     "auc",
     "brier",
