@@ -1,13 +1,13 @@
 # riskkit: two commands do everything on a fresh machine (python3 + make).
 #   make demo   set up .venv, build the sample book if absent, run the month-end job -> reports/
-#   make test   set up .venv with dev extras, run ruff and pytest
+#   make test   set up .venv with dev extras, run ruff, mypy, the docs build and every test (CI)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 AS_OF  ?= 2026-10-31
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-quick clean app
+.PHONY: demo test test-fast lint typecheck format bench bench-quick clean app
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/riskkit demo --as-of $(AS_OF)
 
-test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+test: lint typecheck
 	$(BIN)/python -m pytest -q
+
+# the edit-test loop: unit tests only (no notebook runs, demo or browser; see README)
+test-fast: lint
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
@@ -43,4 +49,4 @@ app: $(STAMP)
 	$(BIN)/riskkit app
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -238,14 +238,14 @@ def main(argv=None) -> int:
         from .reports.params import parse_cli_assignments
 
         if args.command == "report" and args.report_command == "run":
-            res = run_report(
+            one = run_report(
                 args.name,
                 args.as_of,
                 params=parse_cli_assignments(args.param),
                 params_file=args.params,
                 **_runner_kwargs(args),
             )
-            code = _summary([res])
+            code = _summary([one])
         elif args.command == "report":
             res = run_all(
                 args.as_of, params=parse_cli_assignments(args.param), **_runner_kwargs(args)

@@ -103,7 +103,9 @@ class ScheduleIndex:
         )
 
 
-def status_arrays(ix: ScheduleIndex, as_of, policy: Policy | None = None) -> dict[str, np.ndarray]:
+def status_arrays(
+    ix: ScheduleIndex, as_of, policy: Policy | dict | str | None = None
+) -> dict[str, np.ndarray]:
     """Delinquency state of every loan at ``as_of`` as a dict of arrays (see
     :func:`delinquency_status` for the fields)."""
     policy = load_policy(policy)

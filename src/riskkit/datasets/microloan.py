@@ -558,7 +558,7 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
     enforced_m = np.full(n, -1)
     exhausted = np.zeros(n, dtype=bool)
     had3 = np.zeros(n, dtype=bool)
-    signalled = {}  # code -> bool array: some signals happen once per loan
+    signalled: dict[str, np.ndarray] = {}  # code -> bool array: some signals happen once per loan
     pays, sigs = [], []
     base = -3.9
     spiral = np.array([0.0, 2.3, 2.7, 2.5])
@@ -853,7 +853,7 @@ def _payments_frame(pays, loan_ids) -> pd.DataFrame:
 
 
 def _signals_frame(sigs, loan_ids) -> pd.DataFrame:
-    cols = {"loan_id": [], "signal_date": [], "signal": [], "note": []}
+    cols: dict[str, list] = {"loan_id": [], "signal_date": [], "signal": [], "note": []}
     for idx, day, code, note in sigs:
         cols["loan_id"].append(loan_ids[idx])
         cols["signal_date"].append(day)

@@ -77,6 +77,7 @@ def cohort_counts(
     loans = np.bincount(flat, minlength=k * s * s).reshape(k, s, s).astype(float)
     if weight == "count":
         return loans, starts, loans
+    assert panel.balance is not None  # checked above
     w = panel.balance[src]
     counts = np.bincount(flat, weights=w, minlength=k * s * s).reshape(k, s, s)
     return counts, starts, loans
@@ -207,6 +208,7 @@ class CohortEstimator(PanelInputMixin, BaseEstimator):
         self.cohort_counts_ = tm.cohort_counts
         self.cohort_starts_ = tm.cohort_starts
         absorbing = panel.states.mask(panel.states.absorbing)
+        assert tm.cohort_counts is not None  # a cohort matrix keeps its cohorts' counts
         self.cohort_matrices_ = normalise_counts(tm.cohort_counts, absorbing)
         return self
 

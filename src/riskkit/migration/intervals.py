@@ -102,7 +102,8 @@ def bootstrap_matrices(
     src, dst, _ = cohort_pairs(panel, period, anchor)
     s = panel.n_states
     n_loans = panel.n_loans
-    w = np.ones(len(src)) if weight == "count" else panel.balance[src]
+    bal = panel.balance
+    w = np.ones(len(src)) if bal is None or weight == "count" else bal[src]
     pair = panel.state[src].astype(np.int64) * s + dst
     per_loan = sparse.csr_matrix((w, (pair, panel.loan[src])), shape=(s * s, n_loans))
     rng = np.random.default_rng(seed)

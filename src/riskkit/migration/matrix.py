@@ -232,8 +232,9 @@ class TransitionMatrix:
                 a = min(1.0, float(np.sqrt(v))) * 0.85
                 colour = f"rgba(66,133,244,{a:.2f})" if i == j else f"rgba(219,68,55,{a:.2f})"
                 tip = ""
-                if self.ci_lower is not None:
-                    tip = f" title='CI {self.ci_lower[i, j]:.4f} .. {self.ci_upper[i, j]:.4f}'"
+                lo, hi = self.ci_lower, self.ci_upper
+                if lo is not None and hi is not None:
+                    tip = f" title='CI {lo[i, j]:.4f} .. {hi[i, j]:.4f}'"
                 cells.append(
                     f"<td style='background:{colour};text-align:right;padding:2px 6px'{tip}>"
                     f"{v:.2%}</td>"

@@ -306,7 +306,7 @@ def build_panel(
 
     # time
     tcol = df[time_col]
-    time = None
+    time: np.ndarray | None = None
     if pd.api.types.is_datetime64_any_dtype(tcol.dtype) and not continuous:
         bad = tcol.isna()
         pc.check(TABLE, time_col, bad, ids, "observation time must not be missing")
@@ -370,6 +370,7 @@ def build_panel(
             pc.check(TABLE, balance_col, ~np.isfinite(balance), ids, "balance must be finite")
             pc.check(TABLE, balance_col, balance < 0, ids, "balance must be >= 0")
     pc.raise_if_any()
+    assert time is not None  # every invalid time column was reported above
 
     codes, loan_ids = pd.factorize(ids, sort=True)
     loan_ids = np.asarray(loan_ids)

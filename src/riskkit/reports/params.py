@@ -475,7 +475,7 @@ def validate_params(name: str, values: Mapping, *, allow_unknown: bool = False) 
     """
     spec = spec_for(name)
     problems = ProblemCollector(f"parameters of report {name!r}")
-    out = {}
+    out: dict[str, object] = {}
     for p in spec.params:
         v = values.get(p.name, _MISSING)
         if v is _MISSING:

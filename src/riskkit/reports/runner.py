@@ -381,7 +381,7 @@ def run_report(
         entry["error"] = error
         failed_path = None
         if tmp.exists():
-            (tmp / "error.txt").write_text(error + "\n", encoding="utf-8")
+            (tmp / "error.txt").write_text(f"{error}\n", encoding="utf-8")
             write_json_atomic(tmp / "run.json", entry)
             if failed_dir.exists():
                 shutil.rmtree(failed_dir)

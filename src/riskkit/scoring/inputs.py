@@ -214,7 +214,7 @@ class FittedReprMixin:
 
     def __repr__(self, N_CHAR_MAX=700):
         if not hasattr(self, self._fitted_attr):
-            return super().__repr__(N_CHAR_MAX)
+            return super().__repr__(N_CHAR_MAX)  # type: ignore[call-arg]  # BaseEstimator's
         return self._fitted_repr()
 
     def _repr_html_(self) -> str:

@@ -240,10 +240,7 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         idx = self._indices(as_frame(X))
         pts = self.points_int_ if integer else self.points_
-        total = None
-        for f in self.features_:
-            v = pts[f][idx[f]]
-            total = v if total is None else total + v
+        total: np.ndarray = sum(pts[f][idx[f]] for f in self.features_)
         return total
 
     def pd_from_score(self, score) -> np.ndarray:

@@ -24,6 +24,7 @@ from ..lending import (
     DERIVED_FEATURES,
     GUARANTEE_LABELS,
     Application,
+    Assessment,
     assess_with_model,
     model_input,
 )
@@ -105,7 +106,7 @@ class ApplicantWhatIf(w.VBox):
         cols = {f: f for f in TERM_FIELDS if f in applications.columns}
         cols.update(columns or {})
         self.columns = cols  # loan term -> column of `applications`
-        self.assessment = None
+        self.assessment: Assessment | None = None
         self._hold = False
 
         style = {"description_width": "150px"}
