@@ -183,7 +183,7 @@ def main(argv=None) -> None:
     ref = reference_classify(sub, AS_OF)
     t_peer = time.perf_counter() - t
     extrapolated = t_peer * n / n_peer
-    mine = res.frame["category"].cat.codes.reindex(ref.index).to_numpy()
+    mine = res.table["category"].cat.codes.reindex(ref.index).to_numpy()
     agree = (mine == ref.to_numpy()).mean()
     print(
         f"pandas groupby-apply peer: {t_peer:.2f} s on {n_peer:,} loans "

@@ -54,7 +54,7 @@ def test_monthly_results_changes_and_idempotent_rerun(store):
     assert h.dates() == [SEP, OCT]
     back = h.load(OCT)
     assert back.loc["down", "category"] == "substandard"
-    assert back.loc["down", "explanation_zh"] == oct_.frame.loc["down", "explanation_zh"]
+    assert back.loc["down", "explanation_zh"] == oct_.table.loc["down", "explanation_zh"]
     assert back.loc["down", "outstanding_principal"] == 7000.0  # 5 of 12 x 1,000 paid
     ch = h.changes(OCT)
     assert ch.previous_as_of == SEP
@@ -241,11 +241,11 @@ def test_overrides_are_append_only_and_latest_applies(store):
     assert log["author"].tolist() == ["Li", "Zhang"]
     assert log["category"].tolist() == ["substandard", "doubtful"]
     res = Classifier().classify(book, OCT, overrides=store)
-    assert res.frame.loc["same", "category"] == "doubtful"
-    assert res.frame.loc["same", "override_reason"] == "court filing"
+    assert res.table.loc["same", "category"] == "doubtful"
+    assert res.table.loc["same", "override_reason"] == "court filing"
     # a month without overrides is untouched
     sep = Classifier().classify(book.disbursed_by(SEP), SEP, overrides=store)
-    assert sep.frame.loc["same", "category"] == "special_mention"
+    assert sep.table.loc["same", "category"] == "special_mention"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ def test_agrees_with_groupby_apply_reference(policy):
     book = build_book(400, seed=3)
     res = Classifier(policy).classify(book, AS_OF)
     ref = reference_classify(book, AS_OF, policy)
-    mine = res.frame["category"].cat.codes.reindex(ref.index).to_numpy()
+    mine = res.table["category"].cat.codes.reindex(ref.index).to_numpy()
     assert len(ref) == 400
     np.testing.assert_array_equal(mine, ref.to_numpy())
     # the book exercises more than one category and the incidental rule

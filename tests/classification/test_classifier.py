@@ -24,7 +24,7 @@ NO_BACKSTOPS = {"classification": {"dpd_backstops": {"enabled": False}}}
 
 
 def cats(res):
-    return {k: Category.parse(v).code for k, v in res.frame["category"].items()}
+    return {k: Category.parse(v).code for k, v in res.table["category"].items()}
 
 
 def test_quantitative_boundaries_without_backstops():
@@ -40,9 +40,9 @@ def test_quantitative_boundaries_without_backstops():
         "m7": "doubtful",
         "m9": "doubtful",
     }
-    q = res.frame["quantitative_category"].astype(str)
-    assert (q == res.frame["category"].astype(str)).all()
-    assert res.frame.loc["m4", "missed_periods"] == 4
+    q = res.table["quantitative_category"].astype(str)
+    assert (q == res.table["category"].astype(str)).all()
+    assert res.table.loc["m4", "missed_periods"] == 4
     assert res.rules_fired("m4") == ["missed_substandard"]
     assert res.rules_fired("m0") == []
 
@@ -67,11 +67,11 @@ def test_default_backstops_any_overdue_and_90_days():
     book = missed_book({"m0": 0, "m1": 1, "m3": 3, "m4": 4})
     res = Classifier().classify(book, AS_OF)
     # m1: one missed (Oct 15), 16 days past due -> at least special mention
-    assert res.frame.loc["m1", "days_past_due"] == 16
+    assert res.table.loc["m1", "days_past_due"] == 16
     assert cats(res)["m1"] == "special_mention"
     assert res.rules_fired("m1") == ["dpd_overdue"]
     # m4: oldest missed 15 Jul -> 108 days
-    assert res.frame.loc["m4", "days_past_due"] == 108
+    assert res.table.loc["m4", "days_past_due"] == 108
     assert "dpd_over_substandard" in res.rules_fired("m4")
 
 
@@ -93,7 +93,7 @@ def test_dpd_backstop_boundaries_alone():
     assert cats(clf.classify(book, "2026-04-12"))["L"] == "doubtful"
     assert cats(clf.classify(book, "2026-07-10"))["L"] == "doubtful"
     r = clf.classify(book, "2026-07-11")
-    assert cats(r)["L"] == "loss" and r.frame.loc["L", "days_past_due"] == 361
+    assert cats(r)["L"] == "loss" and r.table.loc["L", "days_past_due"] == 361
     assert "dpd_over_loss" in r.rules_fired("L")
     # any_overdue can be switched to normal by policy
     pol2 = {
@@ -114,7 +114,7 @@ def test_not_incidental_one_missed_after_earlier_late_payment():
     pays += [p for p in on_time("old", 8) if p[1] != DUE[0]] + [("old", "2025-03-01", 1000.0)]
     book = make_book(loans, pays)
     res = Classifier(NO_BACKSTOPS).classify(book, AS_OF)
-    assert res.frame["missed_periods"].to_dict() == {"inc": 1, "late": 1, "old": 1}
+    assert res.table["missed_periods"].to_dict() == {"inc": 1, "late": 1, "old": 1}
     assert cats(res) == {"inc": "normal", "late": "special_mention", "old": "normal"}
     assert res.rules_fired("late") == ["not_incidental"]
     longer = {
@@ -156,7 +156,7 @@ def test_qualitative_signals():
     }
     assert res.rules_fired("deadx") == ["recovery_exhausted", "signal_death_or_missing"]
     assert res.rules_fired("mis") == ["signal_missed_installment"]
-    assert (res.frame["quantitative_category"].astype(str) == "normal").all()
+    assert (res.table["quantitative_category"].astype(str) == "normal").all()
 
 
 def test_signal_adjusts_upward_only_and_stale_signals_expire():
@@ -175,11 +175,11 @@ def test_signal_adjusts_upward_only_and_stale_signals_expire():
 def test_explanation_texts():
     sig = [("L", "2025-09-01", "enforcement_started", None)]
     res = Classifier().classify(_signal_book(sig, missed={"L": 4}), AS_OF)
-    assert res.frame.loc["L", "explanation_zh"] == (
+    assert res.table.loc["L", "explanation_zh"] == (
         "连续违约4期，次级（定量）；存在逾期，至少关注；逾期超过90天，至少次级；"
         "已要求履行保证、保险责任或诉诸法律，至少可疑；最终分类：可疑"
     )
-    assert res.frame.loc["L", "explanation_en"] == (
+    assert res.table.loc["L", "explanation_en"] == (
         "4 consecutive missed periods: Substandard (quantitative); overdue: at least special "
         "mention; over 90 days past due: at least substandard; guarantee, insurance or legal "
         "action invoked: at least doubtful; final: Doubtful"
@@ -198,7 +198,7 @@ def test_borrower_consistency_option():
     res = Classifier({"classification": {"borrower_consistency": True}}).classify(book, AS_OF)
     assert cats(res) == {"a1": "doubtful", "a2": "doubtful", "b1": "normal"}
     assert res.rules_fired("a2") == ["borrower_consistency"]
-    assert res.frame.loc["a2", "quantitative_category"] == "normal"
+    assert res.table.loc["a2", "quantitative_category"] == "normal"
 
 
 def test_paid_off_loan_is_normal_whatever_the_signals():
@@ -210,7 +210,7 @@ def test_paid_off_loan_is_normal_whatever_the_signals():
     )
     res = Classifier().classify(book, AS_OF)
     assert cats(res) == {"P": "normal"}
-    assert res.frame.loc["P", "paid_off"]
+    assert res.table.loc["P", "paid_off"]
     assert "paid_off" in res.rules_fired("P")
 
 
@@ -229,11 +229,11 @@ def test_overrides_apply_latest_and_are_explained():
     )
     res = Classifier().classify(book, AS_OF, overrides=ov)
     assert cats(res) == {"a": "substandard", "b": "doubtful"}
-    assert res.frame.loc["a", "override_author"] == "Zhang"
-    assert res.frame.loc["a", "override_reason"] == "shop closed, confirmed on site"
-    assert res.frame.loc["a", "quantitative_category"] == "normal"
+    assert res.table.loc["a", "override_author"] == "Zhang"
+    assert res.table.loc["a", "override_reason"] == "shop closed, confirmed on site"
+    assert res.table.loc["a", "quantitative_category"] == "normal"
     assert res.rules_fired("a") == ["manual_override"]
-    assert res.frame.loc["a", "explanation_en"].endswith(
+    assert res.table.loc["a", "explanation_en"].endswith(
         "manual override: Substandard; final: Substandard"
     )
     # override for another as-of date does not apply
@@ -294,7 +294,7 @@ def test_unknown_loans_and_missing_schedule_are_errors():
 def test_every_loan_exactly_one_category_and_summary_numbers():
     book = missed_book({"m0": 0, "m1": 1, "m3": 3, "m4": 4, "m7": 7})
     res = Classifier().classify(book, AS_OF)
-    assert res.frame.index.is_unique and res.frame["category"].notna().all()
+    assert res.table.index.is_unique and res.table["category"].notna().all()
     s = res.summary()
     # balances: 3,000 + 4,000 | 6,000 | 7,000 | 10,000 (outstanding = 12,000 - paid)
     assert s.loc["normal", "balance"] == 3000.0
@@ -350,9 +350,9 @@ def test_book_level_monotone_in_missed_periods(signal, backstops):
     book = make_book(loan_rows(ids), pays, signals=sig)
     pol = {"classification": {"dpd_backstops": {"enabled": backstops}}}
     res = Classifier(pol).classify(book, AS_OF)
-    codes = res.frame["category"].cat.codes.to_numpy()
+    codes = res.table["category"].cat.codes.to_numpy()
     assert (np.diff(codes) >= 0).all()
-    assert len(codes) == 10 and res.frame.index.is_unique
+    assert len(codes) == 10 and res.table.index.is_unique
 
 
 def test_extra_signal_without_date_is_an_error_not_ignored():

@@ -78,7 +78,7 @@ def test_from_classification_result():
 def test_empty_scope_gives_zero_table_with_undefined_ratios():
     # an empty branch scope of a real classification result (categorical categories)
     res = Classifier().classify(missed_book({"m0": 0, "m4": 4}), AS_OF)
-    empty = res.frame[res.frame["branch"] == "no such branch"]
+    empty = res.table[res.table["branch"] == "no such branch"]
     rep = provisions(empty, by="branch")
     assert len(rep.table) == 0 and len(rep.loans) == 0
     assert list(rep.table.columns) == list(provisions(res, by="branch").table.columns)
@@ -105,3 +105,11 @@ def test_zero_balance_group_has_nan_npl_ratio():
     assert rep.table.at["东城", "coverage_ratio"] == pytest.approx((500.0 + 50_000.0) / 50_000.0)
     assert rep.table.at["西城", "loans"] == 3 and rep.table.at["西城", "balance"] == 0.0
     assert np.isnan(rep.table.at["西城", "npl_ratio"])
+
+
+def test_plot_by_category_bars_follow_category_order():
+    from riskkit.classification.plots import plot_by_category
+
+    fig = plot_by_category(pd.Series({"loss": 2.0, "normal": 90.0}), "Loans", "count")
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == [90.0, 0.0, 0.0, 0.0, 2.0]  # normal .. loss, missing categories at 0

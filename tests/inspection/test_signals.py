@@ -92,9 +92,9 @@ def test_income_drop_needs_a_reassessed_income_and_ignores_balloons():
 def test_detected_signals_feed_the_classifier():
     book = detection_book()
     res = Classifier().classify(book, AS_OF, extra_signals=detect_signals(book, AS_OF))
-    assert res.frame.loc["poor", "category"] == "substandard"
-    assert res.frame.loc["lowcol", "category"] == "special_mention"
-    assert res.frame.loc["rich", "category"] == "normal"
+    assert res.table.loc["poor", "category"] == "substandard"
+    assert res.table.loc["lowcol", "category"] == "special_mention"
+    assert res.table.loc["rich", "category"] == "normal"
     assert "signal_income_drop" in res.rules_fired("poor")
 
 

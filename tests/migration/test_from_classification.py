@@ -27,13 +27,13 @@ def monthly():
 def _crosstab(results, weight=None):
     """Independent count: state at month k (category, or 'repaid' when paid off in that and
     every later month) against state at month k+1, for loans on the book at month k."""
-    paid = pd.concat({r.as_of: r.frame["paid_off"] for r in results}, axis=1)
+    paid = pd.concat({r.as_of: r.table["paid_off"] for r in results}, axis=1)
     # paid off in this and every later month (months before disbursement do not matter)
     later = paid.fillna(True).astype(int).iloc[:, ::-1].cummin(axis=1).iloc[:, ::-1]
     gone = later.astype(bool)
     pairs = []
     for a, b in zip(results[:-1], results[1:], strict=True):
-        fa, fb = a.frame, b.frame
+        fa, fb = a.table, b.table
         sa = fa["category"].astype(str).where(~gone.loc[fa.index, a.as_of], "repaid")
         sb = fb["category"].astype(str).where(~gone.loc[fb.index, b.as_of], "repaid")
         live = sa[sa != "repaid"]

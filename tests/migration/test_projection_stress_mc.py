@@ -19,7 +19,7 @@ def test_projection_hand_computed(known_tm):
         lgd=0.5,
         amortisation={"normal": 0.1},
     )
-    f = pr.frame
+    f = pr.table
     # step 1 before amortisation: normal = 1000*0.9 + 100*0.05 = 905, then x 0.9
     assert f.loc[1, "normal"] == pytest.approx(905 * 0.9)
     assert f.loc[1, "special_mention"] == pytest.approx(1000 * 0.04 + 100 * 0.05)
@@ -46,7 +46,7 @@ def test_projection_new_disbursements_and_counts(known_tm):
         new_disbursements=[50, 50, 50],
         new_loans=5,
     )
-    f = pr.frame
+    f = pr.table
     assert f.loc[1, "normal"] == pytest.approx(100 * 0.9 + 50)
     assert f.loc[1, "count_normal"] == pytest.approx(10 * 0.9 + 5)
     # mass conservation: on book + exits = start + disbursed (no amortisation)
@@ -64,7 +64,7 @@ def test_monte_carlo_mean_matches_projection(known_tm):
     kw = dict(horizon=12, n_scenarios=8, rho=0.0, lgd=0.4, amortisation=0.02, seed=3)
     mc = simulate_book(known_tm, states, bal, **kw)
     start = np.bincount(states, weights=bal, minlength=7)
-    pr = project(known_tm, start, horizon=12, lgd=0.4, amortisation=0.02).frame
+    pr = project(known_tm, start, horizon=12, lgd=0.4, amortisation=0.02).table
     np.testing.assert_allclose(mc.outstanding.mean(0), pr["outstanding"], rtol=0.01)
     np.testing.assert_allclose(mc.npl_ratio.mean(0)[1:], pr["npl_ratio"][1:], rtol=0.03)
     np.testing.assert_allclose(mc.losses.mean(0)[-1], pr["expected_loss"].iloc[-1], rtol=0.03)
@@ -96,7 +96,7 @@ def test_systematic_factor_widens_quantiles(known_tm):
     assert (q.loc["npl_ratio"][0.99] >= q.loc["npl_ratio"][0.95]).all()
     assert "MonteCarloResult(60 scenarios x 12 months" in repr(corr)
     # mean over the factor is still the unconditional matrix: MC mean ~ projection
-    pr = project(known_tm, {"normal": 5e7}, horizon=12).frame
+    pr = project(known_tm, {"normal": 5e7}, horizon=12).table
     assert corr.npl_ratio[:, -1].mean() == pytest.approx(pr["npl_ratio"].iloc[-1], rel=0.15)
 
 

@@ -42,7 +42,7 @@ def hand_figures(exp):
 def test_assembly_matches_hand_computation(repaid_store):
     _, book, exp, _ = repaid_store
     r = post_loan_review(book, AS_OF)
-    assert (r.result.frame["category"].astype(str) == exp["category"]).all()
+    assert (r.result.table["category"].astype(str) == exp["category"]).all()
     h = hand_figures(exp)
     assert r.metrics["npl_ratio"] == pytest.approx(h["npl_ratio"], abs=1e-12)
     assert r.metrics["provisions"] == pytest.approx(h["provisions"], abs=1e-6)
@@ -50,7 +50,7 @@ def test_assembly_matches_hand_computation(repaid_store):
     assert (r.metrics["n_loans"], r.metrics["n_outstanding"], r.metrics["n_closed"]) == (54, 48, 6)
     assert r.metrics["loans_by_category"] == h["loans_by_category"]
     assert h["loans_by_category"]["normal"] == 27  # 33 in category normal minus 6 closed
-    s = r.summary
+    s = r.table
     assert s.at["total", "loans"] == 48
     assert s.at["normal", "loan_share"] == pytest.approx(27 / 48, abs=1e-12)
     assert s.at["special_mention", "loan_share"] == pytest.approx(9 / 48, abs=1e-12)
@@ -101,7 +101,7 @@ def test_notebook_figures_and_failure_semantics(repaid_store, riskkit_kernel, ca
     assert m["metrics"]["provisions"] == pytest.approx(h["provisions"], abs=1e-6)
     assert m["metrics"]["loans_by_category"] == h["loans_by_category"]
     # riskkit's direct computation on the loans still outstanding
-    on_book = direct.frame[~direct.frame["paid_off"].to_numpy(dtype=bool)]
+    on_book = direct.table[~direct.table["paid_off"].to_numpy(dtype=bool)]
     direct_counts = on_book["category"].astype(str).value_counts()
     assert m["metrics"]["loans_by_category"] == {
         c: int(direct_counts.get(c, 0)) for c in h["loans_by_category"]

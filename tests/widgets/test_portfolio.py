@@ -74,7 +74,7 @@ def test_z_stress_is_riskkit_migrations_bsf(tm):
     d = portfolio_dashboard(tm, BOOK, horizon=6)
     d.stress_kind.value = "z"
     d.z.value = -2.5
-    ref = project(bsf_stress(tm, z=-2.5), dict(BOOK), 6).frame.iloc[-1]
+    ref = project(bsf_stress(tm, z=-2.5), dict(BOOK), 6).table.iloc[-1]
     assert _row(d.summary_out.value, "NPL ratio")[1] == f"{ref['npl_ratio']:.2%}"
     assert d.scenario["provisions"].iloc[-1] == pytest.approx(ref["provisions"])
     assert ref["npl_ratio"] > d.baseline["npl_ratio"].iloc[-1]  # Z < 0 is a bad period

@@ -6,13 +6,14 @@ Examples
 >>> from riskkit.classification import Classifier
 >>> book = make_microloan_book(n_loans=500, months=12, seed=0)
 >>> res = Classifier().classify(book.disbursed_by(book.as_of_date), book.as_of_date)
->>> int(res.frame["category"].isna().sum()), len(res) == book.disbursed_by(book.as_of_date).n_loans
+>>> int(res.table["category"].isna().sum()), len(res) == book.disbursed_by(book.as_of_date).n_loans
 (0, True)
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,10 @@ from ..book.delinquency import ScheduleIndex, day_numbers, status_arrays
 from ..book.schedule import add_months
 from ..book.validate import validate_table
 from ..categories import CATEGORY_DTYPE, Category
+from ..deprecation import deprecated_alias
 from ..errors import ProblemCollector, ValidationError
 from ..policy import Policy, load_policy
+from ..results import TableResult
 from ..risk_signals import SIGNAL_CODES
 from .explain import explain
 from .overrides import effective_overrides, load_overrides, validate_overrides
@@ -287,11 +290,11 @@ class Classifier:
         rules = pd.Categorical.from_codes(
             inv, categories=pd.Index([",".join(rule_codes(b)) for b in ub], dtype="str")
         )
-        cols = {}
+        loan_cols: dict[str, object] = {}
         for c in _LOAN_COLS:
             if c in loans.columns:
-                cols[c] = loans[c].to_numpy()
-        cols.update(
+                loan_cols[c] = loans[c].to_numpy()
+        loan_cols.update(
             {
                 "category": pd.Categorical.from_codes(final, dtype=CATEGORY_DTYPE),
                 "quantitative_category": pd.Categorical.from_codes(
@@ -308,13 +311,14 @@ class Classifier:
                 "explanation_zh": zh,
             }
         )
-        cols.update(ov_cols)
-        frame = pd.DataFrame(cols, index=pd.Index(ix.loan_ids, name="loan_id"))
+        loan_cols.update(ov_cols)
+        frame = pd.DataFrame(loan_cols, index=pd.Index(ix.loan_ids, name="loan_id"))
         return ClassificationResult(frame, as_of=as_of, policy=policy)
 
 
-class ClassificationResult:
-    """Classification of a book as of a date: one row per loan (index ``loan_id``).
+@dataclass(repr=False, eq=False)
+class ClassificationResult(TableResult):
+    """Classification of a book as of a date: one row per loan in ``table`` (index ``loan_id``).
 
     Columns: ``category`` and ``quantitative_category`` (ordered categoricals of
     :data:`~riskkit.categories.CATEGORY_DTYPE`), ``rules`` (comma-separated codes of every rule
@@ -322,37 +326,51 @@ class ClassificationResult:
     ``outstanding_principal``, ``arrears``, ``missed_periods``, ``days_past_due``, ``paid_off``,
     the loan's ``borrower_id, product, officer_id, branch, guarantee_type`` and
     ``override_author, override_reason, override_created_at`` (missing where no override).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per loan, paid-off loans included (category ``normal``, balance 0).
+    as_of : Timestamp
+    policy : Policy
     """
 
-    def __init__(self, frame: pd.DataFrame, as_of, policy: Policy | None = None):
-        self.frame = frame
-        self.as_of = pd.Timestamp(as_of)
-        self.policy = load_policy(policy)
+    table: pd.DataFrame
+    as_of: pd.Timestamp
+    policy: Policy | None = None
 
-    def __len__(self) -> int:
-        return len(self.frame)
+    #: Deprecated name of :attr:`table` (riskkit 0.1).
+    frame = deprecated_alias("table")
+
+    def __post_init__(self) -> None:
+        self.as_of = pd.Timestamp(self.as_of)
+        self.policy = load_policy(self.policy)
 
     def rules_fired(self, loan_id) -> list[str]:
         """Codes of the rules that fired for one loan."""
-        return rule_codes(self.frame.at[loan_id, "rule_bits"])
+        return rule_codes(self.table.at[loan_id, "rule_bits"])
 
     def rule_table(self) -> pd.DataFrame:
         """Boolean table loan x rule (True where the rule fired)."""
-        b = self.frame["rule_bits"].to_numpy()
+        b = self.table["rule_bits"].to_numpy()
         return pd.DataFrame(
             {code: (b >> BIT[code] & 1).astype(bool) for code in RULE_CODES},
-            index=self.frame.index,
+            index=self.table.index,
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """Per-loan results with ``as_of`` and ``loan_id`` as columns."""
-        df = self.frame.reset_index()
+        """The main table as a new, flat DataFrame: ``as_of`` and ``loan_id`` as columns, so
+        that months concatenate into a classification history."""
+        df = self.table.reset_index()
         df.insert(0, "as_of", np.full(len(df), np.datetime64(self.as_of.date(), "ns")))
         return df
 
     def summary(self) -> pd.DataFrame:
-        """Count, balance and shares by category, with a total row; ``attrs['npl_ratio']``."""
-        f = self.frame
+        """Count, balance and shares by category of the loans still outstanding, with a total
+        row; ``attrs``: ``npl_ratio``, ``as_of`` and ``paid_off`` (loans repaid in full, which
+        are in :attr:`table` but not counted here, as in the post-loan review)."""
+        paid_off = self.table["paid_off"].to_numpy(dtype=bool)
+        f = self.table[~paid_off]
         g = f.groupby("category", observed=False)["outstanding_principal"]
         out = pd.DataFrame({"loans": g.size(), "balance": g.sum()})
         out.index = pd.Index([Category.parse(c).code for c in out.index], name="category")
@@ -364,24 +382,26 @@ class ClassificationResult:
         out["loans"] = out["loans"].astype(np.int64)
         out.attrs["npl_ratio"] = self.npl_ratio
         out.attrs["as_of"] = self.as_of
+        out.attrs["paid_off"] = int(paid_off.sum())
         return out
 
     @property
     def npl_ratio(self) -> float:
         """Balance of substandard, doubtful and loss loans over the total balance (不良贷款率);
         NaN when there is no outstanding balance (undefined, as in :func:`riskkit.provisions`)."""
-        bal = self.frame["outstanding_principal"].to_numpy()
+        bal = self.table["outstanding_principal"].to_numpy()
         tot = bal.sum()
         if tot == 0:
             return float("nan")
-        npl = self.frame["category"].cat.codes.to_numpy() >= int(Category.SUBSTANDARD)
+        npl = self.table["category"].cat.codes.to_numpy() >= int(Category.SUBSTANDARD)
         return float(bal[npl].sum() / tot)
 
     def __repr__(self) -> str:
         s = self.summary()
         parts = ", ".join(f"{c}={s.at[c, 'loans']:,}" for c in Category.codes())
         return (
-            f"ClassificationResult(as_of={self.as_of.date()}, loans={len(self):,}, {parts}, "
+            f"ClassificationResult(as_of={self.as_of.date()}, loans={len(self):,}, "
+            f"outstanding: {parts}, paid_off={s.attrs['paid_off']:,}, "
             f"npl_ratio={self.npl_ratio:.2%})"
         )
 
@@ -396,7 +416,8 @@ class ClassificationResult:
         )
         return (
             f"<div><b>Five-category classification 五级分类</b> as of {self.as_of.date()}: "
-            f"{len(self):,} loans, NPL ratio 不良贷款率 {self.npl_ratio:.2%}"
+            f"{len(self):,} loans ({s.attrs['paid_off']:,} paid off), NPL ratio 不良贷款率 "
+            f"{self.npl_ratio:.2%}"
             "<table><tr><th>category</th><th>类别</th><th>loans</th><th>balance</th>"
             f"<th>balance share</th></tr>{rows}</table></div>"
         )

@@ -20,11 +20,13 @@ Examples
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..categories import CATEGORY_DTYPE, Category
+from ..results import TableResult
 
 TABLE = "classification_results"
 _ORDER = Category.codes()
@@ -164,13 +166,18 @@ def migration_matrix(changes: pd.DataFrame, value: str = "loans") -> pd.DataFram
     return m
 
 
-class ClassificationChanges:
-    """Changes of one month against the previous stored month."""
+@dataclass(repr=False, eq=False)
+class ClassificationChanges(TableResult):
+    """Changes of one month against the previous stored month (``table``: one row per loan
+    with its previous and current category and the ``change``)."""
 
-    def __init__(self, table: pd.DataFrame, as_of, previous_as_of):
-        self.table = table
-        self.as_of = pd.Timestamp(as_of)
-        self.previous_as_of = pd.Timestamp(previous_as_of)
+    table: pd.DataFrame
+    as_of: pd.Timestamp
+    previous_as_of: pd.Timestamp
+
+    def __post_init__(self) -> None:
+        self.as_of = pd.Timestamp(self.as_of)
+        self.previous_as_of = pd.Timestamp(self.previous_as_of)
 
     @property
     def downgrades(self) -> pd.DataFrame:

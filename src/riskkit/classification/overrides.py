@@ -142,7 +142,7 @@ def record_overrides(store, overrides, as_of, loan_ids=None) -> pd.DataFrame:
     as_of : date-like
         The classification date the overrides are for.
     loan_ids : array-like, optional
-        Valid loan ids (e.g. ``result.frame.index``); others are an error.
+        Valid loan ids (e.g. ``result.table.index``); others are an error.
     """
     ov = validate_overrides(overrides, loan_ids=loan_ids, as_of=as_of)
     with store.transaction() as conn:

@@ -30,11 +30,14 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..categories import Category
 from ..policy import Policy, load_policy
+from ..results import TableResult
 from .calendar import add_working_days
 from .signals import active_signals
 
@@ -127,7 +130,7 @@ def inspection_plan(
     asof = start - pd.Timedelta(days=1)
     if result is None:
         result = Classifier(pol).classify(book.disbursed_by(asof), asof)
-    f = result.frame
+    f = result.table
     live = ~f["paid_off"].to_numpy(dtype=bool)
     codes = f["category"].cat.codes.to_numpy()
     ids = f.index.to_numpy()
@@ -213,17 +216,19 @@ def inspection_plan(
     return InspectionPlan(plan, start, end, pol)
 
 
-class InspectionPlan:
-    """Required inspections of a period (``table``), with compliance against the ledger."""
+@dataclass(repr=False, eq=False)
+class InspectionPlan(TableResult):
+    """Required inspections of a period (``table``, one row per inspection), with compliance
+    against the ledger."""
 
-    def __init__(self, table: pd.DataFrame, start, end, policy: Policy):
-        self.table = table
-        self.start = pd.Timestamp(start)
-        self.end = pd.Timestamp(end)
-        self.policy = policy
+    table: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+    policy: Policy
 
-    def __len__(self) -> int:
-        return len(self.table)
+    def __post_init__(self) -> None:
+        self.start = pd.Timestamp(self.start)
+        self.end = pd.Timestamp(self.end)
 
     def by_officer(self) -> pd.DataFrame:
         """Required inspections per officer and reason."""

@@ -275,7 +275,7 @@ def watch_list(book, as_of=None, result=None, policy=None, store=None) -> pd.Dat
     keep_cols = [c for c in ("borrower_id", "officer_id", "branch") if c in loans.columns]
     base = loans[keep_cols]
     if result is not None:
-        f = result.frame
+        f = result.table
         base = base.join(f[["category", "outstanding_principal"]], how="left")
         flagged = f.index[f["category"].cat.codes.to_numpy() >= int(Category.SPECIAL_MENTION)]
         ids = sig.index.union(flagged)

@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from ..deprecation import deprecated_alias
 from ..policy import load_policy
+from ..results import TableResult
 from .matrix import TransitionMatrix
 from .panel import StateSpace
 
@@ -124,7 +126,7 @@ def simulate_panel(
             init = rng.choice(s, size=n_loans, p=arr / arr.sum())
         else:
             init = state_codes(tm.states, arr)
-    paths = simulate_states(tm, init, n_months, seed=rng.integers(2**32)).astype(np.int64)
+    paths = simulate_states(tm, init, n_months, seed=int(rng.integers(2**32))).astype(np.int64)
     absorbing = tm.states.mask(tm.states.absorbing)
     t_idx = np.arange(n_months + 1)[:, None]
     # observed while no earlier absorbing state and not yet censored
@@ -153,8 +155,8 @@ def simulate_panel(
     return frame
 
 
-@dataclass
-class MonteCarloResult:
+@dataclass(eq=False)
+class MonteCarloResult(TableResult):
     """Scenario paths of book-level metrics; arrays are ``(n_scenarios, horizon + 1)``."""
 
     states: StateSpace
@@ -167,6 +169,11 @@ class MonteCarloResult:
     lgd: float
     rho: float
     seed: int | None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Median, 95th and 99th percentile across scenarios per metric and month."""
+        return self.quantiles()
 
     @property
     def n_scenarios(self) -> int:
@@ -198,11 +205,14 @@ class MonteCarloResult:
         )
         return qt
 
-    def fan_chart(self, metric: str = "npl_ratio", **kw):
-        """Fan chart of ``metric`` (see :func:`riskkit.migration.plots.fan_chart`)."""
-        from .plots import fan_chart
+    def plot_fan_chart(self, metric: str = "npl_ratio", **kw):
+        """Fan chart of ``metric`` (see :func:`riskkit.migration.plots.plot_fan_chart`)."""
+        from .plots import plot_fan_chart
 
-        return fan_chart(self, metric, **kw)
+        return plot_fan_chart(self, metric, **kw)
+
+    #: Deprecated name of :meth:`plot_fan_chart` (riskkit 0.1).
+    fan_chart = deprecated_alias("plot_fan_chart")
 
     def __repr__(self) -> str:
         return (

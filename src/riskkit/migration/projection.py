@@ -17,9 +17,9 @@ Examples
 >>> from riskkit.migration.matrix import TransitionMatrix
 >>> p = np.eye(7); p[0, [0, 1, 5]] = [0.9, 0.05, 0.05]; p[1, [0, 1, 2]] = [0.3, 0.5, 0.2]
 >>> pr = project(TransitionMatrix(p), {"normal": 1000.0}, horizon=2)
->>> pr.frame.loc[1, ["normal", "special_mention", "repaid"]].tolist()
+>>> pr.table.loc[1, ["normal", "special_mention", "repaid"]].tolist()
 [900.0, 50.0, 50.0]
->>> round(float(pr.frame.loc[2, "npl_ratio"]), 4)
+>>> round(float(pr.table.loc[2, "npl_ratio"]), 4)
 0.011
 """
 
@@ -32,7 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..deprecation import deprecated_alias
 from ..policy import load_policy
+from ..results import TableResult
 from .matrix import TransitionMatrix
 from .montecarlo import provision_vector
 from .panel import StateSpace
@@ -62,35 +64,39 @@ def _per_step(values, horizon: int, name: str) -> np.ndarray:
     return arr
 
 
-@dataclass
-class Projection:
-    """Result of :func:`project`; ``frame`` has one row per step 0..horizon."""
+@dataclass(repr=False, eq=False)
+class Projection(TableResult):
+    """Result of :func:`project`; ``table`` has one row per step 0..horizon."""
 
     states: StateSpace
-    frame: pd.DataFrame
+    table: pd.DataFrame
+
+    #: Deprecated name of :attr:`table` (riskkit 0.1).
+    frame = deprecated_alias("table")
 
     def shares(self, by: str = "balance") -> pd.DataFrame:
         """Share of the outstanding balance (or loan count) by on-book state per step."""
         live = [s for s in self.states.labels if s not in map(str, self.states.exits)]
         cols = live if by == "balance" else [f"count_{s}" for s in live]
-        x = self.frame[cols]
+        x = self.table[cols]
         out = x.div(x.sum(axis=1).replace(0, np.nan), axis=0)
         out.columns = live
         return out
 
     def plot_shares(self, **kw):
-        from .plots import category_shares
+        """Stacked shares by category per step (:func:`~riskkit.migration.plots.plot_category_shares`)."""
+        from .plots import plot_category_shares
 
-        return category_shares(self.shares(), **kw)
+        return plot_category_shares(self.shares(), **kw)
 
     def __repr__(self) -> str:
         cols = ["outstanding", "npl_ratio", "provisions", "expected_loss"]
-        return f"Projection({len(self.frame) - 1} steps)\n" + self.frame[cols].to_string()
+        return f"Projection({len(self.table) - 1} steps)\n" + self.table[cols].to_string()
 
     def _repr_html_(self) -> str:
         cols = ["outstanding", "npl_ratio", "provisions", "expected_loss"]
-        return f"<b>Projection ({len(self.frame) - 1} steps)</b>" + html.unescape(
-            self.frame[cols].to_html(float_format=lambda v: f"{v:,.4f}")
+        return f"<b>Projection ({len(self.table) - 1} steps)</b>" + html.unescape(
+            self.table[cols].to_html(float_format=lambda v: f"{v:,.4f}")
         )
 
 

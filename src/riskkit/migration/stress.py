@@ -203,7 +203,7 @@ def compare(
     scen.update(stressed if isinstance(stressed, dict) else {"stressed": stressed})
     metrics = ["npl_ratio", "provisions", "expected_loss", "outstanding"]
     parts = {
-        name: project(m, balances, horizon, **project_kw).frame[metrics] for name, m in scen.items()
+        name: project(m, balances, horizon, **project_kw).table[metrics] for name, m in scen.items()
     }
     out = pd.concat(parts, axis=1).swaplevel(0, 1, axis=1)
     return out[metrics]

@@ -28,12 +28,15 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..categories import Category, parse_categories
 from ..errors import ProblemCollector
 from ..policy import Policy, load_policy
+from ..results import TableResult
 
 
 def specific_ratios(policy: Policy | dict | None = None) -> np.ndarray:
@@ -45,7 +48,7 @@ def specific_ratios(policy: Policy | dict | None = None) -> np.ndarray:
 
 
 def _loan_frame(result) -> pd.DataFrame:
-    frame = getattr(result, "frame", result)
+    frame = getattr(result, "table", result)
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a ClassificationResult or DataFrame, got {type(result)}")
     errors = ProblemCollector("provisions input")
@@ -54,14 +57,15 @@ def _loan_frame(result) -> pd.DataFrame:
     return frame
 
 
-class ProvisionReport:
-    """Provisions per loan (``loans``) and aggregated (``table``, by the ``by`` columns)."""
+@dataclass(repr=False, eq=False)
+class ProvisionReport(TableResult):
+    """Provisions aggregated (``table``, by the ``by`` columns, or one ``total`` row) and per
+    loan (``loans``)."""
 
-    def __init__(self, loans: pd.DataFrame, table: pd.DataFrame, by: list[str], policy: Policy):
-        self.loans = loans
-        self.table = table
-        self.by = by
-        self.policy = policy
+    loans: pd.DataFrame
+    table: pd.DataFrame
+    by: list[str]
+    policy: Policy
 
     def total(self) -> pd.Series:
         """Book-level totals and ratios (zeros and NaN ratios for an empty book)."""

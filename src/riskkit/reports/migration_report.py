@@ -13,9 +13,12 @@ projected side by side with the baseline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
+
+from ..deprecation import deprecated_alias
+from ..results import ReportMetrics, ReportResult
 
 
 def classification_history(
@@ -40,8 +43,35 @@ def classification_history(
 
 
 @dataclass
-class MigrationReport:
-    """Tables and key figures of the portfolio-migration report."""
+class MigrationMetrics(ReportMetrics):
+    """Key figures of the portfolio-migration report (``metrics.json``)."""
+
+    as_of: pd.Timestamp
+    history_months: int
+    horizon_months: int
+    n_loans: int
+    transitions_observed: float
+    npl_ratio_now: float
+    npl_ratio_horizon: float
+    provisions_now: float
+    provisions_horizon: float
+    outstanding_now: float
+    outstanding_horizon: float
+    monthly_matrix_count: dict[str, dict[str, float]]
+    lifetime_pd_normal: float
+    lifetime_pd_special_mention: float
+    expected_loss_horizon: float
+    #: what each stressed monthly matrix is (e.g. ``"bsf(z=-2, rho=0.1)"``); it applies in
+    #: every month of the horizon
+    scenario_definitions: dict[str, str]
+    #: per scenario: ``npl_ratio_horizon``, ``provisions_horizon``, ``expected_loss_horizon``
+    scenarios: dict[str, dict[str, float]]
+
+
+@dataclass(repr=False, eq=False)
+class MigrationReport(ReportResult):
+    """Tables and key figures of the portfolio-migration report; ``table`` is the projected
+    path (balances by category, NPL ratio, provisions and expected loss per month)."""
 
     as_of: pd.Timestamp
     history: pd.DataFrame
@@ -49,10 +79,13 @@ class MigrationReport:
     balance_matrix: object
     horizon_matrix: object
     lifetime_pd: pd.DataFrame
-    path: pd.DataFrame
+    table: pd.DataFrame
     scenarios: pd.DataFrame
     stressed: dict
-    metrics: dict = field(default_factory=dict)
+    metrics: MigrationMetrics
+
+    #: Deprecated name of :attr:`table` (riskkit 0.1).
+    path = deprecated_alias("table")
 
 
 def scenario_matrices(baseline, scenarios: dict | None, policy=None) -> dict:
@@ -147,30 +180,30 @@ def portfolio_migration(
     start = live.groupby(live["category"].astype(str))["outstanding_principal"].sum()
     counts = live.groupby(live["category"].astype(str)).size().astype(float)
     kw = {"amortisation": amortisation, "new_disbursements": new_disbursements, "policy": policy}
-    path = project(pb, start.to_dict(), horizon_months, counts=counts.to_dict(), **kw).frame
+    path = project(pb, start.to_dict(), horizon_months, counts=counts.to_dict(), **kw).table
     stressed = scenario_matrices(pb, scenarios, policy)
     side = compare_scenarios(pb, stressed, start.to_dict(), horizon_months, **kw)
     end = path.iloc[-1]
-    metrics = {
-        "as_of": pd.Timestamp(as_of).normalize(),
-        "history_months": int(history_months),
-        "horizon_months": int(horizon_months),
-        "n_loans": int(last["loan_id"].nunique()),
-        "transitions_observed": float(pc.counts.sum()),
-        "npl_ratio_now": float(path["npl_ratio"].iloc[0]),
-        "npl_ratio_horizon": float(end["npl_ratio"]),
-        "provisions_now": float(path["provisions"].iloc[0]),
-        "provisions_horizon": float(end["provisions"]),
-        "outstanding_now": float(path["outstanding"].iloc[0]),
-        "outstanding_horizon": float(end["outstanding"]),
-        "monthly_matrix_count": pc.to_frame().round(10).to_dict(orient="index"),
-        "lifetime_pd_normal": float(lpd.loc["normal"].iloc[-1]),
-        "lifetime_pd_special_mention": float(lpd.loc["special_mention"].iloc[-1]),
-        "expected_loss_horizon": float(end["expected_loss"]),
+    metrics = MigrationMetrics(
+        as_of=pd.Timestamp(as_of).normalize(),
+        history_months=int(history_months),
+        horizon_months=int(horizon_months),
+        n_loans=int(last["loan_id"].nunique()),
+        transitions_observed=float(pc.counts.sum()) if pc.counts is not None else 0.0,
+        npl_ratio_now=float(path["npl_ratio"].iloc[0]),
+        npl_ratio_horizon=float(end["npl_ratio"]),
+        provisions_now=float(path["provisions"].iloc[0]),
+        provisions_horizon=float(end["provisions"]),
+        outstanding_now=float(path["outstanding"].iloc[0]),
+        outstanding_horizon=float(end["outstanding"]),
+        monthly_matrix_count=pc.to_frame().round(10).to_dict(orient="index"),
+        lifetime_pd_normal=float(lpd.loc["normal"].iloc[-1]),
+        lifetime_pd_special_mention=float(lpd.loc["special_mention"].iloc[-1]),
+        expected_loss_horizon=float(end["expected_loss"]),
         # what each stressed monthly matrix is (e.g. "bsf(z=-2, rho=0.1)"): it applies in every
         # month of the horizon
-        "scenario_definitions": {name: tm.method for name, tm in stressed.items()},
-        "scenarios": {
+        scenario_definitions={name: tm.method for name, tm in stressed.items()},
+        scenarios={
             name: {
                 "npl_ratio_horizon": float(side[("npl_ratio", name)].iloc[-1]),
                 "provisions_horizon": float(side[("provisions", name)].iloc[-1]),
@@ -178,7 +211,7 @@ def portfolio_migration(
             }
             for name in side["npl_ratio"].columns
         },
-    }
+    )
     return MigrationReport(
         as_of=pd.Timestamp(as_of).normalize(),
         history=hist,
@@ -186,7 +219,7 @@ def portfolio_migration(
         balance_matrix=pb,
         horizon_matrix=ph,
         lifetime_pd=lpd,
-        path=path,
+        table=path,
         scenarios=side,
         stressed=stressed,
         metrics=metrics,

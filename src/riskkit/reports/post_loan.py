@@ -15,14 +15,16 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..categories import Category
+from ..deprecation import deprecated_alias
 from ..errors import ProblemCollector
 from ..privacy import mask_frame
+from ..results import ReportMetrics, ReportResult
 
 
 def month_end_classification(book, as_of, policy=None, store=None, detected_signals=False):
@@ -41,8 +43,8 @@ def month_end_classification(book, as_of, policy=None, store=None, detected_sign
         manual = manual[manual["loan_id"].isin(b.loans["loan_id"]).to_numpy(dtype=bool)]
         extra.append(manual)
     extra = [e for e in extra if len(e)]
-    extra = pd.concat(extra, ignore_index=True) if extra else None
-    return Classifier(policy).classify(b, as_of, overrides=store, extra_signals=extra), b
+    signals = pd.concat(extra, ignore_index=True) if extra else None
+    return Classifier(policy).classify(b, as_of, overrides=store, extra_signals=signals), b
 
 
 def scope_ids(book, branch=None, officer=None) -> np.ndarray:
@@ -78,14 +80,49 @@ def scope_ids(book, branch=None, officer=None) -> np.ndarray:
 
 
 @dataclass
-class PostLoanReview:
-    """Tables and key figures of a post-loan review (see :func:`post_loan_review`)."""
+class ReviewMetrics(ReportMetrics):
+    """Key figures of the post-loan review (``metrics.json``). Category counts and balances
+    are of the loans still outstanding (as :meth:`ClassificationResult.summary` counts)."""
+
+    as_of: pd.Timestamp
+    previous_as_of: pd.Timestamp
+    branch: str | None
+    officer: str | None
+    n_loans: int
+    n_outstanding: int
+    n_closed: int
+    balance: float
+    npl_ratio: float
+    npl_balance: float
+    previous_npl_ratio: float
+    provisions: float
+    provisions_general: float
+    provisions_specific: float
+    coverage_ratio: float
+    loans_by_category: dict[str, int]
+    balance_by_category: dict[str, float]
+    downgrades: int
+    upgrades: int
+    new_loans: int
+    repaid_this_month: int
+    inspections_planned: int
+    inspections_done: int
+    inspections_overdue: int
+    inspections_due_next_month: int
+    watch_list: int
+    watch_list_severe: int
+
+
+@dataclass(repr=False, eq=False)
+class PostLoanReview(ReportResult):
+    """Tables and key figures of a post-loan review (see :func:`post_loan_review`); ``table``
+    is the five-category summary of the loans still outstanding."""
 
     as_of: pd.Timestamp
     previous_as_of: pd.Timestamp
     scope: dict
     result: object  # ClassificationResult restricted to the scope (paid-off loans included)
-    summary: pd.DataFrame  # five categories of the loans still outstanding
+    table: pd.DataFrame  # five categories of the loans still outstanding
     changes: pd.DataFrame
     migration: pd.DataFrame
     provisions: object
@@ -96,7 +133,10 @@ class PostLoanReview:
     compliance: pd.DataFrame
     watch: pd.DataFrame
     appendix: pd.DataFrame
-    metrics: dict = field(default_factory=dict)
+    metrics: ReviewMetrics
+
+    #: Deprecated name of :attr:`table` (riskkit 0.1).
+    summary = deprecated_alias("table")
 
     def __repr__(self) -> str:
         m = self.metrics
@@ -110,7 +150,7 @@ class PostLoanReview:
 def _restrict(result, ids):
     from ..classification import ClassificationResult
 
-    f = result.frame
+    f = result.table
     return ClassificationResult(f[f.index.isin(ids)], as_of=result.as_of, policy=result.policy)
 
 
@@ -164,14 +204,14 @@ def post_loan_review(
     from ..classification import compare, migration_matrix
 
     # paid-off loans are exits ("repaid"), never upgrades
-    changes = compare(prev_res.frame, result.frame)
+    changes = compare(prev_res.table, result.table)
     migration = migration_matrix(changes, "loans")
 
     # Loans repaid in full by ``as_of`` keep the category normal (rule ``paid_off``) in the
     # classification but are no longer on the book: category counts, shares and the loan counts
     # of the provision tables are on outstanding loans only (balances are unaffected: zero).
-    live = ~result.frame["paid_off"].to_numpy(dtype=bool)
-    outstanding = _restrict(result, result.frame.index[live])
+    live = ~result.table["paid_off"].to_numpy(dtype=bool)
+    outstanding = _restrict(result, result.table.index[live])
     prov = provisions(outstanding, policy=policy)
     prov_branch = provisions(outstanding, by="branch", policy=policy).table
     prov_product = provisions(outstanding, by="product", policy=policy).table
@@ -196,7 +236,7 @@ def post_loan_review(
 
     watch = watch_list(scoped_now, as_of, result=result, policy=policy, store=store)
 
-    f = result.frame
+    f = result.table
     borrowers = book.borrowers
     cols = [
         "borrower_id",
@@ -233,41 +273,41 @@ def post_loan_review(
     tot = prov.total()
     counts = changes["change"].value_counts()
     st_counts = status["status"].value_counts()
-    metrics = {
-        "as_of": as_of,
-        "previous_as_of": prev,
-        "branch": branch,
-        "officer": officer,
-        "n_loans": int(len(f)),
-        "n_outstanding": int(live.sum()),
-        "n_closed": int((~live).sum()),
-        "balance": float(f["outstanding_principal"].sum()),
-        "npl_ratio": float(result.npl_ratio),
-        "npl_balance": float(tot["npl_balance"]),
-        "previous_npl_ratio": float(prev_res.npl_ratio),
-        "provisions": float(tot["provisions"]),
-        "provisions_general": float(tot["general"]),
-        "provisions_specific": float(tot["specific"]),
-        "coverage_ratio": float(tot["coverage_ratio"]),
-        "loans_by_category": {c: int(summary.at[c, "loans"]) for c in Category.codes()},
-        "balance_by_category": {c: float(summary.at[c, "balance"]) for c in Category.codes()},
-        "downgrades": int(counts.get("downgrade", 0)),
-        "upgrades": int(counts.get("upgrade", 0)),
-        "new_loans": int(counts.get("new", 0)),
-        "repaid_this_month": int(counts.get("repaid", 0)),
-        "inspections_planned": int(len(status)),
-        "inspections_done": int(st_counts.get("done", 0) + st_counts.get("late", 0)),
-        "inspections_overdue": int(st_counts.get("overdue", 0)),
-        "inspections_due_next_month": int(len(plan_next)),
-        "watch_list": int(len(watch)),
-        "watch_list_severe": int(watch["severe"].sum()) if len(watch) else 0,
-    }
+    metrics = ReviewMetrics(
+        as_of=as_of,
+        previous_as_of=prev,
+        branch=branch,
+        officer=officer,
+        n_loans=int(len(f)),
+        n_outstanding=int(live.sum()),
+        n_closed=int((~live).sum()),
+        balance=float(f["outstanding_principal"].sum()),
+        npl_ratio=float(result.npl_ratio),
+        npl_balance=float(tot["npl_balance"]),
+        previous_npl_ratio=float(prev_res.npl_ratio),
+        provisions=float(tot["provisions"]),
+        provisions_general=float(tot["general"]),
+        provisions_specific=float(tot["specific"]),
+        coverage_ratio=float(tot["coverage_ratio"]),
+        loans_by_category={c: int(summary.at[c, "loans"]) for c in Category.codes()},
+        balance_by_category={c: float(summary.at[c, "balance"]) for c in Category.codes()},
+        downgrades=int(counts.get("downgrade", 0)),
+        upgrades=int(counts.get("upgrade", 0)),
+        new_loans=int(counts.get("new", 0)),
+        repaid_this_month=int(counts.get("repaid", 0)),
+        inspections_planned=int(len(status)),
+        inspections_done=int(st_counts.get("done", 0) + st_counts.get("late", 0)),
+        inspections_overdue=int(st_counts.get("overdue", 0)),
+        inspections_due_next_month=int(len(plan_next)),
+        watch_list=int(len(watch)),
+        watch_list_severe=int(watch["severe"].sum()) if len(watch) else 0,
+    )
     return PostLoanReview(
         as_of=as_of,
         previous_as_of=prev,
         scope={"branch": branch, "officer": officer},
         result=result,
-        summary=summary,
+        table=summary,
         changes=changes,
         migration=migration,
         provisions=prov,

@@ -7,14 +7,16 @@ figures for the notebooks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ..deprecation import deprecated_alias
 from ..errors import ProblemCollector
 from ..policy import load_policy
-from ..privacy import PII_COLUMNS
+from ..results import ReportMetrics, ReportResult
+from ..scoring.sample import feature_columns
 
 
 def load_scoring_data(
@@ -95,6 +97,7 @@ def load_scoring_data(
         values = raw.astype(str)
         y = (values == str(bad_value)).to_numpy().astype(int)
     pc.raise_if_any()
+    assert y is not None  # a bad value that is not a number was reported above
     if y.sum() in (0, len(y)):
         pc.add(
             "sample",
@@ -108,29 +111,47 @@ def load_scoring_data(
     else:
         date_cols = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
         dates = df[date_cols[0]] if date_cols else None
-    skip = {target, "loan_id", "borrower_id", *PII_COLUMNS}
-    skip |= {c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
-    if date_column:
-        skip.add(date_column)
-    X = df.drop(columns=[c for c in df.columns if c in skip])
+    X = df[feature_columns(df, target, exclude=[date_column] if date_column else [])]
     X.attrs["outcome_cutoff"] = outcome_cutoff
     return X, y, dates
 
 
 @dataclass
-class ScoreCalibration:
-    """A fitted scorecard with its validation tables (see :func:`calibrate_scorecard`)."""
+class CalibrationMetrics(ReportMetrics):
+    """Key figures of the score-calibration report (``metrics.json``)."""
+
+    n_train: int
+    n_test: int
+    bad_rate: float
+    n_features: int
+    features: list[str]
+    auc_train: float
+    auc_test: float
+    gini_test: float
+    ks_test: float
+    score_mean_test: float
+    pd_mean_test: float
+    grades_rejected: int
+
+
+@dataclass(repr=False, eq=False)
+class ScoreCalibration(ReportResult):
+    """A fitted scorecard with its validation tables (see :func:`calibrate_scorecard`);
+    ``table`` is the scorecard's points table."""
 
     scorecard: object
     master_scale: object
     iv: pd.Series
-    points: pd.DataFrame
+    table: pd.DataFrame
     gains: pd.DataFrame
     calibration: pd.DataFrame
     grades: pd.DataFrame
     scores_test: np.ndarray
     y_test: np.ndarray
-    metrics: dict = field(default_factory=dict)
+    metrics: CalibrationMetrics
+
+    #: Deprecated name of :attr:`table` (riskkit 0.1).
+    points = deprecated_alias("table")
 
 
 def calibrate_scorecard(
@@ -192,25 +213,25 @@ def calibrate_scorecard(
     grades = grades.sort_values("grade", key=lambda s: s.map(order)).reset_index(drop=True)
     gains = gains_table(y_te, s_te, n_bands=10, higher_is_bad=False)
     curve = calibration_curve(y_te, pd_te, n_bins=10)
-    metrics = {
-        "n_train": int(len(y_tr)),
-        "n_test": int(len(y_te)),
-        "bad_rate": float(np.mean(y)),
-        "n_features": int(len(sc.features_)),
-        "features": list(sc.features_),
-        "auc_train": auc(y_tr, s_tr, higher_is_bad=False),
-        "auc_test": auc(y_te, s_te, higher_is_bad=False),
-        "gini_test": gini(y_te, s_te, higher_is_bad=False),
-        "ks_test": ks(y_te, s_te, higher_is_bad=False),
-        "score_mean_test": float(np.mean(s_te)),
-        "pd_mean_test": float(np.mean(pd_te)),
-        "grades_rejected": int(grades["rejected"].sum()),
-    }
+    metrics = CalibrationMetrics(
+        n_train=int(len(y_tr)),
+        n_test=int(len(y_te)),
+        bad_rate=float(np.mean(y)),
+        n_features=int(len(sc.features_)),
+        features=list(sc.features_),
+        auc_train=auc(y_tr, s_tr, higher_is_bad=False),
+        auc_test=auc(y_te, s_te, higher_is_bad=False),
+        gini_test=gini(y_te, s_te, higher_is_bad=False),
+        ks_test=ks(y_te, s_te, higher_is_bad=False),
+        score_mean_test=float(np.mean(s_te)),
+        pd_mean_test=float(np.mean(pd_te)),
+        grades_rejected=int(grades["rejected"].sum()),
+    )
     return ScoreCalibration(
         scorecard=sc,
         master_scale=ms,
         iv=sc.binning_.iv_,
-        points=sc.points_table(),
+        table=sc.points_table(),
         gains=gains,
         calibration=curve,
         grades=grades,
@@ -253,13 +274,37 @@ def find_scorecard(scorecard_path=None, output_dir=None):
 
 
 @dataclass
-class Monitoring:
-    """Stability and performance of a scorecard by period (see :func:`monitor_scorecard`)."""
+class MonitoringMetrics(ReportMetrics):
+    """Key figures of the model-monitoring report (``metrics.json``)."""
 
-    by_period: pd.DataFrame
+    periods: list[str]
+    n: int
+    reference_auc: float
+    latest_period: str
+    latest_application_date: pd.Timestamp
+    latest_auc: float
+    latest_ks: float
+    max_psi: float
+    psi_monitor: float
+    psi_shifted: float
+    max_csi: float
+    psi_by_period: dict[str, float]
+    auc_by_period: dict[str, float]
+    grades_rejected_latest: int
+
+
+@dataclass(repr=False, eq=False)
+class Monitoring(ReportResult):
+    """Stability and performance of a scorecard by period (see :func:`monitor_scorecard`);
+    ``table`` has one row per period (PSI and its status, AUC, KS, bad rate, mean PD)."""
+
+    table: pd.DataFrame
     csi: pd.DataFrame
     grades: pd.DataFrame
-    metrics: dict = field(default_factory=dict)
+    metrics: MonitoringMetrics
+
+    #: Deprecated name of :attr:`table` (riskkit 0.1).
+    by_period = deprecated_alias("table")
 
 
 def monitor_scorecard(
@@ -339,20 +384,20 @@ def monitor_scorecard(
     order = {g: i for i, g in enumerate(ms.labels)}
     grades = grades.sort_values("grade", key=lambda s: s.map(order)).reset_index(drop=True)
     recent = by_period[~by_period["reference"]]
-    metrics = {
-        "periods": periods,
-        "n": int(len(y)),
-        "reference_auc": float(auc(y[ref], score[ref], higher_is_bad=False)),
-        "latest_period": periods[-1],
-        "latest_application_date": pd.to_datetime(np.asarray(dates)).max(),
-        "latest_auc": float(by_period["auc"].iloc[-1]),
-        "latest_ks": float(by_period["ks"].iloc[-1]),
-        "max_psi": float(recent["psi"].max()),
-        "psi_monitor": float(stability["psi_monitor"]),
-        "psi_shifted": float(stability["psi_shifted"]),
-        "max_csi": float(csi_t.drop(columns=periods[:reference_periods]).max().max()),
-        "psi_by_period": by_period["psi"].to_dict(),
-        "auc_by_period": by_period["auc"].to_dict(),
-        "grades_rejected_latest": int(grades["rejected"].sum()),
-    }
-    return Monitoring(by_period=by_period, csi=csi_t, grades=grades, metrics=metrics)
+    metrics = MonitoringMetrics(
+        periods=periods,
+        n=int(len(y)),
+        reference_auc=float(auc(y[ref], score[ref], higher_is_bad=False)),
+        latest_period=periods[-1],
+        latest_application_date=pd.to_datetime(np.asarray(dates)).max(),
+        latest_auc=float(by_period["auc"].iloc[-1]),
+        latest_ks=float(by_period["ks"].iloc[-1]),
+        max_psi=float(recent["psi"].max()),
+        psi_monitor=float(stability["psi_monitor"]),
+        psi_shifted=float(stability["psi_shifted"]),
+        max_csi=float(csi_t.drop(columns=periods[:reference_periods]).max().max()),
+        psi_by_period=by_period["psi"].to_dict(),
+        auc_by_period=by_period["auc"].to_dict(),
+        grades_rejected_latest=int(grades["rejected"].sum()),
+    )
+    return Monitoring(table=by_period, csi=csi_t, grades=grades, metrics=metrics)

@@ -27,7 +27,7 @@ from .metrics import (
 )
 from .persistence import points_to_excel, scorecard_from_json, scorecard_to_json, scorecard_to_sql
 from .registry import ModelRegistry, ModelVersion, RegistryError
-from .sample import APPLICATION_FEATURES, application_sample
+from .sample import APPLICATION_FEATURES, application_sample, feature_columns
 from .scorecard import Scorecard
 from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise, vif
 from .woe import WoETransformer
@@ -35,6 +35,7 @@ from .woe import WoETransformer
 __all__ = [
     "APPLICATION_FEATURES",
     "application_sample",
+    "feature_columns",
     "MasterScale",
     "ModelRegistry",
     "ModelVersion",

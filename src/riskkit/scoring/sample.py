@@ -56,6 +56,32 @@ _BORROWER_NEEDS = (
 )
 
 
+def feature_columns(sample: pd.DataFrame, target: str = "bad", exclude=()) -> list[str]:
+    """Columns of a scoring sample a scorecard may use as features, in sample order.
+
+    Never a feature: the ``target``, identifiers (``loan_id``, ``borrower_id``, any column
+    ending in ``_id``), personal data (:data:`riskkit.privacy.PII_COLUMNS`), dates (datetime
+    columns) and the ``exclude`` columns (e.g. an application-date column kept as text).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"loan_id": ["L1"], "phone": ["13812345678"], "age": [40],
+    ...                    "disbursement_date": pd.to_datetime(["2026-01-05"]), "bad": [0]})
+    >>> feature_columns(df)
+    ['age']
+    """
+    from ..privacy import PII_COLUMNS
+
+    skip = {target, *PII_COLUMNS, *exclude}
+    return [
+        c
+        for c in sample.columns
+        if c not in skip
+        and not str(c).endswith("_id")
+        and not pd.api.types.is_datetime64_any_dtype(sample[c])
+    ]
+
+
 def application_sample(book, horizon_months: int = 12, bad_missed: int = 3) -> pd.DataFrame:
     """One row per loan whose outcome window is fully observed: features known at
     disbursement and the observed outcome ``bad``.

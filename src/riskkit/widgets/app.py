@@ -196,19 +196,10 @@ class CommitteeInputs:
 
 
 def scorecard_features(sample, target: str = "bad") -> list[str]:
-    """Application-time columns a scorecard may use: not the target, ids, dates or PII."""
-    import pandas as pd
+    """Application-time columns a scorecard may use (:func:`riskkit.scoring.feature_columns`)."""
+    from ..scoring import feature_columns
 
-    from ..privacy import PII_COLUMNS
-
-    skip = {target, *PII_COLUMNS}
-    return [
-        c
-        for c in sample.columns
-        if c not in skip
-        and not c.endswith("_id")
-        and not pd.api.types.is_datetime64_any_dtype(sample[c])
-    ]
+    return feature_columns(sample, target)
 
 
 def committee_inputs(

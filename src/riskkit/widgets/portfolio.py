@@ -31,7 +31,7 @@ def category_balances(balances, states) -> np.ndarray:
     """
     from ..categories import parse_categories
 
-    frame = getattr(balances, "frame", balances)
+    frame = getattr(balances, "table", balances)
     out = np.zeros(len(states))
     if isinstance(frame, pd.DataFrame):
         for c in ("category", "outstanding_principal"):
@@ -83,7 +83,8 @@ class PortfolioWhatIf(w.VBox):
         self.stress = stress or (
             lambda m, kind, value: migration_stress(m, kind, value, self.policy)
         )
-        self.baseline = self.scenario = None
+        self.baseline: pd.DataFrame | None = None
+        self.scenario: pd.DataFrame | None = None
         style = {"description_width": "190px"}
         lay = w.Layout(width="460px")
         self.stress_kind = w.ToggleButtons(
@@ -187,7 +188,7 @@ class PortfolioWhatIf(w.VBox):
 
         frame = project(
             matrix, self.start, horizon, amortisation=self.amortisation, policy=policy
-        ).frame
+        ).table
         return frame
 
     def update(self) -> None:
@@ -199,13 +200,14 @@ class PortfolioWhatIf(w.VBox):
         try:
             value = self.multiplier.value if kind == "multiplier" else self.z.value
             stressed = self.stress(self.matrix, kind, value)
-            self.baseline = self._project(self.matrix, h, self.policy)
-            self.scenario = self._project(stressed, h, self.scenario_policy())
+            baseline = self._project(self.matrix, h, self.policy)
+            scenario = self._project(stressed, h, self.scenario_policy())
         except (ValueError, KeyError, RuntimeError) as exc:
             self.error_out.value = error_html(exc)
             return
         self.error_out.value = ""
-        b, s = self.baseline.iloc[-1], self.scenario.iloc[-1]
+        self.baseline, self.scenario = baseline, scenario
+        b, s = baseline.iloc[-1], scenario.iloc[-1]
         rows = [
             ("NPL ratio", pct(b["npl_ratio"], 2), pct(s["npl_ratio"], 2),
              f"{(s['npl_ratio'] - b['npl_ratio']) * 100:+.2f} pp"),
@@ -237,11 +239,11 @@ class PortfolioWhatIf(w.VBox):
             "<tr><th></th><th>baseline</th><th>scenario</th><th>change</th></tr>"
             f"{body}</table>"
         )
-        self.chart.value = self._figure(what)
+        self.chart.value = self._figure(what, baseline, scenario)
 
-    def _figure(self, what: str) -> str:
+    def _figure(self, what: str, baseline: pd.DataFrame, scenario: pd.DataFrame) -> str:
         fig, (ax1, ax2) = new_figure(10, 3.2, ncols=2)
-        for path, label, style in ((self.baseline, "baseline", "-"), (self.scenario, what, "--")):
+        for path, label, style in ((baseline, "baseline", "-"), (scenario, what, "--")):
             ax1.plot(path.index, path["npl_ratio"] * 100, style, label=label)
             ax2.plot(path.index, path["provisions"] / 1e6, style, label=label)
         ax1.set_title("NPL ratio (%)", fontsize=10)
