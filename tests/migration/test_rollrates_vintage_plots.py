@@ -7,7 +7,12 @@ from riskkit.book import delinquency_history
 from riskkit.errors import ValidationError
 from riskkit.migration import CohortEstimator, build_panel, panel_from_history
 from riskkit.migration.montecarlo import simulate_book, simulate_panel
-from riskkit.migration.plots import category_shares, fan_chart, heatmap, stress_comparison
+from riskkit.migration.plots import (
+    plot_category_shares,
+    plot_fan_chart,
+    plot_stress_comparison,
+    plot_transition_matrix,
+)
 from riskkit.migration.projection import project
 from riskkit.migration.rollrates import (
     bucket_panel,
@@ -117,16 +122,16 @@ def test_vintage_curves_match_pandas(known_tm):
 
 
 def test_plots_return_figures(known_tm):
-    assert isinstance(heatmap(known_tm), Figure)
+    assert isinstance(plot_transition_matrix(known_tm), Figure)
     pr = project(known_tm, {"normal": 1e6}, horizon=6)
-    assert isinstance(category_shares(pr.shares()), Figure)
+    assert isinstance(plot_category_shares(pr.shares()), Figure)
     mc = simulate_book(
         known_tm, np.zeros(500, int), np.full(500, 1e4), horizon=6, n_scenarios=20, rho=0.1, seed=0
     )
-    fig = fan_chart(mc)
+    fig = plot_fan_chart(mc)
     assert isinstance(fig, Figure) and fig.axes[0].get_ylabel() == "npl_ratio"
     cmp = compare(known_tm, bsf_stress(known_tm), {"normal": 1e6}, horizon=6)
-    assert len(stress_comparison(cmp).axes[0].lines) == 2
+    assert len(plot_stress_comparison(cmp).axes[0].lines) == 2
 
 
 def test_bucket_panel_payoff_reported_in_passing_is_not_an_exit():

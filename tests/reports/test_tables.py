@@ -84,16 +84,13 @@ def test_report_tables_use_category_labels_in_the_report_language():
 
 
 def test_psi_thresholds_belong_to_the_psi_panel():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from riskkit.reports.figures import psi_auc_figure
+    from riskkit.scoring.plots import plot_psi_auc
 
     bp = pd.DataFrame(
         {"psi": [0.0, 0.05, 0.31], "auc": [0.71, 0.70, 0.66], "reference": [True, False, False]},
         index=pd.Index(["2024Q1", "2024Q2", "2024Q3"], name="period"),
     )
-    fig = psi_auc_figure(bp, "PSI and AUC by period")
+    fig = plot_psi_auc(bp, "PSI and AUC by period")
     psi_ax, auc_ax = fig.axes  # two panels, no twin axis
     assert psi_ax.get_ylabel() == "PSI" and auc_ax.get_ylabel() == "AUC"
     flat = {ln.get_label(): set(ln.get_ydata()) for ln in psi_ax.get_lines()}
@@ -101,4 +98,3 @@ def test_psi_thresholds_belong_to_the_psi_panel():
     assert [set(ln.get_ydata()) for ln in auc_ax.get_lines()] == [{0.71, 0.70, 0.66}]
     assert psi_ax.get_ylim()[1] >= 0.31 and auc_ax.get_ylim()[1] < 1.0
     assert [t.get_text() for t in auc_ax.get_xticklabels()] == list(bp.index)
-    matplotlib.pyplot.close(fig)

@@ -39,3 +39,25 @@ def test_score_roc_calibration_plots(data):
         assert isinstance(fig, Figure) and fig.axes
     roc = plot_roc_ks(y, p)
     assert "AUC" in roc.axes[0].get_legend().get_texts()[0].get_text()
+
+
+def test_calibration_curve_plot_draws_the_curve_and_reports_reuse_it(data):
+    import pandas as pd
+
+    from riskkit.reports import figures
+    from riskkit.scoring.metrics import calibration_curve
+    from riskkit.scoring.plots import plot_calibration_curve
+
+    x, y = data
+    p = 1 / (1 + np.exp(1 - np.nan_to_num(x)))
+    curve = calibration_curve(y, p, n_bins=5)
+    line = plot_calibration_curve(curve, title="t").axes[0].lines[1]
+    np.testing.assert_allclose(line.get_xdata(), curve["pd_mean"])
+    np.testing.assert_allclose(line.get_ydata(), curve["default_rate"])
+    # the report's former helpers draw with the same functions, and warn
+    with pytest.warns(DeprecationWarning, match="calibration_plot is deprecated"):
+        old = figures.calibration_plot(curve, "t")
+    np.testing.assert_allclose(old.axes[0].lines[1].get_ydata(), curve["default_rate"])
+    with pytest.warns(DeprecationWarning, match="score_histogram is deprecated"):
+        hist = figures.score_histogram(pd.Series(p), y, "t")
+    assert isinstance(hist, Figure) and len(hist.axes[0].patches) == 60  # 30 bins x good/bad

@@ -1,11 +1,11 @@
-"""Plots for migration analysis; each returns a :class:`matplotlib.figure.Figure` (no pyplot
+"""Plots of the migration domain; each returns a :class:`matplotlib.figure.Figure` (no pyplot
 state, so they work in report runs without a display).
 
 Examples
 --------
 >>> import numpy as np
 >>> from riskkit.migration.matrix import TransitionMatrix
->>> fig = heatmap(TransitionMatrix(np.eye(7)))
+>>> fig = plot_transition_matrix(TransitionMatrix(np.eye(7)))
 >>> type(fig).__name__
 'Figure'
 """
@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..deprecation import renamed
+from ..plotting import figure_language
 from .matrix import TransitionMatrix
 
 
-def heatmap(
+def plot_transition_matrix(
     tm: TransitionMatrix, *, annotate: bool = True, title: str | None = None, figsize=(6.5, 5.5)
 ) -> Figure:
     """Transition matrix as a heatmap (rows: from, columns: to), cells annotated in %."""
@@ -51,7 +53,7 @@ def heatmap(
     return fig
 
 
-def category_shares(
+def plot_category_shares(
     shares: pd.DataFrame, *, title: str = "Share of balance by category", figsize=(7, 4)
 ) -> Figure:
     """Stacked area of category shares over time (rows: time, columns: categories)."""
@@ -68,7 +70,7 @@ def category_shares(
     return fig
 
 
-def fan_chart(
+def plot_fan_chart(
     result,
     metric: str = "npl_ratio",
     *,
@@ -102,21 +104,37 @@ def fan_chart(
     return fig
 
 
-def stress_comparison(frame: pd.DataFrame, metric: str = "npl_ratio", *, figsize=(7, 4)) -> Figure:
-    """Lines of ``metric`` per scenario from :func:`riskkit.migration.stress.compare`."""
-    fig = Figure(figsize=figsize)
+def plot_stress_comparison(
+    frame: pd.DataFrame,
+    metric: str = "npl_ratio",
+    *,
+    title: str | None = None,
+    xlabel: str = "months ahead",
+    percent: bool = False,
+    lang: str = "en",
+    figsize=(7, 4),
+) -> Figure:
+    """Lines of ``metric`` per scenario from :func:`riskkit.migration.stress.compare`
+    (``percent=True`` shows a ratio in %; ``lang="zh"`` sets a Chinese font for the texts)."""
+    figure_language(lang)
+    fig = Figure(figsize=figsize, dpi=100)
     ax = fig.add_subplot()
+    scale = 100.0 if percent else 1.0
     for name, s in frame[metric].items():
-        ax.plot(
-            s.index,
-            s.to_numpy(),
-            label=str(name),
-            lw=2 if name == "baseline" else 1.5,
-            ls="-" if name == "baseline" else "--",
-        )
-    ax.set_xlabel("months ahead")
-    ax.set_ylabel(metric)
+        baseline = name == "baseline"
+        ax.plot(s.index, scale * s.to_numpy(), label=str(name), marker="o",
+                lw=2 if baseline else 1.5, ls="-" if baseline else "--")  # fmt: skip
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("%" if percent else metric)
     ax.legend()
-    ax.set_title(f"{metric}: baseline vs stressed")
+    ax.grid(alpha=0.3)
+    ax.set_title(title or f"{metric}: baseline vs stressed")
     fig.tight_layout()
     return fig
+
+
+# former names, kept for one release
+heatmap = renamed(plot_transition_matrix, "heatmap")
+category_shares = renamed(plot_category_shares, "category_shares")
+fan_chart = renamed(plot_fan_chart, "fan_chart")
+stress_comparison = renamed(plot_stress_comparison, "stress_comparison")

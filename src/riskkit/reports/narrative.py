@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+from ..formatting import threshold_text  # noqa: F401  (its former import path)
+
 TEXT: dict[str, dict[str, str]] = {
     # --- shared terms ---
     "npl_ratio": {"en": "NPL ratio", "zh": "不良贷款率"},
@@ -350,18 +352,6 @@ TEXT: dict[str, dict[str, str]] = {
     "col.outstanding": {"en": "Outstanding", "zh": "贷款余额"},
     "col.expected_loss": {"en": "Expected loss", "zh": "预期损失"},
 }
-
-
-def threshold_text(value: float) -> str:
-    """A policy threshold as written in text: at least two decimals, more only when the value
-    has them (0.1 -> "0.10", 0.125 -> "0.125").
-
-    >>> threshold_text(0.1), threshold_text(0.25), threshold_text(0.125)
-    ('0.10', '0.25', '0.125')
-    """
-    out = f"{float(value):.6f}".rstrip("0")
-    decimals = len(out.split(".")[1])
-    return out + "0" * max(0, 2 - decimals)
 
 
 def text(key: str, lang: str = "en", **fields) -> str:

@@ -1,4 +1,6 @@
-"""Notebook plots for scorecards (matplotlib). Every function returns a Figure; none shows it.
+"""Plots of the scoring domain (matplotlib): bins, score distributions, ROC/KS, calibration,
+stability by period. Every function returns a :class:`~matplotlib.figure.Figure` without
+pyplot state; none shows it. ``lang="zh"`` labels in Chinese where a CJK font is installed.
 
 Examples
 --------
@@ -14,9 +16,12 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
+from ..formatting import threshold_text
+from ..plotting import figure_language, new_figure
 from .metrics import auc, calibration_curve, ks
 
 
@@ -38,18 +43,28 @@ def plot_bins(binning, title: str | None = None) -> Figure:
     return fig
 
 
-def plot_score_distribution(score, y, bins: int = 40) -> Figure:
-    """Histograms of the credit score for goods and bads."""
+def plot_score_distribution(
+    score,
+    y,
+    bins: int = 40,
+    *,
+    title: str | None = None,
+    lang: str = "en",
+    figsize: tuple[float, float] = (7, 4),
+) -> Figure:
+    """Overlaid density histograms of the credit score for goods (``y == 0``) and bads."""
+    zh = figure_language(lang) == "zh"
     s, yv = np.asarray(score, dtype=float), np.asarray(y)
-    fig = Figure(figsize=(7, 4))
-    ax = fig.add_subplot(111)
-    edges = np.histogram_bin_edges(s, bins=bins)
-    ax.hist(s[yv == 0], bins=edges, alpha=0.6, density=True, label="good", color="tab:green")
-    ax.hist(s[yv == 1], bins=edges, alpha=0.6, density=True, label="bad", color="tab:red")
-    ax.set_xlabel("score")
-    ax.set_ylabel("density")
+    fig, ax = new_figure(*figsize)
+    edges = np.histogram_bin_edges(s, bins=bins).tolist()
+    for value, en, cn, color in ((0, "good", "好", "tab:green"), (1, "bad", "坏", "tab:red")):
+        ax.hist(s[yv == value], bins=edges, alpha=0.6, density=True, label=cn if zh else en,
+                color=color)  # fmt: skip
+    ax.set_xlabel("评分" if zh else "score")
+    ax.set_ylabel("密度" if zh else "density")
     ax.legend()
-    ax.set_title("Score distribution: good vs bad")
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "Score distribution: good vs bad")
     fig.tight_layout()
     return fig
 
@@ -83,16 +98,73 @@ def plot_roc_ks(y, pd_) -> Figure:
     return fig
 
 
-def plot_calibration(y, pd_, n_bins: int = 10, strategy: str = "quantile") -> Figure:
-    """Observed default rate vs mean PD per bin, with the diagonal."""
-    c = calibration_curve(y, pd_, n_bins=n_bins, strategy=strategy)
-    fig = Figure(figsize=(5, 5))
-    ax = fig.add_subplot(111)
-    hi = float(max(c["pd_mean"].max(), c["default_rate"].max())) * 1.05
+def plot_calibration(y, pd_, n_bins: int = 10, strategy: str = "quantile", **kwargs) -> Figure:
+    """Observed default rate vs mean PD per bin, with the diagonal (the curve of
+    :func:`~riskkit.scoring.metrics.calibration_curve`, drawn by :func:`plot_calibration_curve`;
+    ``kwargs`` go there)."""
+    return plot_calibration_curve(
+        calibration_curve(y, pd_, n_bins=n_bins, strategy=strategy), **kwargs
+    )
+
+
+def plot_calibration_curve(
+    curve: pd.DataFrame,
+    *,
+    title: str | None = None,
+    lang: str = "en",
+    figsize: tuple[float, float] = (5, 5),
+) -> Figure:
+    """A calibration curve (``pd_mean`` against ``default_rate`` per bin, as
+    :func:`~riskkit.scoring.metrics.calibration_curve` gives it) with the diagonal."""
+    zh = figure_language(lang) == "zh"
+    fig, ax = new_figure(*figsize)
+    hi = float(max(curve["pd_mean"].max(), curve["default_rate"].max())) * 1.05
     ax.plot([0, hi], [0, hi], "k--", lw=0.8)
-    ax.plot(c["pd_mean"], c["default_rate"], "o-")
-    ax.set_xlabel("mean predicted PD")
-    ax.set_ylabel("observed default rate")
-    ax.set_title("Calibration")
+    ax.plot(curve["pd_mean"], curve["default_rate"], "o-")
+    ax.set_xlabel("平均预测违约概率" if zh else "mean predicted PD")
+    ax.set_ylabel("实际违约率" if zh else "observed default rate")
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "Calibration")
+    fig.tight_layout()
+    return fig
+
+
+def plot_psi_auc(
+    by_period: pd.DataFrame,
+    title: str | None = None,
+    lang: str = "en",
+    thresholds: tuple[float, float] = (0.10, 0.25),
+) -> Figure:
+    """PSI (bars, with the stability thresholds) and AUC (line) by period in two panels
+    sharing the period axis, so each threshold line plainly belongs to the PSI scale.
+
+    ``by_period`` is :attr:`riskkit.reports.scoring_report.Monitoring.table` (index =
+    period; columns ``psi``, ``auc``, ``reference``).
+    """
+    zh = figure_language(lang) == "zh"
+    bp = by_period
+    x = np.arange(len(bp))
+    ref = bp["reference"].to_numpy(dtype=bool)
+    fig = Figure(figsize=(7.5, 4.6), dpi=100)
+    ax1, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    ax1.bar(x[ref], bp["psi"].to_numpy()[ref], color="#999", label="基准期" if zh else "reference")
+    ax1.bar(x[~ref], bp["psi"].to_numpy()[~ref], color="#4a7ab5", label="PSI")
+    lo, hi = thresholds
+    for value, color, en, cn in (
+        (lo, "#d9b310", "monitor", "需关注"),
+        (hi, "#c0392b", "shifted", "显著偏移"),
+    ):
+        ax1.axhline(value, color=color, ls="--", lw=1.2,
+                    label=f"{threshold_text(value)}: " + (cn if zh else en))  # fmt: skip
+    top = np.nanmax(np.r_[bp["psi"].to_numpy(dtype=float), hi])
+    ax1.set_ylim(0, top * 1.15)
+    ax1.set_ylabel("PSI")
+    ax1.set_title(title or "PSI and AUC by period")
+    ax1.legend(loc="upper left", fontsize=8, ncol=4)
+    ax1.grid(axis="y", alpha=0.3)
+    ax2.plot(x, bp["auc"].to_numpy(dtype=float), color="#3a7d44", marker="o", label="AUC")
+    ax2.set_ylabel("AUC")
+    ax2.grid(alpha=0.3)
+    ax2.set_xticks(x, [str(p) for p in bp.index], rotation=45)
     fig.tight_layout()
     return fig

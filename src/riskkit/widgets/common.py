@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ValidationError
+from ..formatting import money, pct  # noqa: F401  (the dashboards import them from here)
 
 
 @runtime_checkable
@@ -70,14 +71,6 @@ def _problem(table, column, rule):
 def grade_of(master_scale, pd_) -> np.ndarray:
     """Master-scale grade of each PD (:class:`riskkit.scoring.MasterScale`)."""
     return np.asarray(master_scale.assign(np.atleast_1d(np.asarray(pd_, dtype=float))))
-
-
-def money(x: float) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x:,.0f}"
-
-
-def pct(x: float, digits: int = 1) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x:.{digits}%}"
 
 
 def kv_html(rows: Iterable[tuple[str, str]], title: str | None = None, css: str = "") -> str:
