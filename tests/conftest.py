@@ -39,6 +39,15 @@ def hand_book(payments=None, *, amount=3000.0, rate=0.0, term=3, method="equal_p
     return LoanBook(loans, make_schedule(loans), payments, borrowers=borrowers)
 
 
+def pytest_collection_modifyitems(items):
+    """Mark the tests that run on PostgreSQL (``make test-fast`` leaves them out)."""
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_postgres = spec is not None and spec.params.get("db_url") == "postgresql"
+        if on_postgres or "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture
 def make_hand_book():
     return hand_book

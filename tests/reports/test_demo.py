@@ -1,5 +1,6 @@
-"""`riskkit demo` end to end on a small sample book: the month-end batch, checked against
-riskkit computing the same figures directly."""
+"""`riskkit demo` end to end on a small sample book: the month-end batch on SQLite, checked
+against riskkit computing the same figures directly; then the store on PostgreSQL, once,
+through the report that reads the most from it (book, overrides, ledger, signals)."""
 
 from __future__ import annotations
 
@@ -10,32 +11,44 @@ import pytest
 from riskkit import cli
 from riskkit.classification import Classifier
 from riskkit.provisions import provisions
-from riskkit.reports import read_runs
+from riskkit.reports import read_runs, run_report
 from riskkit.store import Store
 
 pytestmark = pytest.mark.slow
 AS_OF = "2026-10-31"
+N_LOANS = 1200
 
 
-def test_demo_batch_on_sample_book(tmp_path, riskkit_kernel, capsys, db_url):
-    url = db_url  # SQLite, then PostgreSQL: the report kernels read the same store URL
-    reports = tmp_path / "reports"
-    code = cli.main(
-        [
-            "demo",
-            "--as-of",
-            AS_OF,
-            "--n-loans",
-            "1200",
-            "--db-url",
-            url,
-            "--reports-dir",
-            str(reports),
-            "--no-progress",
-        ]
-    )
-    out = capsys.readouterr().out
-    assert code == 0, out
+@pytest.fixture(scope="module")
+def sqlite_demo(tmp_path_factory, riskkit_kernel):
+    """The whole demo batch, once, on an SQLite store: (store url, reports folder, stdout)."""
+    import contextlib
+    import io
+
+    tmp = tmp_path_factory.mktemp("demo")
+    url, reports = f"sqlite:///{tmp / 'rk.db'}", tmp / "reports"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli.main(
+            [
+                "demo",
+                "--as-of",
+                AS_OF,
+                "--n-loans",
+                str(N_LOANS),
+                "--db-url",
+                url,
+                "--reports-dir",
+                str(reports),
+                "--no-progress",
+            ]
+        )
+    assert code == 0, out.getvalue()
+    return url, reports, out.getvalue()
+
+
+def test_demo_batch_on_sample_book(sqlite_demo):
+    url, reports, out = sqlite_demo
     assert f"Reports index: {(reports / 'index.html').resolve()}" in out
     runs = read_runs(reports)
     assert [(r["name"], r["status"]) for r in runs] == [
@@ -46,7 +59,7 @@ def test_demo_batch_on_sample_book(tmp_path, riskkit_kernel, capsys, db_url):
     ]
 
     book = Store(url).load_book()
-    assert book.n_loans == 1200
+    assert book.n_loans == N_LOANS
     direct = Classifier().classify(book.disbursed_by(AS_OF), AS_OF)
     plr = json.loads((reports / AS_OF / "post_loan_review/metrics.json").read_text())["metrics"]
     assert plr["n_loans"] == len(direct) == book.disbursed_by(AS_OF).n_loans
@@ -69,10 +82,27 @@ def test_demo_batch_on_sample_book(tmp_path, riskkit_kernel, capsys, db_url):
 
     # a second demo keeps the stored book (it is built only when absent)
     assert cli.ensure_demo_book(url, AS_OF, n_loans=50) is False
-    assert Store(url).load_book().n_loans == 1200
+    assert Store(url).load_book().n_loans == N_LOANS
     assert sorted(p.name for p in (reports / AS_OF).iterdir()) == [
         "model_monitoring",
         "portfolio_migration",
         "post_loan_review",
         "score_calibration",
     ]
+
+
+def test_demo_store_on_postgresql_gives_the_same_review(sqlite_demo, postgres_server, tmp_path):
+    """The demo's store on PostgreSQL: the same sample book and ledger, saved and read back by
+    the post-loan review's kernel, give exactly the SQLite run's key figures."""
+    _, sqlite_reports, _ = sqlite_demo
+    url = postgres_server.new_database()
+    assert cli.ensure_demo_book(url, AS_OF, n_loans=N_LOANS) is True
+    res = run_report(
+        "post_loan_review", AS_OF, db_url=url, reports_dir=tmp_path / "reports", progress=False
+    )
+    assert res.ok, res.error
+    name = "post_loan_review/metrics.json"
+    on_pg = json.loads((tmp_path / "reports" / AS_OF / name).read_text())["metrics"]
+    on_sqlite = json.loads((sqlite_reports / AS_OF / name).read_text())["metrics"]
+    assert on_pg == on_sqlite
+    assert on_pg["inspections_planned"] > 0 and on_pg["n_loans"] > 0

@@ -545,6 +545,8 @@ def panel_from_history(
         off and then owing again (interest falling due after an early principal payoff) has
         not left the book: those rows keep their category. See :func:`panel_with_exits`.
 
+    Notes
+    -----
     A loan missing from a month between its first and last row is an error (a gap); a loan
     whose rows stop without an exit is censored (not counted after its last month).
 

@@ -100,18 +100,19 @@ def application_sample(book, horizon_months: int = 12, bad_missed: int = 3) -> p
 
     Returns
     -------
-    DataFrame indexed by ``loan_id`` with
+    DataFrame
+        Indexed by ``loan_id``, with
 
-    * the features of :data:`APPLICATION_FEATURES`: borrower attributes as at the application
-      (``age`` from the birth date, ``years_in_business`` and ``prior_loans`` brought forward
-      from onboarding with the borrower's earlier loans in the book), loan terms,
-      ``payment_to_income`` (average contractual monthly payment over monthly income, from the
-      contract, not the current schedule), ``n_guarantors`` and ``loan_to_value`` (amount over
-      the collateral appraised on or before disbursement; missing without collateral). No
-      personal data (name, ID number, phone) and nothing observed after disbursement;
-    * ``disbursement_date``, to split development and out-of-time samples;
-    * ``bad`` (0/1), derived with :func:`riskkit.book.delinquency_history` from schedule and
-      payments (month-end snapshots), not from any generator variable.
+        * the features of :data:`APPLICATION_FEATURES`: borrower attributes as at the application
+          (``age`` from the birth date, ``years_in_business`` and ``prior_loans`` brought forward
+          from onboarding with the borrower's earlier loans in the book), loan terms,
+          ``payment_to_income`` (average contractual monthly payment over monthly income, from the
+          contract, not the current schedule), ``n_guarantors`` and ``loan_to_value`` (amount over
+          the collateral appraised on or before disbursement; missing without collateral). No
+          personal data (name, ID number, phone) and nothing observed after disbursement;
+        * ``disbursement_date``, to split development and out-of-time samples;
+        * ``bad`` (0/1), derived with :func:`riskkit.book.delinquency_history` from schedule and
+          payments (month-end snapshots), not from any generator variable.
 
     Examples
     --------

@@ -1,0 +1,95 @@
+"""The intended layers of riskkit and the actual imports between its units.
+
+A *unit* is a subpackage (``scoring``, ``migration``, ...) or a top-level module
+(``categories``, ``policy``, ...). Layers go from the foundation (0) to the applications; a
+unit may import units of lower layers and its own layer's foundations listed before it.
+Used by the docs' layer map and by ``tests/test_architecture.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "riskkit"
+
+#: Bottom to top. Within a layer, units do not import each other except as noted in ALLOWED.
+LAYERS: list[list[str]] = [
+    ["errors", "atomic", "deprecation", "policy", "privacy", "formatting", "plotting"],
+    ["categories", "risk_signals", "results"],
+    ["book"],
+    ["store", "io"],
+    ["scoring", "lending", "classification", "inspection", "provisions", "migration"],
+    ["datasets"],
+    ["reports", "widgets"],
+    ["cli", "__init__"],
+]
+
+#: Imports between units of one layer that the design allows (unit -> units).
+ALLOWED: dict[str, set[str]] = {
+    "inspection": {"classification"},  # the plan and watch list read a classification result
+}
+
+
+def unit_of(module: str) -> str | None:
+    """``riskkit.scoring.binning`` -> ``scoring``; not riskkit -> None."""
+    parts = module.split(".")
+    if parts[0] != "riskkit":
+        return None
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    is_pkg = path.name == "__init__.py"
+    base = module.split(".") if is_pkg else module.split(".")[:-1]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                pkg = base[: len(base) - node.level + 1]
+                target = ".".join(pkg + ([node.module] if node.module else []))
+                if node.module is None:  # from . import x
+                    found.update(f"{target}.{a.name}" for a in node.names)
+                else:
+                    found.add(target)
+            elif node.module:
+                found.add(node.module)
+    return found
+
+
+def dependencies() -> dict[str, set[str]]:
+    """Unit -> the other riskkit units it imports (anywhere in its code)."""
+    deps: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        module = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        unit = unit_of(module) if rel.name != "__init__" or len(rel.parts) > 2 else "__init__"
+        if unit is None:
+            continue
+        for imp in _imports(path, module):
+            other = unit_of(imp)
+            if other and other != unit and other != "__init__":
+                deps.setdefault(unit, set()).add(other)
+    return deps
+
+
+def layer_of() -> dict[str, int]:
+    return {u: i for i, units in enumerate(LAYERS) for u in units}
+
+
+def violations() -> list[str]:
+    """Imports that go up a layer, or sideways without being in :data:`ALLOWED`."""
+    level = layer_of()
+    out = []
+    for unit, used in sorted(dependencies().items()):
+        for d in sorted(used):
+            if unit not in level or d not in level:
+                out.append(f"{unit} -> {d}: unit not in LAYERS")
+            elif level[d] > level[unit] or (
+                level[d] == level[unit] and d not in ALLOWED.get(unit, set())
+            ):
+                out.append(f"{unit} (layer {level[unit]}) imports {d} (layer {level[d]})")
+    return out
