@@ -603,7 +603,7 @@ class PanelInputMixin:
     Put it before ``BaseEstimator`` among the bases."""
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = super().__sklearn_tags__()  # type: ignore[misc]  # BaseEstimator's, after in the MRO
         tags.input_tags.two_d_array = False
         tags.input_tags.categorical = True
         tags.input_tags.string = True

@@ -160,7 +160,9 @@ monotonic_trend, auto_shape_gain, unseen
             dtype="categorical" if categorical else "numerical",
             special_codes=list(sv or ()),
             user_splits=manual if numeric_edits else None,
-            user_splits_fixed=[True] * len(manual) if numeric_edits else None,
+            user_splits_fixed=[True] * len(manual)
+            if manual is not None and numeric_edits
+            else None,
             user_groups=manual if (manual is not None and categorical) else None,
             **params,
         )
