@@ -203,10 +203,31 @@ def make_inspection_ledger(
     >>> bool(led["inspection_date"].max() <= book.as_of_date)
     True
     """
-    from ..classification import Classifier
-    from ..inspection import inspection_plan
     from ..policy import load_policy
 
+    as_of = _checked_as_of(book, as_of, months, completion, seed, late_share)
+    pol = load_policy(policy)
+    seed, completion, late_share = int(seed), float(completion), float(late_share)
+    last_end = as_of if as_of.is_month_end else as_of - pd.offsets.MonthEnd(1)
+    ends = [last_end - pd.offsets.MonthEnd(k) for k in range(int(months) - 1, -1, -1)]
+    officers = np.sort(pd.unique(book.loans["officer_id"].astype(str)))
+    diligence = _officer_diligence(officers, completion, seed)
+    signals = book.signals[["loan_id", "signal_date", "signal"]]
+    parts: list[pd.DataFrame] = []
+    for end in ends:
+        month = _month_inspections(book, end, as_of, pol, diligence, (late_share, seed), parts)
+        if month is not None:
+            rows, rng = month
+            parts.append(_describe(rows, rng, signals))
+    if not parts:
+        return _empty()
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["inspection_date", "loan_id"], kind="stable").reset_index(drop=True)
+    return out[list(_empty().columns)]
+
+
+def _checked_as_of(book, as_of, months, completion, seed, late_share) -> pd.Timestamp:
+    """The ledger's as-of date; every bad argument at once as a ``ValueError``."""
     problems = []
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1:
         problems.append(f"months must be a positive integer, got {months!r}")
@@ -223,67 +244,73 @@ def make_inspection_ledger(
         )
     if problems:
         raise ValueError("make_inspection_ledger: " + "; ".join(problems))
-    pol = load_policy(policy)
-    seed, completion, late_share = int(seed), float(completion), float(late_share)
-    last_end = as_of if as_of.is_month_end else as_of - pd.offsets.MonthEnd(1)
-    ends = [last_end - pd.offsets.MonthEnd(k) for k in range(int(months) - 1, -1, -1)]
-    officers = np.sort(pd.unique(book.loans["officer_id"].astype(str)))
-    diligence = _officer_diligence(officers, completion, seed)
-    signals = book.signals[["loan_id", "signal_date", "signal"]]
-    a_day = np.datetime64(as_of.date(), "D")
-    parts: list[pd.DataFrame] = []
-    for end in ends:
-        end = pd.Timestamp(end).normalize()
-        start = end.replace(day=1)
-        prev = start - pd.Timedelta(days=1)
-        result = Classifier(pol).classify(book.disbursed_by(prev), prev)
-        plan = inspection_plan(book.disbursed_by(end), start, end, result=result, policy=pol)
-        t = plan.table
-        if not len(t):
-            continue
-        rng = np.random.default_rng([seed, end.year, end.month])
-        # requirements already met by the ledger so far get no second visit
-        met = np.zeros(len(t), dtype=bool)
-        if parts:
-            so_far = pd.concat(parts, ignore_index=True)
-            met = (plan.status(so_far, as_of + pd.Timedelta(days=1))["status"] == "done").to_numpy()
-        # per loan and month: inspected on time, late, or not at all
-        code, uniq = pd.factorize(t["loan_id"])
-        u_loan = rng.random(len(uniq))[code]
-        late_loan = rng.random(len(uniq))[code] < late_share
-        p = diligence.reindex(t["officer_id"].astype(str)).to_numpy()
-        on_time = (u_loan < p) & ~met
-        late = (u_loan >= p) & late_loan & ~met
+    return as_of
 
-        ws = t["window_start"].to_numpy().astype("datetime64[D]")
-        due = t["due_by"].to_numpy().astype("datetime64[D]")
-        reason = t["reason"].to_numpy().astype(str)
-        ws = np.where(reason == "loss", np.datetime64(start.date(), "D"), ws)
-        # the k-th inspection of a window falls after the (k-1)-th deadline
-        g = pd.DataFrame({"loan": t["loan_id"].to_numpy(), "ws": ws, "due": due})
-        prev_due = g.groupby(["loan", "ws"], sort=False)["due"].shift()
-        prev_due = prev_due.to_numpy().astype("datetime64[D]")
-        later = ~np.isnat(prev_due) & (prev_due < due)
-        lo = np.where(later, np.where(later, prev_due, ws) + 1, ws)
-        hi = np.minimum(due, a_day)
-        lo = np.minimum(lo, hi)
-        span = (hi - lo).astype(np.int64) + 1
-        d_on = lo + np.floor(rng.random(len(t)) * span).astype("timedelta64[D]")
-        d_late = due + rng.integers(1, MAX_DAYS_LATE + 1, len(t)).astype("timedelta64[D]")
-        late &= d_late <= a_day
-        keep = on_time | late
-        if not keep.any():
-            continue
-        rows = t.loc[keep, ["loan_id", "officer_id", "reason", "category"]].reset_index(drop=True)
-        rows["inspection_date"] = pd.to_datetime(np.where(on_time, d_on, d_late)[keep])
-        rows["category"] = rows["category"].astype(str)
-        rows["month_start"] = start
-        parts.append(_describe(rows, rng, signals))
-    if not parts:
-        return _empty()
-    out = pd.concat(parts, ignore_index=True)
-    out = out.sort_values(["inspection_date", "loan_id"], kind="stable").reset_index(drop=True)
-    return out[list(_empty().columns)]
+
+def _month_inspections(
+    book, end, as_of, pol, diligence, late_share_seed: tuple[float, int], parts: list
+) -> tuple[pd.DataFrame, np.random.Generator] | None:
+    """The inspections done in the month ending ``end`` and the month's random generator
+    (None when there are none): loans of the month's plan inspected on time or late by their
+    officers, given the ledger so far (``parts``)."""
+    from ..classification import Classifier
+    from ..inspection import inspection_plan
+
+    late_share, seed = late_share_seed
+    end = pd.Timestamp(end).normalize()
+    start = end.replace(day=1)
+    prev = start - pd.Timedelta(days=1)
+    result = Classifier(pol).classify(book.disbursed_by(prev), prev)
+    plan = inspection_plan(book.disbursed_by(end), start, end, result=result, policy=pol)
+    t = plan.table
+    if not len(t):
+        return None
+    rng = np.random.default_rng([seed, end.year, end.month])
+    # requirements already met by the ledger so far get no second visit
+    met = np.zeros(len(t), dtype=bool)
+    if parts:
+        so_far = pd.concat(parts, ignore_index=True)
+        met = (plan.status(so_far, as_of + pd.Timedelta(days=1))["status"] == "done").to_numpy()
+    # per loan and month: inspected on time, late, or not at all
+    code, uniq = pd.factorize(t["loan_id"])
+    u_loan = rng.random(len(uniq))[code]
+    late_loan = rng.random(len(uniq))[code] < late_share
+    p = diligence.reindex(t["officer_id"].astype(str)).to_numpy()
+    on_time = (u_loan < p) & ~met
+    late = (u_loan >= p) & late_loan & ~met
+    a_day = np.datetime64(as_of.date(), "D")
+    d_on, d_late = _inspection_days(t, start, a_day, rng)
+    late &= d_late <= a_day
+    keep = on_time | late
+    if not keep.any():
+        return None
+    rows = t.loc[keep, ["loan_id", "officer_id", "reason", "category"]].reset_index(drop=True)
+    rows["inspection_date"] = pd.to_datetime(np.where(on_time, d_on, d_late)[keep])
+    rows["category"] = rows["category"].astype(str)
+    rows["month_start"] = start
+    return rows, rng
+
+
+def _inspection_days(t: pd.DataFrame, start, a_day, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A day for each required inspection if done on time (in its window, after the previous
+    deadline of the same window, not after ``a_day``) and if done late (1 to
+    ``MAX_DAYS_LATE`` days after its deadline)."""
+    ws = t["window_start"].to_numpy().astype("datetime64[D]")
+    due = t["due_by"].to_numpy().astype("datetime64[D]")
+    reason = t["reason"].to_numpy().astype(str)
+    ws = np.where(reason == "loss", np.datetime64(start.date(), "D"), ws)
+    # the k-th inspection of a window falls after the (k-1)-th deadline
+    g = pd.DataFrame({"loan": t["loan_id"].to_numpy(), "ws": ws, "due": due})
+    prev_due = g.groupby(["loan", "ws"], sort=False)["due"].shift()
+    prev_due = prev_due.to_numpy().astype("datetime64[D]")
+    later = ~np.isnat(prev_due) & (prev_due < due)
+    lo = np.where(later, np.where(later, prev_due, ws) + 1, ws)
+    hi = np.minimum(due, a_day)
+    lo = np.minimum(lo, hi)
+    span = (hi - lo).astype(np.int64) + 1
+    d_on = lo + np.floor(rng.random(len(t)) * span).astype("timedelta64[D]")
+    d_late = due + rng.integers(1, MAX_DAYS_LATE + 1, len(t)).astype("timedelta64[D]")
+    return d_on, d_late
 
 
 def _describe(rows: pd.DataFrame, rng, signals: pd.DataFrame) -> pd.DataFrame:

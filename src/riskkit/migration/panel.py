@@ -286,15 +286,10 @@ def build_panel(
     ValidationError
         Listing every problem with column, rule and the loan ids concerned.
     """
-    if states is None:
-        space = FIVE_CATEGORY
-    elif isinstance(states, StateSpace):
-        space = states
-    else:
-        space = StateSpace.generic(states)
-    pc = ProblemCollector(TABLE)
+    space = _as_state_space(states)
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"panel must be a pandas DataFrame, got {type(df).__name__}")
+    pc = ProblemCollector(TABLE)
     needed = [id_col, time_col, state_col] + ([balance_col] if balance_col else [])
     missing = [c for c in needed if c not in df.columns]
     if missing:
@@ -303,25 +298,47 @@ def build_panel(
 
     ids = df[id_col]
     pc.check(TABLE, id_col, ids.isna(), ids, "loan id must not be missing")
+    time, kind = _observation_times(df[time_col], ids, time_col, continuous, pc)
+    state = _state_codes(df[state_col], ids, state_col, space, pc)
+    balance = _balances(df[balance_col], ids, balance_col, pc) if balance_col else None
+    pc.raise_if_any()
+    assert time is not None  # every invalid time column was reported above
 
-    # time
-    tcol = df[time_col]
-    time: np.ndarray | None = None
+    codes, loan_ids = pd.factorize(ids, sort=True)
+    order = _loan_time_order(codes.astype(np.int64), time, kind)
+    loan, time, state = codes.astype(np.int64)[order], time[order], state[order].astype(np.int16)
+    rid = ids.to_numpy()[order]
+    if balance is not None:
+        balance = balance[order]
+    _check_sequences(loan, time, state, rid, space, kind, allow_gaps, (id_col, time_col, state_col))
+    return MigrationPanel(space, np.asarray(loan_ids), loan, time, state, balance, kind)
+
+
+def _as_state_space(states: StateSpace | Sequence | None) -> StateSpace:
+    """:data:`FIVE_CATEGORY` for None, a :class:`StateSpace` as given, else a generic one."""
+    if states is None:
+        return FIVE_CATEGORY
+    if isinstance(states, StateSpace):
+        return states
+    return StateSpace.generic(states)
+
+
+def _observation_times(
+    tcol: pd.Series, ids: pd.Series, time_col: str, continuous: bool, pc: ProblemCollector
+) -> tuple[np.ndarray | None, str]:
+    """Observation times as month numbers, periods or real times, and their kind; problems go
+    to ``pc`` (times are None when they cannot be read)."""
     if pd.api.types.is_datetime64_any_dtype(tcol.dtype) and not continuous:
         bad = tcol.isna()
         pc.check(TABLE, time_col, bad, ids, "observation time must not be missing")
-        if not bad.any():
-            time = _month_number(tcol)
-        kind = "month"
-    elif pd.api.types.is_integer_dtype(tcol.dtype) and not continuous:
-        time = tcol.to_numpy(dtype=np.int64)
-        kind = "period"
-    elif continuous and pd.api.types.is_numeric_dtype(tcol.dtype) and not tcol.dtype == bool:
+        return (None if bad.any() else _month_number(tcol)), "month"
+    if pd.api.types.is_integer_dtype(tcol.dtype) and not continuous:
+        return tcol.to_numpy(dtype=np.int64), "period"
+    if continuous and pd.api.types.is_numeric_dtype(tcol.dtype) and not tcol.dtype == bool:
         vals = tcol.to_numpy(dtype=float)
         pc.check(TABLE, time_col, ~np.isfinite(vals), ids, "time must be a finite number")
-        time = vals
-        kind = "continuous"
-    elif pd.api.types.is_float_dtype(tcol.dtype):
+        return vals, "continuous"
+    if pd.api.types.is_float_dtype(tcol.dtype):
         vals = tcol.to_numpy(dtype=float)
         pc.check(
             TABLE,
@@ -330,19 +347,20 @@ def build_panel(
             ids,
             "period must be a whole number (use continuous=True for real-valued times)",
         )
-        time = np.round(np.nan_to_num(vals)).astype(np.int64)
-        kind = "period"
-    else:
-        pc.add(
-            TABLE,
-            time_col,
-            f"time column must be datetime or integer period (or numeric with continuous=True), "
-            f"got dtype {tcol.dtype}",
-        )
-        kind = "period"
+        return np.round(np.nan_to_num(vals)).astype(np.int64), "period"
+    pc.add(
+        TABLE,
+        time_col,
+        f"time column must be datetime or integer period (or numeric with continuous=True), "
+        f"got dtype {tcol.dtype}",
+    )
+    return None, "period"
 
-    # states
-    raw = df[state_col]
+
+def _state_codes(
+    raw: pd.Series, ids: pd.Series, state_col: str, space: StateSpace, pc: ProblemCollector
+) -> np.ndarray:
+    """State code of every row (-1 where missing or unknown, reported to ``pc``)."""
     pc.check(TABLE, state_col, raw.isna(), ids, "state must not be missing")
     uniques = pd.unique(raw.dropna())
     lookup = _state_lookup(space, uniques)
@@ -359,36 +377,38 @@ def build_panel(
             ids,
             f"unknown state value(s) {shown}; expected one of {space.labels}",
         )
+    return state
 
-    balance = None
-    if balance_col:
-        bcol = df[balance_col]
-        if not pd.api.types.is_numeric_dtype(bcol.dtype) or bcol.dtype == bool:
-            pc.add(TABLE, balance_col, f"balance must be numeric, got dtype {bcol.dtype}")
-        else:
-            balance = bcol.to_numpy(dtype=float)
-            pc.check(TABLE, balance_col, ~np.isfinite(balance), ids, "balance must be finite")
-            pc.check(TABLE, balance_col, balance < 0, ids, "balance must be >= 0")
-    pc.raise_if_any()
-    assert time is not None  # every invalid time column was reported above
 
-    codes, loan_ids = pd.factorize(ids, sort=True)
-    loan_ids = np.asarray(loan_ids)
-    codes = codes.astype(np.int64)
+def _balances(
+    bcol: pd.Series, ids: pd.Series, balance_col: str, pc: ProblemCollector
+) -> np.ndarray | None:
+    """Balances as floats, finite and non-negative (problems to ``pc``)."""
+    if not pd.api.types.is_numeric_dtype(bcol.dtype) or bcol.dtype == bool:
+        pc.add(TABLE, balance_col, f"balance must be numeric, got dtype {bcol.dtype}")
+        return None
+    balance = bcol.to_numpy(dtype=float)
+    pc.check(TABLE, balance_col, ~np.isfinite(balance), ids, "balance must be finite")
+    pc.check(TABLE, balance_col, balance < 0, ids, "balance must be >= 0")
+    return balance
+
+
+def _loan_time_order(codes: np.ndarray, time: np.ndarray, kind: str) -> np.ndarray:
+    """Row order by loan, then time (no sort when the extract is already in that order)."""
     if kind == "continuous" or len(time) == 0:
-        order = np.lexsort((time, codes))
-    else:
-        # one int64 key; skip the sort when the extract is already sorted by loan and time
-        key = codes * (int(time.max()) - int(time.min()) + 1) + (time - time.min())
-        if (key[1:] >= key[:-1]).all():
-            order = np.arange(len(key))
-        else:
-            order = np.argsort(key, kind="stable")
-    loan, time, state = codes[order], time[order], state[order].astype(np.int16)
-    rid = ids.to_numpy()[order]
-    if balance is not None:
-        balance = balance[order]
+        return np.lexsort((time, codes))
+    # one int64 key; skip the sort when the extract is already sorted by loan and time
+    key = codes * (int(time.max()) - int(time.min()) + 1) + (time - time.min())
+    if (key[1:] >= key[:-1]).all():
+        return np.arange(len(key))
+    return np.argsort(key, kind="stable")
 
+
+def _check_sequences(loan, time, state, rid, space, kind, allow_gaps, columns) -> None:
+    """Each loan's rows, in time order: no duplicate times, no gaps (unless allowed), nothing
+    after an absorbing exit. Raises :class:`ValidationError` listing every problem."""
+    id_col, time_col, state_col = columns
+    pc = ProblemCollector(TABLE)
     same = loan[1:] == loan[:-1]
     dup = np.r_[False, same & (time[1:] == time[:-1])]
     pc.check(TABLE, f"{id_col},{time_col}", dup, rid, "duplicate observation of a loan at one time")
@@ -412,7 +432,6 @@ def build_panel(
         f"loan changes state after an absorbing exit state {list(space.absorbing)}",
     )
     pc.raise_if_any()
-    return MigrationPanel(space, loan_ids, loan, time, state, balance, kind)
 
 
 def _history_frame(history, id_col: str, time_col: str) -> pd.DataFrame:

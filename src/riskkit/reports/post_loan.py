@@ -236,8 +236,37 @@ def post_loan_review(
 
     watch = watch_list(scoped_now, as_of, result=result, policy=policy, store=store)
 
+    app = loan_appendix(result, book.borrowers, appendix_rows)
+
+    summary = result.summary()  # the outstanding loans, as ``outstanding.summary()``
+    metrics = _review_metrics(
+        result, prev_res, summary, prov, changes, status, plan_next, watch,
+        scope=(as_of, prev, branch, officer),
+    )  # fmt: skip
+    return PostLoanReview(
+        as_of=as_of,
+        previous_as_of=prev,
+        scope={"branch": branch, "officer": officer},
+        result=result,
+        table=summary,
+        changes=changes,
+        migration=migration,
+        provisions=prov,
+        provisions_by_branch=prov_branch,
+        provisions_by_product=prov_product,
+        inspections_month=status,
+        inspections_next=plan_next.table,
+        compliance=compliance,
+        watch=watch,
+        appendix=app,
+        metrics=metrics,
+    )
+
+
+def loan_appendix(result, borrowers: pd.DataFrame, rows: int | None = None) -> pd.DataFrame:
+    """The review's loan appendix: outstanding loans, worst category and largest balance
+    first, with the borrower's masked name, ID number and phone next to the borrower id."""
     f = result.table
-    borrowers = book.borrowers
     cols = [
         "borrower_id",
         "branch",
@@ -266,14 +295,21 @@ def post_loan_review(
     app = app.sort_values(
         ["_c", "outstanding_principal"], ascending=[False, False], kind="stable"
     ).drop(columns="_c")
-    if appendix_rows is not None:
-        app = app.head(appendix_rows)
+    return app if rows is None else app.head(rows)
 
-    summary = outstanding.summary()
+
+def _review_metrics(
+    result, prev_res, summary, prov, changes, status, plan_next, watch, *, scope: tuple
+) -> ReviewMetrics:
+    """The review's key figures from its tables; ``scope``: (as-of date, previous month-end,
+    branch, officer)."""
+    as_of, prev, branch, officer = scope
+    f = result.table
+    live = ~f["paid_off"].to_numpy(dtype=bool)
     tot = prov.total()
     counts = changes["change"].value_counts()
     st_counts = status["status"].value_counts()
-    metrics = ReviewMetrics(
+    return ReviewMetrics(
         as_of=as_of,
         previous_as_of=prev,
         branch=branch,
@@ -301,24 +337,6 @@ def post_loan_review(
         inspections_due_next_month=int(len(plan_next)),
         watch_list=int(len(watch)),
         watch_list_severe=int(watch["severe"].sum()) if len(watch) else 0,
-    )
-    return PostLoanReview(
-        as_of=as_of,
-        previous_as_of=prev,
-        scope={"branch": branch, "officer": officer},
-        result=result,
-        table=summary,
-        changes=changes,
-        migration=migration,
-        provisions=prov,
-        provisions_by_branch=prov_branch,
-        provisions_by_product=prov_product,
-        inspections_month=status,
-        inspections_next=plan_next.table,
-        compliance=compliance,
-        watch=watch,
-        appendix=app,
-        metrics=metrics,
     )
 
 

@@ -64,6 +64,13 @@ def migration_stress(matrix, kind: str, value: float, policy=None):
     raise ValueError(f"stress kind must be 'multiplier' or 'z', got {kind!r}")
 
 
+_STYLE = {"description_width": "190px"}
+
+
+def _layout_row() -> w.Layout:
+    return w.Layout(width="460px")
+
+
 class PortfolioWhatIf(w.VBox):
     """The portfolio dashboard (an ``ipywidgets.VBox``); see :func:`portfolio_dashboard`.
 
@@ -85,49 +92,8 @@ class PortfolioWhatIf(w.VBox):
         )
         self.baseline: pd.DataFrame | None = None
         self.scenario: pd.DataFrame | None = None
-        style = {"description_width": "190px"}
-        lay = w.Layout(width="460px")
-        self.stress_kind = w.ToggleButtons(
-            options=[("down-migration multiplier", "multiplier"), ("one-factor Z", "z")],
-            value="multiplier",
-            description="Stress",
-            style={**style, "button_width": "180px"},
-        )
-        mig = self.policy["migration"]
-        self.multiplier = w.FloatSlider(
-            value=float(mig["down_multiplier"]), min=0.5, max=3.0, step=0.1, description="Down-migration x",
-            continuous_update=False, style=style, layout=lay,
-        )  # fmt: skip
-        self.z = w.FloatSlider(
-            value=float(mig["stress_z"]), min=-3.0, max=3.0, step=0.1, description="Z (negative = downturn)",
-            continuous_update=False, style=style, layout=lay,
-        )  # fmt: skip
-        self.horizon = w.IntSlider(
-            value=horizon, min=1, max=36, description="Horizon (months)",
-            continuous_update=False, style=style, layout=lay,
-        )  # fmt: skip
-        prov = self.policy["provisions"]
-        self.general_ratio = w.FloatSlider(
-            value=prov["general_ratio"] * 100, min=0, max=5, step=0.1,
-            description="General reserve %", continuous_update=False, style=style, layout=lay,
-        )  # fmt: skip
-        from ..provisions import specific_ratios
-
-        base = specific_ratios(self.policy)
-        self.specific = {
-            c: w.FloatSlider(
-                value=round(base[k] * 100, 2),
-                min=0,
-                max=100,
-                step=0.5,
-                description=f"{Category.parse(c).en} %",
-                continuous_update=False,
-                style=style,
-                layout=lay,
-            )  # fmt: skip
-            for k, c in enumerate(_CATS)
-            if c != "normal"
-        }
+        self._add_stress_controls(horizon)
+        self._add_provision_controls()
         self.summary_out = w.HTML(
             layout=w.Layout(border="1px solid #ccd", padding="6px", margin="4px")
         )
@@ -145,31 +111,81 @@ class PortfolioWhatIf(w.VBox):
             *self.specific.values(),
         ):
             c.observe(lambda _: self.update(), names="value")
-        super().__init__(
-            [
-                w.HTML(
-                    "<h3>Portfolio what-if</h3><div>Start: outstanding "
-                    f"{money(self.start[~matrix.states.mask(matrix.states.exits)].sum())} "
-                    f"RMB; monthly migration matrix ({html.escape(str(matrix.method))}).</div>"
-                ),
-                w.HBox(
-                    [
-                        w.VBox([self.stress_kind, self.multiplier, self.z, self.horizon]),
-                        w.VBox(
-                            [
-                                w.HTML("<b>Scenario provision ratios</b>"),
-                                self.general_ratio,
-                                *self.specific.values(),
-                            ]
-                        ),
-                    ]
-                ),
-                self.summary_out,
-                self.error_out,
-                self.chart,
-            ]
-        )
+        super().__init__(self._layout())
         self.update()
+
+    def _add_stress_controls(self, horizon: int) -> None:
+        """Stress kind, down-migration multiplier, Z and horizon, defaults from the policy."""
+        self.stress_kind = w.ToggleButtons(
+            options=[("down-migration multiplier", "multiplier"), ("one-factor Z", "z")],
+            value="multiplier",
+            description="Stress",
+            style={**_STYLE, "button_width": "180px"},
+        )
+        mig = self.policy["migration"]
+        self.multiplier = w.FloatSlider(
+            value=float(mig["down_multiplier"]), min=0.5, max=3.0, step=0.1, description="Down-migration x",
+            continuous_update=False, style=_STYLE, layout=_layout_row(),
+        )  # fmt: skip
+        self.z = w.FloatSlider(
+            value=float(mig["stress_z"]), min=-3.0, max=3.0, step=0.1, description="Z (negative = downturn)",
+            continuous_update=False, style=_STYLE, layout=_layout_row(),
+        )  # fmt: skip
+        self.horizon = w.IntSlider(
+            value=horizon, min=1, max=36, description="Horizon (months)",
+            continuous_update=False, style=_STYLE, layout=_layout_row(),
+        )  # fmt: skip
+
+    def _add_provision_controls(self) -> None:
+        """The scenario's general ratio and specific ratio per category (% of balance)."""
+        from ..provisions import specific_ratios
+
+        prov = self.policy["provisions"]
+        self.general_ratio = w.FloatSlider(
+            value=prov["general_ratio"] * 100, min=0, max=5, step=0.1,
+            description="General reserve %", continuous_update=False, style=_STYLE,
+            layout=_layout_row(),
+        )  # fmt: skip
+        base = specific_ratios(self.policy)
+        self.specific = {
+            c: w.FloatSlider(
+                value=round(base[k] * 100, 2),
+                min=0,
+                max=100,
+                step=0.5,
+                description=f"{Category.parse(c).en} %",
+                continuous_update=False,
+                style=_STYLE,
+                layout=_layout_row(),
+            )  # fmt: skip
+            for k, c in enumerate(_CATS)
+            if c != "normal"
+        }
+
+    def _layout(self) -> list:
+        states = self.matrix.states
+        outstanding = self.start[~states.mask(states.exits)].sum()
+        return [
+            w.HTML(
+                f"<h3>Portfolio what-if</h3><div>Start: outstanding {money(outstanding)} "
+                f"RMB; monthly migration matrix ({html.escape(str(self.matrix.method))}).</div>"
+            ),
+            w.HBox(
+                [
+                    w.VBox([self.stress_kind, self.multiplier, self.z, self.horizon]),
+                    w.VBox(
+                        [
+                            w.HTML("<b>Scenario provision ratios</b>"),
+                            self.general_ratio,
+                            *self.specific.values(),
+                        ]
+                    ),
+                ]
+            ),
+            self.summary_out,
+            self.error_out,
+            self.chart,
+        ]
 
     def scenario_policy(self):
         """A copy of the policy with the scenario's provision ratios (no float)."""
