@@ -68,6 +68,7 @@ def test_migration_notebook_matches_hand_matrix(hand_store, riskkit_kernel):
         assert sc[name]["expected_loss_horizon"] > sc["baseline"]["expected_loss_horizon"]
     html = (reports / "2026-10-31/portfolio_migration/portfolio_migration.html").read_text()
     assert "Monthly migration matrix" in html and "data:image/png;base64" in html
+    assert "<Figure size" not in html  # every figure shows as an image, none as its repr
     # the report says what each stress scenario is, and that it applies every month
     assert mm["scenario_definitions"] == {
         "one_factor_z": "bsf(z=-2, rho=0.1)",

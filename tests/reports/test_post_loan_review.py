@@ -108,6 +108,7 @@ def test_notebook_figures_and_failure_semantics(repaid_store, riskkit_kernel, ca
     }
     html = (reports / "2026-10-31/post_loan_review/post_loan_review.html").read_text()
     assert "Post-loan review as of 2026-10-31" in html and "data:image/png;base64" in html
+    assert "<Figure size" not in html  # every figure shows as an image, none as its repr
     assert "54 loans were disbursed by 2026-10-31: 48 are still outstanding" in html
     assert "6 are closed (repaid in full)" in html
     assert '<td class="num nw">56.25%</td>' in html  # normal: 27 of 48 loans

@@ -51,6 +51,7 @@ def test_calibration_then_monitoring(tmp_path, riskkit_kernel):
     assert "noise" not in m["features"]  # monitoring must cope with unselected inputs
     html = (out / "score_calibration.html").read_text()
     assert "Scorecard calibration as of 2026-10-31" in html and "data:image/png" in html
+    assert "<Figure size" not in html  # every figure shows as an image, none as its repr
     # master scale: the open score edges of the best and worst grade are shown as ∞ / −∞
     ms_table = MasterScale().table(sc)
     assert ms_table["score_upper"].iloc[0] > 5_000 and ms_table["score_lower"].iloc[-1] < 0

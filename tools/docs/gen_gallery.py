@@ -42,8 +42,8 @@ lines = [
     "",
     "The month-end report notebooks of `notebooks/`, executed while these pages were built:",
     f"`riskkit demo` on a {N_LOANS:,}-loan sample book as of {AS_OF} (the same batch",
-    "`make demo` runs on 20,000 loans). Each page is the executed notebook: the parameters",
-    "cell, the cell papermill injected, then the report.",
+    "`make demo` runs on 20,000 loans). Each page shows the report as a reader sees it;",
+    "the code is in `notebooks/` and in the executed notebook each page links to.",
     "",
 ]
 for name in names:

@@ -218,10 +218,17 @@ class Report:
         return out, {lab(k): v for k, v in (formats or {}).items()}
 
     def figure(self, fig) -> None:
-        """Show a matplotlib figure as PNG and close it."""
-        import matplotlib.pyplot as plt
+        """Show a matplotlib figure as a PNG image and close it. Rendered here, so a figure
+        made without pyplot (the ``plot_*`` functions) shows as an image whatever the
+        kernel's matplotlib backend."""
+        import io
 
-        self._show(fig)
+        import matplotlib.pyplot as plt
+        from IPython.display import Image
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        self._show(Image(data=buf.getvalue(), format="png"))
         plt.close(fig)
 
     # --- results ------------------------------------------------------------------------
