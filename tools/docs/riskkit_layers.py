@@ -28,6 +28,7 @@ LAYERS: list[list[str]] = [
 #: Imports between units of one layer that the design allows (unit -> units).
 ALLOWED: dict[str, set[str]] = {
     "inspection": {"classification"},  # the plan and watch list read a classification result
+    "lending": {"scoring"},  # the loan decision scores the application with the champion model
 }
 
 

@@ -79,8 +79,7 @@ def model_input(applicant, app: Application, features, columns: Mapping | None =
     derived = [f for f in DERIVED_FEATURES if f in features]
     if derived:
         ng = row.get("n_guarantors")
-        known = ng is not None and not pd.isna(ng)
-        implied = term_features(app, int(ng) if known else None)
+        implied = term_features(app, None if ng is None or pd.isna(ng) else int(ng))
         row.update({f: implied[f] for f in derived})
     missing = [f for f in features if f not in row]
     if missing:

@@ -93,7 +93,7 @@ class ModelVersion:
 
     def to_frame(self) -> pd.DataFrame:
         """One row: name, version, use, status, role, window, author, approver."""
-        keys = ("name", "version", "use", "status", "role", "development_start")
+        keys: tuple[str, ...] = ("name", "version", "use", "status", "role", "development_start")
         keys += ("development_end", "author", "registered_at", "approved_by", "approved_at")
         return pd.DataFrame([{k: getattr(self, k) for k in keys}])
 

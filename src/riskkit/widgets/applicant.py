@@ -340,7 +340,7 @@ class ApplicantWhatIf(w.VBox):
             [
                 ("Score", f"{score:.0f}"),
                 ("PD (12 months)", pct(pd_, 2)),
-                ("Grade", grade),
+                ("Grade", str(grade)),
                 ("Cut-off", "–" if self.cutoff is None else f"{self.cutoff:.0f}"),
                 ("Model", self.model_version or "not registered"),
             ],
