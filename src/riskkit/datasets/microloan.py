@@ -527,6 +527,7 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
     cumdue = np.cumsum(due_amt, axis=1)
     cumdue[due_amt == 0] = np.inf  # beyond the last period
     cumprin = np.cumsum(prin, axis=1)
+    exposure = balloon_exposure(loans, prin)
     first_m = _month_index(due_day[:, 0])
     disb_day = loans["disbursement_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     amount = loans["amount"].to_numpy(float)
@@ -612,7 +613,7 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
                 np.isin(cm, LEAN_MONTHS), 0.5, 0.0), 0.0
         )  # fmt: skip
         logit = base + risk[A] + macro[t] + season + shock[A] + spiral[np.minimum(streak, 3)]
-        p_miss = np.where(dead[A], 0.97, _sigmoid(logit))
+        p_miss = np.where(dead[A], 0.97, -np.expm1(exposure[A, kA] * np.log1p(-_sigmoid(logit))))
         u = r.random(len(A))
         miss = u < p_miss
         partial = miss & (r.random(len(A)) < np.where(streak == 0, 0.35, 0.2))
@@ -829,6 +830,22 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
         "schedule": schedule,
         "closed_day": closed_day,
     }
+
+
+def balloon_exposure(loans: pd.DataFrame, prin: np.ndarray) -> np.ndarray:
+    """Months of repayment risk each installment carries (loans x periods).
+
+    A regular installment carries one month: it is missed with the monthly probability ``p``.
+    The installment that repays the principal of a bullet or interest-only loan at maturity
+    carries the months whose principal it repays, ``term x principal due / amount``, and is
+    missed with ``1 - (1 - p)^months``: a borrower who could not have paid twelve monthly
+    installments cannot pay them all at once either, so the structure does not hide the risk.
+    """
+    amount = loans["amount"].to_numpy(float)
+    balloon = np.isin(loans["repayment_method"].to_numpy(str), ["bullet", "interest_only"])
+    term = loans["term_months"].to_numpy(float)
+    months = np.maximum(term[:, None] * prin / amount[:, None], 1.0)
+    return np.where(balloon[:, None], months, 1.0)
 
 
 def _month_start_day(m: int) -> int:

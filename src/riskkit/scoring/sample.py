@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..book import delinquency_history, make_schedule
+from ..book.schedule import add_months
 from ..errors import ProblemCollector
 
 #: Categorical application features.
@@ -61,7 +64,8 @@ def feature_columns(sample: pd.DataFrame, target: str = "bad", exclude=()) -> li
 
     Never a feature: the ``target``, identifiers (``loan_id``, ``borrower_id``, any column
     ending in ``_id``), personal data (:data:`riskkit.privacy.PII_COLUMNS`), dates (datetime
-    columns) and the ``exclude`` columns (e.g. an application-date column kept as text).
+    columns), what is observed after disbursement (:data:`OUTCOME_COLUMNS`) and the
+    ``exclude`` columns (e.g. an application-date column kept as text).
 
     Examples
     --------
@@ -72,7 +76,7 @@ def feature_columns(sample: pd.DataFrame, target: str = "bad", exclude=()) -> li
     """
     from ..privacy import PII_COLUMNS
 
-    skip = {target, *PII_COLUMNS, *exclude}
+    skip = {target, *PII_COLUMNS, *OUTCOME_COLUMNS, *exclude}
     return [
         c
         for c in sample.columns
@@ -82,37 +86,124 @@ def feature_columns(sample: pd.DataFrame, target: str = "bad", exclude=()) -> li
     ]
 
 
-def application_sample(book, horizon_months: int = 12, bad_missed: int = 3) -> pd.DataFrame:
-    """One row per loan whose outcome window is fully observed: features known at
-    disbursement and the observed outcome ``bad``.
+@dataclass(frozen=True)
+class OutcomeDefinition:
+    """What "bad" means for scorecard development (policy ``scorecard.outcome``).
+
+    A loan is **bad** when, at any month-end of its performance window, it is at least
+    ``bad_days_past_due`` days past due or has at least ``bad_missed_periods`` consecutive
+    missed periods (whichever comes first); **indeterminate** when it is not bad but its worst
+    days past due reached ``indeterminate_days_past_due``; **good** otherwise. The window runs
+    from disbursement for ``window_months`` months, and for a loan that matures inside it until
+    ``bad_days_past_due`` days after maturity (rounded up to a month-end): a balance unpaid at
+    maturity is counted by its days past due, so a bullet or interest-only loan, which has
+    nothing (or only interest) to miss before maturity, is measured as fairly as an annuity.
+    A loan whose window is not complete at the as-of date is **immature**. Indeterminate and
+    immature loans are excluded from development and counted.
+
+    Examples
+    --------
+    >>> d = OutcomeDefinition.from_policy()
+    >>> d.bad_days_past_due, d.bad_missed_periods, d.window_months
+    (90, 3, 12)
+    """
+
+    window_months: int = 12
+    bad_days_past_due: int = 90
+    bad_missed_periods: int | None = 3  # 0 or None: days past due only
+    indeterminate_days_past_due: int | None = 30  # 0 or None: no indeterminate band
+
+    def __post_init__(self):
+        if int(self.window_months) < 1 or int(self.bad_days_past_due) < 1:
+            raise ValueError("window_months and bad_days_past_due must be at least 1")
+        if self.bad_missed_periods is not None and int(self.bad_missed_periods) < 0:
+            raise ValueError("bad_missed_periods must be >= 0 (0: days past due only)")
+        ind = self.indeterminate_days_past_due
+        if ind and not 0 < int(ind) < int(self.bad_days_past_due):
+            raise ValueError("indeterminate_days_past_due must lie below the bad days (0: none)")
+
+    @classmethod
+    def from_policy(cls, policy=None, **overrides) -> OutcomeDefinition:
+        """The policy's ``scorecard.outcome`` section, with ``overrides`` (None = keep)."""
+        from ..policy import load_policy
+
+        o = dict(load_policy(policy)["scorecard"]["outcome"])
+        o.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**o)
+
+    def describe(self) -> str:
+        """One sentence for reports."""
+        missed = (
+            f" or {self.bad_missed_periods}+ consecutive missed periods"
+            if self.bad_missed_periods
+            else ""
+        )
+        ind = self.indeterminate_days_past_due
+        ind_text = (
+            f"; worst {ind}-{self.bad_days_past_due - 1} days past due is indeterminate"
+            if ind
+            else ""
+        )
+        return (
+            f"bad = ever {self.bad_days_past_due}+ days past due{missed} within "
+            f"{self.window_months} months of disbursement (to {self.bad_days_past_due} days "
+            f"after maturity for loans maturing earlier){ind_text}; indeterminate and immature "
+            "applications are excluded"
+        )
+
+
+#: Outcome labels of :func:`outcome_table`.
+OUTCOMES = ("good", "bad", "indeterminate", "immature")
+#: Columns of :func:`application_sample` observed after disbursement: never features.
+OUTCOME_COLUMNS = ("window_end", "outcome", "bad")
+
+
+def application_sample(
+    book,
+    horizon_months: int | None = None,
+    bad_missed: int | None = None,
+    *,
+    outcome: OutcomeDefinition | None = None,
+    policy=None,
+    keep_excluded: bool = False,
+) -> pd.DataFrame:
+    """One row per loan with a known outcome: features known at disbursement and ``bad``.
 
     Parameters
     ----------
     book : LoanBook
         With ``as_of_date`` and a borrowers table carrying the attributes of
         :func:`make_microloan_book` (recorded at onboarding).
-    horizon_months : int, default 12
-        Outcome window after disbursement. Only loans disbursed at least this many months
-        before ``book.as_of_date`` are included.
-    bad_missed : int, default 3
-        ``bad`` = 1 if at any month-end within the window the loan had at least this many
-        consecutive missed periods (3 = special mention or worse in the quantitative rule).
+    horizon_months, bad_missed : int, optional
+        Override the policy's ``window_months`` and ``bad_missed_periods``.
+    outcome : OutcomeDefinition, optional
+        The outcome definition; default the policy's ``scorecard.outcome`` (see
+        :class:`OutcomeDefinition`: bad = ever 90+ days past due or 3+ consecutive missed
+        periods within 12 months, a matured unpaid balance counted by its days past due).
+    policy : path, mapping or Policy, optional
+    keep_excluded : bool
+        Keep indeterminate and immature loans too (``bad`` is then missing for them).
 
     Returns
     -------
     DataFrame
         Indexed by ``loan_id``, with
 
-        * the features of :data:`APPLICATION_FEATURES`: borrower attributes as at the application
-          (``age`` from the birth date, ``years_in_business`` and ``prior_loans`` brought forward
-          from onboarding with the borrower's earlier loans in the book), loan terms,
-          ``payment_to_income`` (average contractual monthly payment over monthly income, from the
-          contract, not the current schedule), ``n_guarantors`` and ``loan_to_value`` (amount over
-          the collateral appraised on or before disbursement; missing without collateral). No
-          personal data (name, ID number, phone) and nothing observed after disbursement;
+        * the features of :data:`APPLICATION_FEATURES`: borrower attributes as at the
+          application (``age`` from the birth date, ``years_in_business`` and ``prior_loans``
+          brought forward from onboarding with the borrower's earlier loans in the book), loan
+          terms, ``payment_to_income`` (average contractual monthly payment over monthly
+          income, from the contract, not the current schedule), ``n_guarantors`` and
+          ``loan_to_value`` (amount over the collateral appraised on or before disbursement;
+          missing without collateral). No personal data (name, ID number, phone) and nothing
+          observed after disbursement;
         * ``disbursement_date``, to split development and out-of-time samples;
-        * ``bad`` (0/1), derived with :func:`riskkit.book.delinquency_history` from schedule and
-          payments (month-end snapshots), not from any generator variable.
+        * ``outcome`` (good, bad, indeterminate, immature), ``window_end`` and ``bad`` (0/1),
+          derived with :func:`riskkit.book.delinquency_history` from schedule and payments
+          (month-end snapshots), not from any generator variable.
+
+    ``attrs["outcome_counts"]`` counts every loan of the book by outcome and
+    ``attrs["outcome_definition"]`` describes the definition.
 
     Examples
     --------
@@ -122,23 +213,47 @@ def application_sample(book, horizon_months: int = 12, bad_missed: int = 3) -> p
     >>> s = application_sample(book)
     >>> bool(s["bad"].isin([0, 1]).all()), "name" in s.columns
     (True, False)
+    >>> sorted(s.attrs["outcome_counts"])
+    ['bad', 'good', 'immature', 'indeterminate']
     """
+    definition = outcome or OutcomeDefinition.from_policy(
+        policy, window_months=horizon_months, bad_missed_periods=bad_missed
+    )
+    _check_sample_input(book)
+    out = application_features(book)
+    labels = outcome_table(book, definition)
+    out["window_end"] = labels["window_end"].reindex(out.index).to_numpy()
+    out["outcome"] = labels["outcome"].reindex(out.index).to_numpy()
+    counts = out["outcome"].value_counts().reindex(list(OUTCOMES), fill_value=0)
+    known = out["outcome"].isin(["good", "bad"]).to_numpy()
+    if not keep_excluded:
+        out = out[known].copy()
+    out["bad"] = (out["outcome"] == "bad").astype(np.int64)
+    if keep_excluded:
+        out["bad"] = out["bad"].where(out["outcome"].isin(["good", "bad"]))
+    out = out[[*APPLICATION_FEATURES, "disbursement_date", "window_end", "outcome", "bad"]]
+    out.attrs["outcome_counts"] = {k: int(v) for k, v in counts.items()}
+    out.attrs["outcome_definition"] = definition.describe()
+    return out
+
+
+def _check_sample_input(book) -> None:
     errors = ProblemCollector("application sample input")
     if book.as_of_date is None:
         raise ValueError("the book has no as_of_date: the outcome window cannot be checked")
-    if int(horizon_months) < 1 or int(bad_missed) < 1:
-        raise ValueError("horizon_months and bad_missed must be at least 1")
     for c in _BORROWER_NEEDS:
         if c not in book.borrowers.columns:
             errors.add("borrowers", c, "required column is missing for application_sample")
     errors.raise_if_any()
-    as_of = book.as_of_date
+
+
+def application_features(book) -> pd.DataFrame:
+    """The application-time features (:data:`APPLICATION_FEATURES`) of every loan of ``book``
+    and its ``disbursement_date``, indexed by ``loan_id`` (see :func:`application_sample`)."""
+    errors = ProblemCollector("application sample input")
     loans = book.loans
-    end = loans["disbursement_date"] + pd.DateOffset(months=int(horizon_months))
-    eligible = (end <= as_of).to_numpy()
-    sub = book.subset(loans.loc[eligible, "loan_id"]) if not eligible.all() else book
-    L = sub.loans.reset_index(drop=True)
-    bor = sub.borrowers.drop_duplicates("borrower_id").set_index("borrower_id")
+    L = loans.reset_index(drop=True)
+    bor = book.borrowers.drop_duplicates("borrower_id").set_index("borrower_id")
     b = bor.reindex(L["borrower_id"])
     missing = b["segment"].isna().to_numpy()
     errors.check("loans", "borrower_id", missing, L["loan_id"], "unknown borrower")
@@ -155,21 +270,36 @@ def application_sample(book, horizon_months: int = 12, bad_missed: int = 3) -> p
     out["years_in_business"] = b["years_in_business"].to_numpy(np.int64) + np.maximum(since, 0)
     out["monthly_income"] = b["monthly_income"].to_numpy(float)
     out["household_size"] = b["household_size"].to_numpy(np.int64)
-    # loans of the same borrower in the book disbursed before this one (whole book, not
-    # only the sample: earlier loans are known at application time)
+    out["prior_loans"] = b["prior_loans"].to_numpy(np.int64) + _earlier_loans(loans, L)
+    out["prior_delinquency"] = b["prior_delinquency"].to_numpy(np.int64)
+    for c in ("amount", "annual_rate"):
+        out[c] = L[c].to_numpy(float)
+    out["term_months"] = L["term_months"].to_numpy(np.int64)
+    out["payment_to_income"] = _contract_payment(L) / out["monthly_income"]
+    g = book.guarantors
+    out["n_guarantors"] = (
+        g.groupby("loan_id").size().reindex(L["loan_id"], fill_value=0).to_numpy(np.int64)
+    )
+    out["loan_to_value"] = _loan_to_value(book.collateral, L)
+    out["disbursement_date"] = disb.to_numpy()
+    return out
+
+
+def _earlier_loans(loans, L) -> np.ndarray:
+    """Loans of the same borrower in the book disbursed before each loan (known at
+    application time)."""
     allb = loans[["borrower_id", "disbursement_date", "loan_id"]]
     allb = allb.sort_values(["borrower_id", "disbursement_date", "loan_id"], kind="stable")
     earlier = pd.Series(
         allb.groupby("borrower_id", sort=False).cumcount().to_numpy(), index=allb["loan_id"]
     )
-    out["prior_loans"] = b["prior_loans"].to_numpy(np.int64) + earlier.reindex(
-        L["loan_id"]
-    ).to_numpy(np.int64)
-    out["prior_delinquency"] = b["prior_delinquency"].to_numpy(np.int64)
-    for c in ("amount", "annual_rate"):
-        out[c] = L[c].to_numpy(float)
-    out["term_months"] = L["term_months"].to_numpy(np.int64)
-    contract = make_schedule(L)  # the contract at disbursement, not the current schedule
+    return earlier.reindex(L["loan_id"]).to_numpy(np.int64)
+
+
+def _contract_payment(L) -> np.ndarray:
+    """Average contractual monthly payment (the contract at disbursement, not the current
+    schedule)."""
+    contract = make_schedule(L)
     total_due = (
         (contract["principal_due"] + contract["interest_due"])
         .groupby(contract["loan_id"], sort=False)
@@ -177,27 +307,77 @@ def application_sample(book, horizon_months: int = 12, bad_missed: int = 3) -> p
         .reindex(L["loan_id"])
         .to_numpy()
     )
-    out["payment_to_income"] = total_due / L["term_months"].to_numpy() / out["monthly_income"]
-    g = sub.guarantors
-    out["n_guarantors"] = (
-        g.groupby("loan_id").size().reindex(L["loan_id"], fill_value=0).to_numpy(np.int64)
-    )
-    col = sub.collateral
-    if len(col):
-        d0 = col["loan_id"].map(L.set_index("loan_id")["disbursement_date"])
-        at_disb = col[(col["valuation_date"] <= d0).to_numpy(dtype=bool, na_value=False)]
-        latest = at_disb.sort_values("valuation_date").drop_duplicates(
-            ["collateral_id"], keep="last"
-        )
-        value = latest.groupby("loan_id")["appraised_value"].sum()
-        v = value.reindex(L["loan_id"]).to_numpy(float)
-    else:
-        v = np.full(len(L), np.nan)
+    return total_due / L["term_months"].to_numpy()
+
+
+def _loan_to_value(col, L) -> np.ndarray:
+    if not len(col):
+        return np.full(len(L), np.nan)
+    d0 = col["loan_id"].map(L.set_index("loan_id")["disbursement_date"])
+    at_disb = col[(col["valuation_date"] <= d0).to_numpy(dtype=bool, na_value=False)]
+    latest = at_disb.sort_values("valuation_date").drop_duplicates(["collateral_id"], keep="last")
+    value = latest.groupby("loan_id")["appraised_value"].sum()
+    v = value.reindex(L["loan_id"]).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["loan_to_value"] = np.where(v > 0, L["amount"].to_numpy(float) / v, np.nan)
-    out["disbursement_date"] = disb.to_numpy()
-    out["bad"] = _bad_flag(sub, horizon_months, bad_missed).reindex(out.index).to_numpy(np.int64)
-    return out[[*APPLICATION_FEATURES, "disbursement_date", "bad"]]
+        return np.where(v > 0, L["amount"].to_numpy(float) / v, np.nan)
+
+
+def window_ends(loans: pd.DataFrame, definition: OutcomeDefinition) -> pd.Series:
+    """Each loan's performance-window end: ``window_months`` after disbursement, or
+    ``bad_days_past_due`` days after contractual maturity when that is later, rounded up to a
+    month-end (indexed by ``loan_id``)."""
+    d0 = loans["disbursement_date"]
+    base = _add_months(d0, np.full(len(d0), int(definition.window_months)))
+    late = _add_months(d0, loans["term_months"].to_numpy()) + pd.to_timedelta(
+        int(definition.bad_days_past_due), "D"
+    )
+    end = base.where(base >= late, late)
+    return pd.Series((end + pd.offsets.MonthEnd(0)).to_numpy(), index=loans["loan_id"].to_numpy())
+
+
+def _add_months(dates: pd.Series, months) -> pd.Series:
+    """Dates plus whole months, vectorised (day clipped to the month's length)."""
+    days = add_months(dates.to_numpy().astype("datetime64[D]"), np.asarray(months))
+    return pd.Series(days, index=dates.index).astype("datetime64[ns]")
+
+
+def outcome_table(book, definition: OutcomeDefinition) -> pd.DataFrame:
+    """Per loan: ``window_end``, worst days past due and missed periods in the window and the
+    ``outcome`` (good, bad, indeterminate, immature) of :class:`OutcomeDefinition`."""
+    L = book.loans
+    ends = window_ends(L, definition)
+    idx = pd.Index(L["loan_id"].to_numpy(), name="loan_id")
+    out = pd.DataFrame({"window_end": ends.to_numpy()}, index=idx)
+    as_of = pd.Timestamp(book.as_of_date)
+    worst = _worst_in_window(book, ends.clip(upper=as_of))
+    out["worst_days_past_due"] = worst["days_past_due"].reindex(idx, fill_value=0).to_numpy()
+    out["worst_missed_periods"] = worst["missed_periods"].reindex(idx, fill_value=0).to_numpy()
+    bad = out["worst_days_past_due"] >= definition.bad_days_past_due
+    if definition.bad_missed_periods:
+        bad |= out["worst_missed_periods"] >= definition.bad_missed_periods
+    ind = definition.indeterminate_days_past_due
+    indeterminate = ~bad & (out["worst_days_past_due"] >= ind) if ind else bad & False
+    mature = out["window_end"] <= as_of
+    # an incomplete window hides the goods: every loan of it is immature, bad or not
+    out["outcome"] = np.select(
+        [~mature, bad, indeterminate], ["immature", "bad", "indeterminate"], default="good"
+    )
+    return out
+
+
+def _worst_in_window(book, ends: pd.Series) -> pd.DataFrame:
+    """Worst days past due and consecutive missed periods at the month-ends of each loan's
+    window (disbursement, end] (vectorised over the loan-month panel)."""
+    L = book.loans
+    if not len(L):
+        return pd.DataFrame(columns=["days_past_due", "missed_periods"])
+    first = L["disbursement_date"].min().normalize() + pd.offsets.MonthEnd(0)
+    dates = pd.date_range(first, ends.max(), freq="ME")
+    cols = ["missed_periods", "days_past_due"]
+    h = delinquency_history(book, dates, columns=cols)
+    d0 = h["loan_id"].map(L.set_index("loan_id")["disbursement_date"])
+    inside = ((h["as_of"] > d0) & (h["as_of"] <= h["loan_id"].map(ends))).to_numpy()
+    return h.loc[inside].groupby("loan_id")[cols].max()
 
 
 def _whole_years(start, end) -> np.ndarray:
@@ -205,21 +385,3 @@ def _whole_years(start, end) -> np.ndarray:
     e = pd.DatetimeIndex(end)
     years = e.year - s.year - ((e.month < s.month) | ((e.month == s.month) & (e.day < s.day)))
     return np.asarray(years, dtype=np.int64)
-
-
-def _bad_flag(book, horizon_months: int, bad_missed: int) -> pd.Series:
-    """1 if a month-end snapshot within the window shows >= ``bad_missed`` missed periods."""
-    L = book.loans
-    if not len(L):
-        return pd.Series(dtype=np.int64)
-    first = L["disbursement_date"].min()
-    last = (L["disbursement_date"] + pd.DateOffset(months=int(horizon_months))).max()
-    dates = pd.date_range(first.normalize() + pd.offsets.MonthEnd(0), last, freq="ME")
-    h = delinquency_history(book, dates, columns=["missed_periods"])
-    d0 = h["loan_id"].map(L.set_index("loan_id")["disbursement_date"])
-    end = d0 + pd.DateOffset(months=int(horizon_months))
-    # the month-end snapshots inside each loan's window
-    inside = (h["as_of"] > d0) & (h["as_of"] <= end)
-    worst = h.loc[inside.to_numpy(), "missed_periods"].groupby(h.loc[inside.to_numpy(), "loan_id"])
-    worst = worst.max().reindex(L["loan_id"], fill_value=0).to_numpy()
-    return pd.Series((worst >= bad_missed).astype(np.int64), index=L["loan_id"].to_numpy())
