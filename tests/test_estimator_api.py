@@ -41,7 +41,6 @@ EXPECTED_FAILURES = {
         "check_pipeline_consistency": _TINY,
         "check_classifiers_classes": _TINY,
         "check_fit2d_1feature": _TINY,
-        "check_estimators_pickle": "separable sample: collinear WoE, singular unpenalised Logit",
     },
 }
 

@@ -250,6 +250,11 @@ def test_perfectly_collinear_features_give_a_clear_error():
     y = (rng.random(2000) < 1 / (1 + np.exp(1 - x))).astype(int)
     X = pd.DataFrame({"a": x, "b": x.copy()})
     with pytest.raises(ValueError, match=r"singular.*\['a', 'b'\].*collinear"):
-        Scorecard().fit(X, y)
-    sc = Scorecard(binning=WoETransformer(max_corr=0.95)).fit(X, y)
+        Scorecard(rules=None).fit(X, y)
+    sc = Scorecard(binning=WoETransformer(max_corr=0.95), rules=None).fit(X, y)
     assert sc.features_ == ["a"]
+    # the policy's correlation limit (0.7) resolves it under the model rules, and says so
+    ruled = Scorecard().fit(X, y)
+    v = ruled.validation_.table
+    assert ruled.features_ == ["a"]
+    assert v.query("rule == 'max_corr' and feature == 'b'")["verdict"].tolist() == ["dropped"]

@@ -51,6 +51,7 @@ def scorecard_to_json(sc, path=None) -> str:
         "scaling": dict(sc.scaling_),
         "bins": {f: bt.binnings_[f].to_dict() for f in sc.features_},
         "stats": None if sc.stats_ is None else sc.stats_.reset_index().to_dict(orient="list"),
+        "validation": _validation(sc),
     }
     doc["params"]["policy"] = None  # scaling is stored explicitly
     text = json.dumps(_jsonable(doc), allow_nan=False, indent=1)
@@ -58,6 +59,15 @@ def scorecard_to_json(sc, path=None) -> str:
         with atomic_path(path) as tmp:
             tmp.write_text(text, encoding="utf-8")
     return text
+
+
+def _validation(sc):
+    """The model-rule report (``Scorecard.validation_``) as records, or None."""
+    report = getattr(sc, "validation_", None)
+    if report is None:
+        return None
+    t = report.table.astype(object).where(report.table.notna(), None)
+    return t.to_dict(orient="list")
 
 
 def _jsonable(o):

@@ -44,6 +44,8 @@ from riskkit.policy import load_policy
 from .binning import OptimalBinning
 from .document import read_document, scorecard_to_json
 from .inputs import FittedReprMixin, as_frame, binary_target, check_target
+from .rules import COLUMNS as RULE_COLUMNS
+from .rules import ModelRules, RuleReport, reversed_feature
 from .woe import WoETransformer
 
 
@@ -66,6 +68,9 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
     policy : path, mapping or Policy, optional
     n_reasons : int
         Reason codes returned by :meth:`reason_codes`.
+    rules : "policy", mapping, ModelRules or None
+        Model rules enforced at fit (:mod:`riskkit.scoring.rules`): the policy's
+        ``scorecard.rules`` (default), overrides of them, or None for none.
 
     Attributes
     ----------
@@ -74,6 +79,8 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
     coef_, intercept_ : model coefficients on WoE (log-odds of bad)
     stats_ : DataFrame of coef, std_err, z, p_value (statsmodels only)
     calibration_slope_ : float (only after :meth:`cv_calibrated`; coef_ = slope * fitted)
+    validation_ : RuleReport or None
+        Each model rule, feature, value, limit and verdict (None when fitted without rules).
     points_ : dict feature -> float array of points per bin slot
     """
 
@@ -89,6 +96,7 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
         pdo=None,
         policy=None,
         n_reasons=4,
+        rules="policy",
     ):
         self.binning = binning
         self.estimator = estimator
@@ -99,6 +107,7 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
         self.pdo = pdo
         self.policy = policy
         self.n_reasons = n_reasons
+        self.rules = rules
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -110,50 +119,90 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y):
-        """Bin, select, fit the logistic regression and build the points table.
+        """Bin, select, fit the logistic regression under the model rules and build the
+        points table.
 
-        ``y``: two classes; the larger label is the event (bad): 1 of 0/1, True of bool."""
+        ``y``: two classes; the larger label is the event (bad): 1 of 0/1, True of bool.
+        The rules (``rules``, policy ``scorecard.rules``) are applied in order: missing share,
+        then IV, correlation and VIF in the selection, monotone numeric bins, and the expected
+        sign (reversed features dropped one at a time, refitting); ``validation_`` reports
+        them."""
         frame = isinstance(X, pd.DataFrame)
         X = as_frame(X)
         yv, self.classes_ = binary_target(y, X)
-        binning = self.binning if self.binning is not None else WoETransformer()
-        self.binning_ = clone(binning).fit(X, yv)
-        W = self.binning_.transform(X)
-        self.features_ = list(W.columns)
+        rules = self.model_rules()
+        binning, rows = self._configured_binning(X, rules)
+        self.binning_ = binning.fit(X, yv)
         self.n_features_in_ = len(self.binning_.features_in_)
         if frame:
             self.feature_names_in_ = np.asarray(self.binning_.features_in_, dtype=object)
-        A = W.to_numpy(dtype=float)
-        if self.estimator == "statsmodels":
-            import statsmodels.api as sm
+        features = list(self.binning_.selected_)
+        W = self.binning_.transform(X, features=features)
+        dropped = self._fit_with_signs(W, yv, features, rules)
+        self._record_sign_drops(dropped)
+        if rules is not None:
+            rows += rules.selection_rows(self.binning_, self.features_, W)
+            rows += rules.shape_rows(self.binning_, self.features_)
+            rows += rules.sign_rows(self.features_, self.coef_, dropped)
+            self.validation_ = RuleReport(pd.DataFrame(rows, columns=RULE_COLUMNS))
+        else:
+            self.validation_ = None
+        self._scale()
+        return self
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    # rank problems surface as a singular Hessian below (caught), so skip
-                    # statsmodels' up-front rank check (a QR of the whole design matrix)
-                    model = sm.Logit(
-                        yv.astype(float), sm.add_constant(A, has_constant="add"), check_rank=False
-                    )
-                    res = model.fit(disp=0, method="newton", maxiter=100)
-                except np.linalg.LinAlgError as exc:
-                    raise ValueError(
-                        f"logistic regression is singular: WoE features {self.features_} are "
-                        "perfectly collinear; set binning max_corr/max_vif or drop one"
-                    ) from exc
-            params = np.asarray(res.params)
-            self.intercept_ = float(params[0])
-            self.coef_ = params[1:].astype(float)
-            self.stats_ = pd.DataFrame(
-                {
-                    "coef": params,
-                    "std_err": np.asarray(res.bse),
-                    "z": np.asarray(res.tvalues),
-                    "p_value": np.asarray(res.pvalues),
-                },
-                index=["intercept", *self.features_],
-            )
-            self.aic_ = float(res.aic)
+    def model_rules(self) -> ModelRules | None:
+        """The rules this scorecard is fitted under (``rules``: "policy", a mapping, a
+        ModelRules, or None for none)."""
+        r = self.rules
+        if r is None or r is False:
+            return None
+        if isinstance(r, ModelRules):
+            return r
+        if r == "policy":
+            return ModelRules.from_policy(self.policy)
+        if isinstance(r, dict):
+            return ModelRules.from_policy({"scorecard": {"rules": r}})
+        raise ValueError(f"rules must be 'policy', a mapping, ModelRules or None, got {r!r}")
+
+    def _configured_binning(self, X, rules):
+        binning = clone(self.binning if self.binning is not None else WoETransformer())
+        if rules is None:
+            return binning, []
+        keep, rows = rules.missing_checks(X)
+        out = {str(f): "missing share above the rule's limit" for f in X.columns}
+        out = {f: why for f, why in out.items() if f not in keep}
+        exclude = {**(binning.exclude or {}), **out}
+        return rules.configure(binning, X).set_params(exclude=exclude or None), rows
+
+    def _fit_with_signs(self, W, yv, features, rules) -> list:
+        """Fit the regression; while a coefficient is reversed (and the rules ask), drop the
+        most reversed feature and refit. Returns the dropped (feature, coef, reason)."""
+        dropped = []
+        while True:
+            self.features_ = list(features)
+            self._fit_regression(W[features].to_numpy(dtype=float), yv)
+            if rules is None or not rules.expected_sign or len(features) == 1:
+                return dropped
+            bad = reversed_feature(features, self.coef_, W[features])
+            if bad is None:
+                return dropped
+            dropped.append(bad)
+            features = [f for f in features if f != bad[0]]
+
+    def _record_sign_drops(self, dropped) -> None:
+        if not dropped:
+            return
+        b = self.binning_
+        b.selected_ = list(self.features_)
+        extra = pd.DataFrame(
+            [(f, "expected_sign", why) for f, _, why in dropped], columns=b.selection_log_.columns
+        )
+        b.selection_log_ = pd.concat([b.selection_log_, extra], ignore_index=True)
+
+    def _fit_regression(self, A: np.ndarray, yv: np.ndarray) -> None:
+        """Logistic regression of ``yv`` on the WoE matrix ``A`` (intercept, coefficients)."""
+        if self.estimator == "statsmodels":
+            self._fit_statsmodels(A, yv)
         elif self.estimator == "sklearn":
             from sklearn.linear_model import LogisticRegression
 
@@ -170,8 +219,37 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"estimator must be 'statsmodels' or 'sklearn', got {self.estimator!r}"
             )
-        self._scale()
-        return self
+
+    def _fit_statsmodels(self, A: np.ndarray, yv: np.ndarray) -> None:
+        import statsmodels.api as sm
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                # rank problems surface as a singular Hessian below (caught), so skip
+                # statsmodels' up-front rank check (a QR of the whole design matrix)
+                model = sm.Logit(
+                    yv.astype(float), sm.add_constant(A, has_constant="add"), check_rank=False
+                )
+                res = model.fit(disp=0, method="newton", maxiter=100)
+            except np.linalg.LinAlgError as exc:
+                raise ValueError(
+                    f"logistic regression is singular: WoE features {self.features_} are "
+                    "perfectly collinear; set binning max_corr/max_vif or drop one"
+                ) from exc
+        params = np.asarray(res.params)
+        self.intercept_ = float(params[0])
+        self.coef_ = params[1:].astype(float)
+        self.stats_ = pd.DataFrame(
+            {
+                "coef": params,
+                "std_err": np.asarray(res.bse),
+                "z": np.asarray(res.tvalues),
+                "p_value": np.asarray(res.pvalues),
+            },
+            index=["intercept", *self.features_],
+        )
+        self.aic_ = float(res.aic)
 
     def _scale(self):
         sc = load_policy(self.policy)["scorecard"]
@@ -429,6 +507,9 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
         if doc["stats"] is not None:
             sc.stats_ = pd.DataFrame(doc["stats"]).set_index("index")
             sc.stats_.index.name = None
+        sc.validation_ = None
+        if doc.get("validation") is not None:
+            sc.validation_ = RuleReport(pd.DataFrame(doc["validation"], columns=RULE_COLUMNS))
         sc.base_score = doc["scaling"]["base_score"]
         sc.base_odds = doc["scaling"]["base_odds"]
         sc.pdo = doc["scaling"]["pdo"]

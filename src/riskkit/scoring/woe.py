@@ -70,6 +70,9 @@ monotonic_trend, auto_shape_gain, unseen
     stepwise_criterion : {"pvalue", "aic"}
     p_enter, p_remove : float
     max_features : int, optional
+    exclude : dict, optional
+        ``{feature: reason}``: binned (so their bins can be shown) but never selected, with the
+        reason in the selection log (step ``excluded``), e.g. a model rule's verdict.
 
     Attributes
     ----------
@@ -103,6 +106,7 @@ monotonic_trend, auto_shape_gain, unseen
         p_enter=0.05,
         p_remove=0.05,
         max_features=None,
+        exclude=None,
     ):
         self.categorical_features = categorical_features
         self.special_values = special_values
@@ -124,6 +128,7 @@ monotonic_trend, auto_shape_gain, unseen
         self.p_enter = p_enter
         self.p_remove = p_remove
         self.max_features = max_features
+        self.exclude = exclude
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -202,8 +207,11 @@ monotonic_trend, auto_shape_gain, unseen
         iv = self.iv_.to_dict()
         log = []
         informative = {}
+        excluded = dict(self.exclude or {})
         for f, v in iv.items():  # one non-empty bin -> constant WoE: no information, always out
-            if int((self.binnings_[f].table_["count"] > 0).sum()) <= 1:
+            if f in excluded:
+                log.append((f, "excluded", excluded[f]))
+            elif int((self.binnings_[f].table_["count"] > 0).sum()) <= 1:
                 log.append((f, "single_bin", "all rows in one bin (constant WoE)"))
             else:
                 informative[f] = v
