@@ -219,6 +219,47 @@ def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) 
     return True
 
 
+#: Who approves the demo's scorecard: a recorded, explicit approval step (the demo has no
+#: second person); a real model is approved by its validator with `riskkit model approve`.
+DEMO_APPROVER = "demo model validator"
+
+
+def run_demo_batch(as_of: str, db_url, runner_kwargs: dict):
+    """The month-end batch of the demo: score_calibration registers a draft and
+    model_validation reads it; if the registry has no approved application champion yet, the
+    demo's validator approves that draft (recorded in the registry with who, when and why);
+    then the other reports run on the champion."""
+    from .reports import run_all
+    from .reports.runner import batch_reports
+
+    names = batch_reports(runner_kwargs.get("notebooks_dir"))
+    first = [n for n in ("score_calibration", "model_validation") if n in names]
+    results = run_all(as_of, names=first, **runner_kwargs)
+    approve_demo_champion(db_url, as_of)
+    return results + run_all(as_of, names=[n for n in names if n not in first], **runner_kwargs)
+
+
+def approve_demo_champion(db_url, as_of: str):
+    """Approve the latest draft as the application champion when there is none (demo only).
+    Returns the approved version, or None when a champion exists or nothing is registered."""
+    from .scoring import ModelRegistry
+    from .store import Store
+
+    reg = ModelRegistry(Store(db_url))
+    cur = reg.versions()
+    if ((cur["use"] == "application") & (cur["role"] == "champion")).any():
+        return None
+    drafts = cur[(cur["status"] == "draft") & (cur["use"] == "application")]
+    if drafts.empty:
+        return None
+    d = drafts.sort_values("registered_at").iloc[-1]
+    v = reg.approve(d["name"], int(d["version"]), approver=DEMO_APPROVER,
+                    reason=f"demo: approved after the model_validation report of {as_of}")  # fmt: skip
+    print(f"[riskkit] {DEMO_APPROVER} approved {v.label} as the application champion",
+          file=sys.stderr, flush=True)  # fmt: skip
+    return v
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "app":
@@ -254,7 +295,7 @@ def main(argv=None) -> int:
         else:  # demo
             ensure_kernel(args.kernel)
             ensure_demo_book(args.db_url, args.as_of, args.n_loans)
-            res = run_all(args.as_of, **_runner_kwargs(args))
+            res = run_demo_batch(args.as_of, args.db_url, _runner_kwargs(args))
             code = _summary(res)
         index = (Path(args.reports_dir) / "index.html").resolve()
         print(f"\nReports index: {index}")

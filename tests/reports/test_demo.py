@@ -12,6 +12,7 @@ from riskkit import cli
 from riskkit.classification import Classifier
 from riskkit.provisions import provisions
 from riskkit.reports import read_runs, run_report
+from riskkit.scoring import ModelRegistry
 from riskkit.store import Store
 
 pytestmark = pytest.mark.slow
@@ -53,10 +54,18 @@ def test_demo_batch_on_sample_book(sqlite_demo):
     runs = read_runs(reports)
     assert [(r["name"], r["status"]) for r in runs] == [
         ("score_calibration", "ok"),
+        ("model_validation", "ok"),
         ("post_loan_review", "ok"),
         ("portfolio_migration", "ok"),
         ("model_monitoring", "ok"),
     ]
+    # the demo ends with an approved champion, approved by the demo's validator on record
+    champion = ModelRegistry(Store(url)).champion("application")
+    assert champion.label == "application_scorecard v1"
+    assert champion.approved_by == cli.DEMO_APPROVER and champion.author != cli.DEMO_APPROVER
+    for name in ("score_calibration", "model_validation", "model_monitoring", "post_loan_review"):
+        html = (reports / AS_OF / name / f"{name}.html").read_text()
+        assert "Model: application_scorecard v1 (developed on applications from" in html, name
 
     book = Store(url).load_book()
     assert book.n_loans == N_LOANS
@@ -85,6 +94,7 @@ def test_demo_batch_on_sample_book(sqlite_demo):
     assert Store(url).load_book().n_loans == N_LOANS
     assert sorted(p.name for p in (reports / AS_OF).iterdir()) == [
         "model_monitoring",
+        "model_validation",
         "portfolio_migration",
         "post_loan_review",
         "score_calibration",

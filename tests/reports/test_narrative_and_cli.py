@@ -33,6 +33,7 @@ def test_every_report_has_a_title_in_both_languages():
 def test_bundled_notebooks_are_registered_and_batched():
     assert available_reports() == [
         "score_calibration",
+        "model_validation",
         "post_loan_review",
         "portfolio_migration",
         "model_monitoring",

@@ -260,3 +260,39 @@ def test_degenerate_inputs_are_errors_not_nan():
         hosmer_lemeshow(np.r_[np.zeros(50), np.ones(50)], np.zeros(100))
     with pytest.raises(ValueError, match="Hosmer-Lemeshow needs 10 groups"):
         hosmer_lemeshow([0, 1, 0], [0.1, 0.2, 0.3])
+
+
+def _delong_brute(y, s):
+    """DeLong's components by comparing every bad with every good (O(m n), independent)."""
+    y = np.asarray(y)
+    pos, neg = s[y == 1], s[y == 0]
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    return psi.mean(axis=1), psi.mean(axis=0)
+
+
+def test_delong_auc_ci_and_test_against_pairwise_computation():
+    from scipy import stats
+
+    from riskkit.scoring.metrics import auc_ci, delong_test, holm, ks_ci
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 400)
+    a = np.round(y + rng.normal(size=400), 1)  # ties on purpose
+    b = 0.5 * y + rng.normal(size=400)
+    v10, v01 = _delong_brute(y, a)
+    se = np.sqrt(v10.var(ddof=1) / len(v10) + v01.var(ddof=1) / len(v01))
+    r = auc_ci(y, a)
+    assert r["auc"] == pytest.approx(v10.mean(), abs=1e-12)
+    assert r["se"] == pytest.approx(se, rel=1e-10)
+    assert r["lower"] == pytest.approx(v10.mean() - 1.959964 * se, abs=1e-6)
+    w10, w01 = _delong_brute(y, b)
+    var = (np.var(v10 - w10, ddof=1) / len(v10)) + (np.var(v01 - w01, ddof=1) / len(v01))
+    t = delong_test(y, a, b)
+    assert t["difference"] == pytest.approx(v10.mean() - w10.mean(), abs=1e-12)
+    assert t["se"] == pytest.approx(np.sqrt(var), rel=1e-10)
+    assert t["p_value"] == pytest.approx(2 * stats.norm.sf(abs(t["difference"]) / t["se"]))
+    k = ks_ci(y, a)
+    assert k["lower"] < k["ks"] < k["upper"]
+    # Holm: sorted p 0.01 <= 0.05/4, then 0.03 > 0.05/3 stops (0.04 not rejected either)
+    assert holm([0.01, 0.04, 0.03, 0.5]).tolist() == [True, False, False, False]
+    assert holm([0.001, 0.012, 0.02, 0.5]).tolist() == [True, True, True, False]

@@ -54,3 +54,24 @@ def synthetic_applications(n: int = 3000, seed: int = 1) -> pd.DataFrame:
 
 
 FEATURES = ["monthly_income", "age", "segment", "amount", "guarantee_type"]
+
+
+def champion_store(path, n_loans: int = 3000, seed: int = 0) -> str:
+    """A store with a sample book and an approved application champion developed on it (the
+    model's development is done here, by the test, as a model developer would)."""
+    from riskkit.datasets import make_microloan_book
+    from riskkit.reports.scoring_report import (
+        calibrate_scorecard,
+        load_scoring_data,
+        register_draft,
+    )
+    from riskkit.scoring import ModelRegistry
+    from riskkit.store import Store
+
+    url = f"sqlite:///{path}"
+    store = Store(url)
+    store.save_book(make_microloan_book(n_loans=n_loans, seed=seed))
+    X, y, dates = load_scoring_data("sample_book", store=store)
+    v = register_draft(store, calibrate_scorecard(X, y, dates=dates), author="developer")
+    ModelRegistry(store).approve(v.name, v.version, approver="validator", reason="test")
+    return url

@@ -68,3 +68,22 @@ def test_scorecard_features_exclude_target_ids_dates_and_pii():
         }
     )
     assert app.scorecard_features(df) == ["monthly_income", "segment"]
+
+
+def test_committee_inputs_read_the_approved_champion_never_fit(tmp_path):
+    from riskkit.scoring import ModelRegistry
+    from riskkit.store import Store
+    from tests.widgets.helpers import champion_store
+
+    url = champion_store(tmp_path / "c.db", n_loans=2000)
+    inputs = app.committee_inputs(url)
+    champion = ModelRegistry(Store(url)).champion()
+    assert inputs.model_version == champion.label == "application_scorecard v1"
+    X = inputs.validation[list(inputs.scorecard.feature_names_in_)]
+    assert (inputs.scorecard.predict_proba(X) == champion.scorecard().predict_proba(X)).all()
+    # applications shown are after the development window (out of time)
+    assert (inputs.validation["disbursement_date"] > champion.development_end).all()
+    assert champion.development_window in inputs.source
+    ModelRegistry(Store(url)).retire(champion.name, 1, by="validator", reason="withdrawn")
+    with pytest.raises(LookupError, match="no approved application champion"):
+        app.committee_inputs(url)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.widgets.helpers import champion_store
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -49,7 +51,7 @@ def test_committee_app_in_chromium(tmp_path):
     log = (tmp_path / "voila.log").open("w")
     proc, url = serve(
         port=0,
-        env={"RISKKIT_APP_N_LOANS": "2000"},
+        env={"RISKKIT_APP_DB_URL": champion_store(tmp_path / "app.db")},
         stdout=log,
         stderr=subprocess.STDOUT,
         tracebacks=True,

@@ -212,18 +212,20 @@ TEXT: dict[str, dict[str, str]] = {
         "{min_bin_share}，坏账率趋势 {trend}，保留 IV ≥ {min_iv} 的变量。",
     },
     "score_calibration.h_features": {"en": "1. Selected features", "zh": "一、入模变量"},
-    "score_calibration.h_points": {"en": "2. Points table", "zh": "二、评分卡分值表"},
+    "score_calibration.h_points": {"en": "3. Points table", "zh": "三、评分卡分值表"},
     "score_calibration.points": {
         "en": "Scaling: {base_score} points at good:bad odds of {base_odds}:1, {pdo} points to "
         "double the odds. The scorecard is saved as scorecard.json next to this report.",
         "zh": "刻度：好坏比 {base_odds}:1 时为 {base_score} 分，好坏比每翻一倍增加 {pdo} 分。"
         "评分卡已保存为本报告目录下的 scorecard.json。",
     },
-    "score_calibration.h_validation": {"en": "3. Validation", "zh": "三、模型验证"},
+    "score_calibration.h_validation": {"en": "4. Validation", "zh": "四、模型验证"},
     "score_calibration.validation": {
-        "en": "On the held-out sample the scorecard reaches AUC {auc_test} (Gini {gini_test}, "
-        "KS {ks_test}); on the fitting sample AUC {auc_train}.",
-        "zh": "验证样本 AUC 为 {auc_test}（Gini {gini_test}，KS {ks_test}）；建模样本 AUC 为 "
+        "en": "On the held-out sample of the development window the scorecard reaches AUC "
+        "{auc_test} (95% CI {auc_lower}-{auc_upper}, Gini {gini_test}), KS {ks_test} (95% CI "
+        "{ks_lower}-{ks_upper}); on the fitting sample AUC {auc_train}.",
+        "zh": "开发窗口内验证样本 AUC 为 {auc_test}（95% 置信区间 {auc_lower}-{auc_upper}，Gini "
+        "{gini_test}），KS 为 {ks_test}（95% 置信区间 {ks_lower}-{ks_upper}）；建模样本 AUC 为 "
         "{auc_train}。",
     },
     "score_calibration.gains": {
@@ -235,8 +237,8 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "校准：预测违约概率与实际坏账率",
     },
     "score_calibration.h_grades": {
-        "en": "4. Calibration per rating grade",
-        "zh": "四、各评级的校准检验",
+        "en": "5. Calibration per rating grade",
+        "zh": "五、各评级的校准检验",
     },
     "score_calibration.grades": {
         "en": "{rejected} of {n_grades} grades fail the binomial or Jeffreys test at 5%.",
@@ -264,11 +266,11 @@ TEXT: dict[str, dict[str, str]] = {
     "model_monitoring.stability": {
         "en": "Largest PSI after the reference: {max_psi} (below {psi_monitor} stable, "
         "{psi_monitor}-{psi_shifted} monitor, above {psi_shifted} shifted). "
-        "AUC in the latest period {latest_period}: "
-        "{latest_auc} against {reference_auc} in the reference.",
+        "AUC out of time (up to {latest_period}): {latest_auc} against {reference_auc} in the "
+        "development window.",
         "zh": "基准期之后 PSI 最大为 {max_psi}（低于 {psi_monitor} 稳定，"
         "{psi_monitor}-{psi_shifted} 需关注，高于 {psi_shifted} 显著偏移）。"
-        "最近期间 {latest_period} 的 AUC 为 {latest_auc}，基准期为 {reference_auc}。",
+        "跨时间（至 {latest_period}）AUC 为 {latest_auc}，开发窗口为 {reference_auc}。",
     },
     "model_monitoring.window_sample_book": {
         "en": "Why the latest period is {latest_period} and not the as-of date {as_of}: an "
@@ -295,6 +297,124 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "三、最近期间各评级校准检验",
     },
     "model_monitoring.fig": {"en": "PSI and AUC by period", "zh": "各期 PSI 与 AUC"},
+    "model.in_force": {
+        "en": "Model: {model} (developed on applications from {window}; status {status}).",
+        "zh": "模型：{model}（开发样本为 {window} 期间的申请；状态 {status}）。",
+    },
+    "model.none": {
+        "en": "Model: no approved scorecard in the model registry.",
+        "zh": "模型：模型库中尚无已批准的评分卡。",
+    },
+    "score_calibration.outcome": {
+        "en": "Outcome definition: {definition}. Applications: {good} good, {bad} bad, "
+        "{indeterminate} indeterminate and {immature} immature (the last two excluded).",
+        "zh": "好坏定义：{definition}。申请：好 {good} 笔，坏 {bad} 笔，不确定 {indeterminate} 笔，"
+        "表现期未满 {immature} 笔（后两类不参与建模）。",
+    },
+    "score_calibration.window": {
+        "en": "Development window: applications from {start} to {end}; the {n_oot} later "
+        "applications with a known outcome are scored out of time.",
+        "zh": "开发窗口：{start} 至 {end} 的申请；其后 {n_oot} 笔已有结果的申请作为跨时间验证样本。",
+    },
+    "score_calibration.registered": {
+        "en": "Registered in the model registry as {model}, status draft: it is used by the "
+        "other reports and the dashboards only after a validator approves it "
+        "(riskkit model approve).",
+        "zh": "已登记至模型库：{model}，状态为草稿；经验证人员批准（riskkit model approve）后方可被其他报告和看板使用。",
+    },
+    "score_calibration.not_registered": {
+        "en": "Not registered: the sample has no application dates (no development window).",
+        "zh": "未登记至模型库：样本无申请日期（无法确定开发窗口）。",
+    },
+    "score_calibration.h_rules": {"en": "2. Model rules", "zh": "二、模型规则检查"},
+    "score_calibration.rules": {
+        "en": "Every rule of the policy (scorecard.rules) checked at fit: {verdict}.",
+        "zh": "按政策（scorecard.rules）在建模时检查全部规则：{verdict}。",
+    },
+    "score_calibration.oot": {
+        "en": "Out of time ({n_oot} applications after the development window): AUC {auc_oot} "
+        "(95% CI {auc_oot_lower}-{auc_oot_upper}), KS {ks_oot}.",
+        "zh": "跨时间验证（开发窗口后 {n_oot} 笔申请）：AUC {auc_oot}（95% 置信区间 "
+        "{auc_oot_lower}-{auc_oot_upper}），KS {ks_oot}。",
+    },
+    "model_monitoring.oot": {
+        "en": "Out of time: {n} applications after the development window (ending {end}), "
+        "{n_outcome} of them with a known outcome; the {n_ref} applications inside the window "
+        "are the reference.",
+        "zh": "跨时间监控：开发窗口（截至 {end}）之后的 {n} 笔申请，其中 {n_outcome} 笔已有结果；"
+        "窗口内 {n_ref} 笔申请为基准。",
+    },
+    "model_monitoring.h_findings": {
+        "en": "Checks and traffic lights",
+        "zh": "检查结果（红黄绿灯）",
+    },
+    "model_monitoring.findings": {
+        "en": "{n_checks} checks: {red} red, {amber} amber.",
+        "zh": "共 {n_checks} 项检查：红灯 {red} 项，黄灯 {amber} 项。",
+    },
+    "model_monitoring.finding": {"en": "{light}: {text}.", "zh": "{light}：{text}。"},
+    "model_monitoring.all_green": {
+        "en": "Every check is green.",
+        "zh": "全部检查为绿灯。",
+    },
+    "model_monitoring.multiple_tests": {
+        "en": "Calibration is tested in each of {k} grades: at 5% one test in twenty fails by "
+        "chance, so a grade failing only before Holm's adjustment is amber, and red when it "
+        "still fails after it.",
+        "zh": "校准在 {k} 个评级分别检验：5% 水平下每 20 次检验约有 1 次偶然未通过，因此仅在未调整时"
+        "未通过的评级为黄灯，经 Holm 多重检验调整后仍未通过的为红灯。",
+    },
+    "model_validation.title": {
+        "en": "Model validation as of {as_of}",
+        "zh": "模型验证报告（截至 {as_of}）",
+    },
+    "model_validation.h_data": {"en": "1. Data and outcome definition", "zh": "一、数据与好坏定义"},
+    "model_validation.samples": {
+        "en": "Applications with a known outcome in the development window and after it (out of "
+        "time); the model was developed on the first only.",
+        "zh": "开发窗口内与窗口之后（跨时间）已有结果的申请；模型仅使用前者开发。",
+    },
+    "model_validation.h_discrimination": {
+        "en": "2. Discriminatory power",
+        "zh": "二、区分能力",
+    },
+    "model_validation.discrimination": {
+        "en": "AUC with DeLong's 95% interval and KS with a bootstrap interval. Out of time: AUC "
+        "{auc_oot} ({auc_lower}-{auc_upper}).",
+        "zh": "AUC 及 DeLong 95% 置信区间、KS 及自助法置信区间。跨时间 AUC 为 {auc_oot}"
+        "（{auc_lower}-{auc_upper}）。",
+    },
+    "model_validation.h_calibration": {"en": "3. Calibration out of time", "zh": "三、跨时间校准"},
+    "model_validation.h_stability": {"en": "4. Stability", "zh": "四、稳定性"},
+    "model_validation.h_challenger": {"en": "5. Challenger benchmark", "zh": "五、挑战者模型对比"},
+    "model_validation.challenger": {
+        "en": "scikit-learn's HistGradientBoostingClassifier on the scorecard's features "
+        "({features}), fitted on the development window and scored on the same out-of-time "
+        "applications: AUC {auc_ch} against {auc_sc}, a gap of {gap} (95% CI {lo} to {hi}, "
+        "DeLong p = {p}).",
+        "zh": "scikit-learn HistGradientBoostingClassifier 使用评分卡的同一组变量（{features}），"
+        "在开发窗口内拟合并在同一跨时间样本上评估：AUC {auc_ch}，评分卡 {auc_sc}，差距 {gap}"
+        "（95% 置信区间 {lo} 至 {hi}，DeLong 检验 p = {p}）。",
+    },
+    "model_validation.h_rules": {"en": "6. Model rules", "zh": "六、模型规则"},
+    "model_validation.h_overrides": {
+        "en": "7. Manual bins and reject inference",
+        "zh": "七、人工分箱与拒绝推断",
+    },
+    "model_validation.overrides": {
+        "en": "Manual bins (analyst edits): {manual}. Reject inference: {reject}.",
+        "zh": "人工分箱（分析师调整）：{manual}。拒绝推断：{reject}。",
+    },
+    "model_validation.h_findings": {
+        "en": "8. Findings for sign-off",
+        "zh": "八、验证结论（供签字）",
+    },
+    "model_validation.findings": {
+        "en": "{red} red and {amber} amber finding(s). Validator: ____________  Date: ________  "
+        "Decision: approve / approve with conditions / reject.",
+        "zh": "红灯 {red} 项，黄灯 {amber} 项。验证人：____________ 日期：________ "
+        "结论：批准 / 有条件批准 / 不批准。",
+    },
     # --- codes shown as words in tables (term.<code>; categories come from Category) ---
     "term.new": {"en": "New", "zh": "新发放"},
     "term.repaid": {"en": "Repaid", "zh": "已结清"},

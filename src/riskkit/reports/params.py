@@ -208,18 +208,22 @@ DATA = (
     Param(
         "target_horizon_months",
         "int",
-        12,
-        "outcome window after disbursement in months (sample book)",
+        None,
+        "outcome window after disbursement in months (sample book; default: policy "
+        "scorecard.outcome)",
         min=1,
         max=60,
+        nullable=True,
     ),
     Param(
         "bad_missed_periods",
         "int",
-        3,
-        "bad = at least this many consecutive missed periods in the window (sample book)",
-        min=1,
+        None,
+        "bad also at this many consecutive missed periods in the window (sample book; "
+        "default: policy scorecard.outcome)",
+        min=0,
         max=36,
+        nullable=True,
     ),
 )
 
@@ -231,6 +235,16 @@ register(
         + DATA
         + (
             Param("test_share", "float", 0.3, "share held out for validation", min=0.05, max=0.9),
+            Param(
+                "holdout_months",
+                "int",
+                6,
+                "last months of dated applications kept out of time (not in development)",
+                min=1,
+                max=60,
+            ),
+            Param("model_name", "str", "application_scorecard", "registry name of the draft"),
+            Param("author", "str", "score_calibration report", "who registers the draft"),
             Param("seed", "int", 0, "random seed of the split", min=0),
             Param("max_bins", "int", 6, "maximum bins per feature", min=2, max=50),
             Param(
@@ -267,8 +281,9 @@ register(
             ),
             Param("policy_file", "path", None, "institution policy YAML", nullable=True),
         ),
-        "Scorecard fitted with optimal binning under constraints, saved as scorecard.json; "
-        "validation: AUC/Gini/KS, gains, calibration curve and per-grade tests.",
+        "Scorecard fitted under the model rules on the development window, registered as a "
+        "draft in the model registry and saved as scorecard.json; validation in time and out of "
+        "time: AUC/Gini/KS with intervals, gains, calibration curve and per-grade tests.",
     )
 )
 
@@ -283,7 +298,7 @@ register(
                 "scorecard_path",
                 "path",
                 None,
-                "scorecard JSON (default: this as-of's score_calibration report)",
+                "scorecard JSON outside the registry (default: the approved champion)",
                 nullable=True,
             ),
             Param("freq", "choice", "Q", "monitoring period", choices=("M", "Q", "Y")),
@@ -292,7 +307,35 @@ register(
             ),
             Param("policy_file", "path", None, "institution policy YAML", nullable=True),
         ),
-        "PSI and CSI by period against the reference, AUC/KS drift, calibration per grade.",
+        "The approved champion out of time: PSI and CSI by period against its development "
+        "window, AUC/KS with intervals, calibration per grade, each check with a traffic light.",
+    )
+)
+
+
+register(
+    ReportSpec(
+        "model_validation",
+        "Model validation",
+        COMMON
+        + DATA
+        + (
+            Param(
+                "model_name",
+                "str",
+                None,
+                "registered model (default: latest draft, else the approved champion)",
+                nullable=True,
+            ),  # fmt: skip
+            Param(
+                "model_version", "int", None, "its version (default: latest)", nullable=True, min=1
+            ),  # fmt: skip
+            Param("seed", "int", 0, "random seed of the challenger", min=0),
+            Param("policy_file", "path", None, "institution policy YAML", nullable=True),
+        ),
+        "A registered scorecard (draft or approved) as a validator reads it: data and outcome "
+        "definition, discrimination with intervals in and out of time, calibration per grade, "
+        "stability, a gradient-boosting challenger, the model rules, and the findings to sign.",
     )
 )
 

@@ -43,9 +43,16 @@ from .params import (
     validate_params,
 )
 
-#: Reports of the month-end batch, in run order (score_calibration writes the scorecard that
-#: model_monitoring reads). Only registered reports whose notebook exists are run.
-BATCH = ("score_calibration", "post_loan_review", "portfolio_migration", "model_monitoring")
+#: Reports of the month-end batch, in run order (score_calibration registers a draft scorecard
+#: that model_validation reads; model_monitoring monitors the approved champion). Only
+#: registered reports whose notebook exists are run.
+BATCH = (
+    "score_calibration",
+    "model_validation",
+    "post_loan_review",
+    "portfolio_migration",
+    "model_monitoring",
+)
 
 DEFAULT_TIMEOUT = 1800.0
 #: Cells with this tag (e.g. the notebook's how-to-run note) are left out of the HTML report.

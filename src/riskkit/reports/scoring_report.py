@@ -7,6 +7,7 @@ figures for the notebooks.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,12 +23,14 @@ from ..scoring.sample import feature_columns
 def load_scoring_data(
     source: str,
     store=None,
-    horizon_months: int = 12,
+    horizon_months: int | None = None,
     data_file=None,
     target: str | None = None,
     bad_value: str | None = None,
     date_column: str | None = None,
-    bad_missed_periods: int = 3,
+    bad_missed_periods: int | None = None,
+    keep_excluded: bool = False,
+    policy=None,
 ):
     """``(X, y, dates)`` for a data source.
 
@@ -38,49 +41,26 @@ def load_scoring_data(
     ``target`` column; a row is bad where it equals ``bad_value``, default ``"1"``).
     ``dates`` (from ``date_column``, else the first date column, else None) orders the
     monitoring periods. Identifier and PII columns never become features. For the sample
-    book, ``X.attrs["outcome_cutoff"]`` is the last disbursement date whose outcome window
-    (``horizon_months``) is fully observed by the book's as-of date (None for other sources).
+    book the outcome follows the policy's definition (:class:`riskkit.scoring.sample.
+    OutcomeDefinition`; ``horizon_months`` and ``bad_missed_periods`` override it):
+    ``X.attrs["outcome_counts"]`` counts good, bad, indeterminate and immature applications,
+    ``X.attrs["outcome_definition"]`` describes it, and with ``keep_excluded`` every
+    application is returned with ``y`` missing (NaN) where the outcome is not known.
     """
-    from pathlib import Path
-
-    outcome_cutoff = None
-    if source == "sample_book":
-        from ..scoring import application_sample
-
-        book = store.load_book()
-        df = application_sample(book, horizon_months=horizon_months, bad_missed=bad_missed_periods)
-        # application_sample keeps loans whose whole outcome window is observed
-        outcome_cutoff = book.as_of_date - pd.DateOffset(months=int(horizon_months))
-        target, bad_value = target or "bad", "1" if bad_value is None else bad_value
-    elif source == "german_credit":
-        from .. import datasets
-
-        df = datasets.load_german_credit()
-        target, bad_value = target or "creditability", bad_value or "bad"
-    elif source == "file":
-        if not data_file:
-            raise ValueError("data_source 'file' needs the data_file parameter")
-        path = Path(data_file)
-        if path.suffix.lower() in (".parquet", ".pq"):
-            df = pd.read_parquet(path)
-        else:
-            df = pd.read_csv(path)
-        date_cols = [date_column] if date_column else []
-        for c in date_cols:
-            if c in df.columns:
-                df[c] = pd.to_datetime(df[c], format="ISO8601")
-        target, bad_value = target or "bad", "1" if bad_value is None else bad_value
-    else:
-        raise ValueError(
-            f"data_source must be 'sample_book', 'german_credit' or 'file', got {source!r}"
-        )
+    df, target, bad_value, outcome_cutoff = _read_source(
+        source, store, horizon_months, data_file, target, bad_value, date_column,
+        bad_missed_periods, keep_excluded, policy,
+    )  # fmt: skip
     pc = ProblemCollector(f"scoring data ({source})")
     if target not in df.columns:
         pc.add("sample", target, f"target column missing; columns: {list(df.columns)}")
     if date_column and date_column not in df.columns:
         pc.add("sample", date_column, "date column missing")
     pc.raise_if_any()
-    raw = df[target]
+    known = None
+    if keep_excluded and "outcome" in df.columns:  # sample book: outcome not known for all
+        known = df["outcome"].isin(["good", "bad"]).to_numpy()
+    raw = df[target] if known is None else df[target].fillna(0)
     missing = raw.isna().to_numpy()
     ids = df["loan_id"] if "loan_id" in df.columns else pd.Series(df.index)
     # a row without an outcome is neither good nor bad: an error, never counted as good
@@ -112,13 +92,55 @@ def load_scoring_data(
         date_cols = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
         dates = df[date_cols[0]] if date_cols else None
     X = df[feature_columns(df, target, exclude=[date_column] if date_column else [])]
+    X.attrs.update(df.attrs)
     X.attrs["outcome_cutoff"] = outcome_cutoff
+    if known is not None:
+        y = np.where(known, y, np.nan)
     return X, y, dates
+
+
+def _read_source(source, store, horizon_months, data_file, target, bad_value, date_column,
+                 bad_missed_periods, keep_excluded, policy):  # fmt: skip
+    """The raw sample of a data source, its target column, bad value and outcome cut-off."""
+    if source == "sample_book":
+        from ..scoring import application_sample
+
+        book = store.load_book()
+        df = application_sample(
+            book,
+            horizon_months=horizon_months,
+            bad_missed=bad_missed_periods,
+            policy=policy,
+            keep_excluded=keep_excluded,
+        )
+        return df, target or "bad", "1" if bad_value is None else bad_value, book.as_of_date
+    if source == "german_credit":
+        from .. import datasets
+
+        return datasets.load_german_credit(), target or "creditability", bad_value or "bad", None
+    if source == "file":
+        return _read_file(data_file, date_column), target or "bad", bad_value or "1", None
+    raise ValueError(
+        f"data_source must be 'sample_book', 'german_credit' or 'file', got {source!r}"
+    )
+
+
+def _read_file(data_file, date_column) -> pd.DataFrame:
+    from pathlib import Path
+
+    if not data_file:
+        raise ValueError("data_source 'file' needs the data_file parameter")
+    path = Path(data_file)
+    df = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    if date_column and date_column in df.columns:
+        df[date_column] = pd.to_datetime(df[date_column], format="ISO8601")
+    return df
 
 
 @dataclass
 class CalibrationMetrics(ReportMetrics):
-    """Key figures of the score-calibration report (``metrics.json``)."""
+    """Key figures of the score-calibration report (``metrics.json``); the out-of-time ones
+    are None for a sample without dates."""
 
     n_train: int
     n_test: int
@@ -127,17 +149,32 @@ class CalibrationMetrics(ReportMetrics):
     features: list[str]
     auc_train: float
     auc_test: float
+    auc_test_lower: float
+    auc_test_upper: float
     gini_test: float
     ks_test: float
+    ks_test_lower: float
+    ks_test_upper: float
     score_mean_test: float
     pd_mean_test: float
     grades_rejected: int
+    rules_passed: bool
+    development_start: pd.Timestamp | None = None
+    development_end: pd.Timestamp | None = None
+    n_oot: int | None = None
+    bad_rate_oot: float | None = None
+    auc_oot: float | None = None
+    auc_oot_lower: float | None = None
+    auc_oot_upper: float | None = None
+    ks_oot: float | None = None
+    ks_oot_lower: float | None = None
+    ks_oot_upper: float | None = None
 
 
 @dataclass(repr=False, eq=False)
 class ScoreCalibration(ReportResult):
     """A fitted scorecard with its validation tables (see :func:`calibrate_scorecard`);
-    ``table`` is the scorecard's points table."""
+    ``table`` is the scorecard's points table, ``rules`` the model rules' report."""
 
     scorecard: object
     master_scale: object
@@ -149,15 +186,33 @@ class ScoreCalibration(ReportResult):
     scores_test: np.ndarray
     y_test: np.ndarray
     metrics: CalibrationMetrics
+    development_window: tuple | None = None
+    rules: pd.DataFrame | None = None
 
     #: Deprecated name of :attr:`table` (riskkit 0.1).
     points = deprecated_alias("table")
+
+
+def development_split(dates, holdout_months: int):
+    """``(in_window, development_window)``: applications up to ``holdout_months`` before the
+    last dated one form the development window; later ones are out of time."""
+    d = pd.to_datetime(pd.Series(np.asarray(dates)))
+    end = d.max() - pd.DateOffset(months=int(holdout_months))
+    inside = (d <= end).to_numpy()
+    if inside.sum() == 0 or inside.all():
+        raise ValueError(
+            f"holdout_months={holdout_months} leaves no development or no out-of-time "
+            f"applications between {d.min().date()} and {d.max().date()}"
+        )
+    return inside, (d[inside].min().normalize(), end.normalize())
 
 
 def calibrate_scorecard(
     X: pd.DataFrame,
     y,
     *,
+    dates=None,
+    holdout_months: int = 6,
     test_share: float = 0.3,
     seed: int = 0,
     max_n_bins: int | None = 6,
@@ -170,73 +225,146 @@ def calibrate_scorecard(
     target_rate: float | None = None,
     policy=None,
 ) -> ScoreCalibration:
-    """Fit and validate a scorecard on a stratified train/test split.
+    """Fit and validate a scorecard under the model rules on a stratified train/test split of
+    the development window (with ``dates``: all but the last ``holdout_months`` months, which
+    are scored out of time).
 
-    Returns AUC/Gini/KS on both samples, the gains table, the calibration curve and the
-    per-grade tests (master scale) on the test sample.
+    Returns AUC/Gini/KS (DeLong and bootstrap intervals) in time and out of time, the gains
+    table, the calibration curve, the per-grade tests (master scale) on the test sample and the
+    model rules' report.
     """
     from sklearn.model_selection import train_test_split
 
-    from ..scoring import Scorecard, WoETransformer
-    from ..scoring.calibration import MasterScale, PDCalibrator
-    from ..scoring.metrics import auc, calibration_curve, gains_table, gini, grade_tests, ks
-
     y = np.asarray(y)
+    _check_sample(X, y)
+    window, inside = None, np.ones(len(y), dtype=bool)
+    if dates is not None:
+        inside, window = development_split(dates, holdout_months)
+    Xd, yd = X[inside], y[inside]
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        Xd, yd, test_size=test_share, random_state=seed, stratify=yd
+    )
+    sc = _fit_scorecard(X_tr, y_tr, max_n_bins, min_bin_share, monotonic_trend, min_iv,
+                        base_score, base_odds, pdo, policy)  # fmt: skip
+    cal = _validate(sc, X_tr, y_tr, X_te, y_te, target_rate, policy, float(np.mean(y)))
+    if window is not None:
+        cal.development_window = window
+        for k, v in _out_of_time(sc, X[~inside], y[~inside], window).items():
+            setattr(cal.metrics, k, v)
+    return cal
+
+
+def _check_sample(X, y) -> None:
     pc = ProblemCollector("scoring sample")
     if len(X) != len(y):
         pc.add("sample", "target", f"{len(y)} targets for {len(X)} rows")
     elif len(np.unique(y)) != 2:
         pc.add("sample", "target", f"needs both good and bad rows, got {np.unique(y).tolist()}")
     pc.raise_if_any()
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=test_share, random_state=seed, stratify=y
+
+
+def _fit_scorecard(X, y, max_n_bins, min_bin_share, monotonic_trend, min_iv, base_score,
+                   base_odds, pdo, policy):  # fmt: skip
+    from ..scoring import Scorecard, WoETransformer
+
+    binning = WoETransformer(
+        max_n_bins=max_n_bins,
+        min_bin_share=min_bin_share,
+        monotonic_trend=monotonic_trend,
+        min_iv=min_iv,
     )
-    sc = Scorecard(
-        binning=WoETransformer(
-            max_n_bins=max_n_bins,
-            min_bin_share=min_bin_share,
-            monotonic_trend=monotonic_trend,
-            min_iv=min_iv,
-        ),
-        base_score=base_score,
-        base_odds=base_odds,
-        pdo=pdo,
-        policy=policy,
-    ).fit(X_tr, y_tr)
-    s_tr = sc.credit_score(X_tr)
-    s_te = sc.credit_score(X_te)
-    cal = PDCalibrator(target_rate=target_rate).fit(s_tr, y_tr)
-    pd_te = cal.predict(s_te)
+    return Scorecard(
+        binning=binning, base_score=base_score, base_odds=base_odds, pdo=pdo, policy=policy
+    ).fit(X, y)
+
+
+def _validate(sc, X_tr, y_tr, X_te, y_te, target_rate, policy, bad_rate) -> ScoreCalibration:
+    from ..scoring.calibration import MasterScale, PDCalibrator
+    from ..scoring.metrics import auc, auc_ci, calibration_curve, gains_table, grade_tests, ks_ci
+
+    s_tr, s_te = sc.credit_score(X_tr), sc.credit_score(X_te)
+    pd_te = PDCalibrator(target_rate=target_rate).fit(s_tr, y_tr).predict(s_te)
     ms = MasterScale(policy=policy)
-    grades = grade_tests(ms.assign(pd_te), y_te, pd_te)
-    order = {g: i for i, g in enumerate(ms.labels)}
-    grades = grades.sort_values("grade", key=lambda s: s.map(order)).reset_index(drop=True)
-    gains = gains_table(y_te, s_te, n_bands=10, higher_is_bad=False)
-    curve = calibration_curve(y_te, pd_te, n_bins=10)
+    grades = _grade_order(grade_tests(ms.assign(pd_te), y_te, pd_te), ms)
+    a = auc_ci(y_te, s_te, higher_is_bad=False)
+    k = ks_ci(y_te, s_te, higher_is_bad=False)
     metrics = CalibrationMetrics(
         n_train=int(len(y_tr)),
         n_test=int(len(y_te)),
-        bad_rate=float(np.mean(y)),
+        bad_rate=bad_rate,
         n_features=int(len(sc.features_)),
         features=list(sc.features_),
         auc_train=auc(y_tr, s_tr, higher_is_bad=False),
-        auc_test=auc(y_te, s_te, higher_is_bad=False),
-        gini_test=gini(y_te, s_te, higher_is_bad=False),
-        ks_test=ks(y_te, s_te, higher_is_bad=False),
+        auc_test=a["auc"],
+        auc_test_lower=a["lower"],
+        auc_test_upper=a["upper"],
+        gini_test=2 * a["auc"] - 1,
+        ks_test=k["ks"],
+        ks_test_lower=k["lower"],
+        ks_test_upper=k["upper"],
         score_mean_test=float(np.mean(s_te)),
         pd_mean_test=float(np.mean(pd_te)),
         grades_rejected=int(grades["rejected"].sum()),
+        rules_passed=bool(sc.validation_ is None or sc.validation_.passed),
     )
     return ScoreCalibration(
         scorecard=sc,
         master_scale=ms,
         iv=sc.binning_.iv_,
         table=sc.points_table(),
-        gains=gains,
-        calibration=curve,
+        gains=gains_table(y_te, s_te, n_bands=10, higher_is_bad=False),
+        calibration=calibration_curve(y_te, pd_te, n_bins=10),
         grades=grades,
         scores_test=s_te,
         y_test=y_te,
+        metrics=metrics,
+        rules=None if sc.validation_ is None else sc.validation_.table,
+    )
+
+
+def _out_of_time(sc, X, y, window) -> dict:
+    from ..scoring.metrics import auc_ci, ks_ci
+
+    s = sc.credit_score(X)
+    a = auc_ci(y, s, higher_is_bad=False)
+    k = ks_ci(y, s, higher_is_bad=False)
+    return {
+        "development_start": window[0],
+        "development_end": window[1],
+        "n_oot": int(len(y)),
+        "bad_rate_oot": float(np.mean(y)),
+        "auc_oot": a["auc"],
+        "auc_oot_lower": a["lower"],
+        "auc_oot_upper": a["upper"],
+        "ks_oot": k["ks"],
+        "ks_oot_lower": k["lower"],
+        "ks_oot_upper": k["upper"],
+    }
+
+
+def _grade_order(grades: pd.DataFrame, ms) -> pd.DataFrame:
+    order = {g: i for i, g in enumerate(ms.labels)}
+    return grades.sort_values("grade", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def register_draft(store, cal: ScoreCalibration, *, author: str, name="application_scorecard",
+                   use="application", description=""):  # fmt: skip
+    """Register the calibrated scorecard as a draft in the model registry of ``store``
+    (:class:`riskkit.scoring.ModelRegistry`); None when the sample has no dates (no
+    development window to record)."""
+    from ..scoring import ModelRegistry
+
+    if cal.development_window is None:
+        return None
+    keep = ("auc_test", "auc_test_lower", "auc_test_upper", "ks_test", "auc_oot", "n_train")
+    metrics = {k: cal.metrics[k] for k in keep if cal.metrics[k] is not None}
+    return ModelRegistry(store).register(
+        cal.scorecard,
+        name,
+        use=use,
+        development_window=cal.development_window,
+        author=author,
+        description=description,
         metrics=metrics,
     )
 
@@ -252,25 +380,25 @@ def grade_scale_table(master_scale, scorecard=None) -> pd.DataFrame:
     return t
 
 
-def find_scorecard(scorecard_path=None, output_dir=None):
-    """The scorecard to monitor: ``scorecard_path``, else the ``scorecard.json`` of the
-    ``score_calibration`` report of the same as-of date (next to this report's run directory).
+def find_scorecard(scorecard_path=None, output_dir=None, store=None, use="application"):
+    """The scorecard to monitor and how reports name it: ``(scorecard, label, window)``.
+
+    ``scorecard_path``: a scorecard JSON outside the registry (label = file name, no window).
+    Otherwise the approved champion of ``use`` in the model registry of ``store``
+    (:meth:`riskkit.scoring.ModelRegistry.champion`), with its version and development window.
     """
     from pathlib import Path
 
-    from ..scoring import Scorecard
+    from ..scoring import ModelRegistry, Scorecard
 
     if scorecard_path:
         path = Path(scorecard_path)
-    else:
-        base = Path(output_dir or ".").resolve()
-        path = base.parent / "score_calibration" / "scorecard.json"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"no scorecard at {path}: run the score_calibration report for this as-of date "
-            "first, or pass -p scorecard_path=FILE.json"
-        )
-    return Scorecard.from_json(path.read_text(encoding="utf-8")), path
+        if not path.exists():
+            raise FileNotFoundError(f"no scorecard at {path}")
+        return Scorecard.from_json(path.read_text(encoding="utf-8")), path.name, None
+    champion = ModelRegistry(store).champion(use)
+    window = (champion.development_start, champion.development_end)
+    return champion.scorecard(), champion.label, window
 
 
 @dataclass
@@ -279,28 +407,39 @@ class MonitoringMetrics(ReportMetrics):
 
     periods: list[str]
     n: int
+    n_with_outcome: int
+    n_reference: int
     reference_auc: float
+    auc_oot: float
+    auc_oot_lower: float
+    auc_oot_upper: float
+    ks_oot: float
+    ks_oot_lower: float
+    ks_oot_upper: float
     latest_period: str
     latest_application_date: pd.Timestamp
-    latest_auc: float
-    latest_ks: float
     max_psi: float
     psi_monitor: float
     psi_shifted: float
     max_csi: float
     psi_by_period: dict[str, float]
     auc_by_period: dict[str, float]
-    grades_rejected_latest: int
+    grades_rejected: int
+    grades_rejected_holm: int
+    red: int
+    amber: int
 
 
 @dataclass(repr=False, eq=False)
 class Monitoring(ReportResult):
-    """Stability and performance of a scorecard by period (see :func:`monitor_scorecard`);
-    ``table`` has one row per period (PSI and its status, AUC, KS, bad rate, mean PD)."""
+    """Out-of-time stability and performance of a scorecard (see :func:`monitor_scorecard`);
+    ``table`` has one row per period (the reference first): PSI and its status, AUC with its
+    interval, KS, bad rate, mean PD; ``findings`` every check with its traffic light."""
 
     table: pd.DataFrame
     csi: pd.DataFrame
     grades: pd.DataFrame
+    findings: pd.DataFrame
     metrics: MonitoringMetrics
 
     #: Deprecated name of :attr:`table` (riskkit 0.1).
@@ -308,96 +447,216 @@ class Monitoring(ReportResult):
 
 
 def monitor_scorecard(
-    scorecard, X: pd.DataFrame, y, dates, freq: str = "Q", reference_periods: int = 1, policy=None
+    scorecard,
+    X: pd.DataFrame,
+    y,
+    dates,
+    *,
+    development_window=None,
+    freq: str = "Q",
+    reference_periods: int = 1,
+    policy=None,
 ) -> Monitoring:
-    """PSI/CSI by period against the first ``reference_periods`` periods, AUC/KS per period,
-    and calibration per master-scale grade in the latest period.
+    """Out-of-time monitoring: PSI/CSI by period against the development sample, AUC and KS
+    with confidence intervals (DeLong, bootstrap), calibration per master-scale grade
+    (binomial and Jeffreys, Holm-adjusted for testing every grade), each check with a
+    traffic light.
 
     Parameters
     ----------
     scorecard : fitted riskkit.scoring.Scorecard
-    X, y : sample with the outcome (1 = bad)
-    dates : array of application/disbursement dates (same rows)
+    X, y : applications; ``y`` is 1 for bad and NaN where the outcome is not known yet
+        (those count for stability only)
+    dates : application/disbursement dates (same rows)
+    development_window : (start, end), optional
+        The model's development window (from the registry): applications inside it form the
+        reference, only later applications are monitored. Without it, the first
+        ``reference_periods`` periods are the reference.
     freq : {"M", "Q", "Y"}
-        Period length.
-    reference_periods : int
-        How many of the first periods form the reference (development) sample.
     policy : path, mapping or Policy, optional
-        Master-scale grades and PSI status thresholds (``scorecard.master_scale`` and
-        ``scorecard.stability``).
     """
-    from ..scoring.calibration import MasterScale
-    from ..scoring.metrics import auc, csi, grade_tests, ks, psi, psi_status
+    from ..scoring.metrics import psi_status
 
+    pol = load_policy(policy)
+    y = np.asarray(y, dtype=float)
+    period, ref, monitored = _periods(X, y, dates, development_window, freq, reference_periods)
+    score = scorecard.credit_score(X)
+    pd_ = scorecard.predict_proba(X)[:, 1]
+    by_period, csi_t = _stability(scorecard, X, y, score, pd_, period, ref, monitored)
+    by_period.insert(
+        list(by_period.columns).index("psi") + 1, "status", psi_status(by_period["psi"], pol)
+    )
+    known = monitored & ~np.isnan(y)
+    grades = _oot_grades(pd_[known], y[known], pol)
+    perf = _oot_performance(
+        score[known], y[known], score[ref & ~np.isnan(y)], y[ref & ~np.isnan(y)]
+    )
+    findings = monitoring_findings(by_period, csi_t, grades, perf, pol)
+    stability = pol["scorecard"]["stability"]
+    recent = by_period[~by_period["reference"]]
+    metrics = MonitoringMetrics(
+        periods=[str(p) for p in by_period.index],
+        n=int(monitored.sum()),
+        n_with_outcome=int(known.sum()),
+        n_reference=int(ref.sum()),
+        **perf,
+        latest_period=str(by_period.index[-1]),
+        latest_application_date=pd.to_datetime(np.asarray(dates))[monitored].max(),
+        max_psi=float(recent["psi"].max()),
+        psi_monitor=float(stability["psi_monitor"]),
+        psi_shifted=float(stability["psi_shifted"]),
+        max_csi=float(csi_t.max().max()) if csi_t.size else 0.0,
+        psi_by_period=recent["psi"].to_dict(),
+        auc_by_period=recent["auc"].to_dict(),
+        grades_rejected=int(grades["rejected"].sum()),
+        grades_rejected_holm=int(grades["rejected_holm"].sum()),
+        red=int((findings["light"] == "red").sum()),
+        amber=int((findings["light"] == "amber").sum()),
+    )
+    return Monitoring(table=by_period, csi=csi_t, grades=grades, findings=findings, metrics=metrics)
+
+
+def _periods(X, y, dates, window, freq, reference_periods):
     pc = ProblemCollector("monitoring sample")
     if dates is None:
         pc.add("sample", "date", "the sample has no date column to form periods")
     elif len(dates) != len(X) or len(y) != len(X):
         pc.add("sample", "date", "X, y and dates must have the same length")
     pc.raise_if_any()
-    y = np.asarray(y)
-    period = pd.PeriodIndex(pd.to_datetime(np.asarray(dates)), freq=freq).astype(str)
-    periods = sorted(pd.unique(period))
-    if len(periods) <= reference_periods:
+    d = pd.to_datetime(np.asarray(dates))
+    period = np.asarray(pd.PeriodIndex(d, freq=freq).astype(str))
+    if window is not None:
+        start, end = (pd.Timestamp(w) for w in window)
+        ref = np.asarray((d >= start) & (d <= end))
+        monitored = np.asarray(d > end)
+    else:
+        periods = sorted(pd.unique(period))
+        ref = np.isin(period, periods[:reference_periods])
+        monitored = ~ref
+    if not monitored.any() or not ref.any():
         raise ValueError(
-            f"need more than {reference_periods} period(s) of data to monitor, got {periods}"
+            "nothing to monitor out of time: no application after the development window "
+            f"{window} (or none inside it)"
         )
-    ref = np.isin(period, periods[:reference_periods])
-    score = scorecard.credit_score(X)
-    pd_ = scorecard.predict_proba(X)[:, 1]
-    # A scorecard read back from JSON keeps the bins of its model features only, while
-    # scoring.metrics.csi transforms every input feature: give it a view limited to them.
-    import copy
+    return period, ref, monitored
+
+
+def _stability(scorecard, X, y, score, pd_, period, ref, monitored):
+    """PSI, bad rate, mean PD, AUC/KS (with intervals) per monitored period; CSI per feature."""
+    from ..scoring.metrics import csi, psi
 
     feats = list(scorecard.features_)
-    tr = copy.copy(scorecard.binning_)
+    tr = copy.copy(scorecard.binning_)  # a JSON scorecard keeps the model features' bins only
     tr.features_in_ = feats
     rows, csis = [], {}
-    for p in periods:  # a loop over periods
-        m = period == p
-        yy = y[m]
-        both = 0 < yy.sum() < len(yy)
-        v = psi(score[ref], score[m])
-        rows.append(
-            {
-                "period": p,
-                "n": int(m.sum()),
-                "bad_rate": float(yy.mean()) if len(yy) else np.nan,
-                "pd_mean": float(pd_[m].mean()),
-                "auc": auc(yy, score[m], higher_is_bad=False) if both else np.nan,
-                "ks": ks(yy, score[m], higher_is_bad=False) if both else np.nan,
-                "psi": v,
-                "reference": bool(p in periods[:reference_periods]),
-            }
-        )
+    rows.append(_period_row("reference", ref, y, score, pd_, psi(score[ref], score[ref]), True))
+    for p in sorted(pd.unique(period[monitored])):  # a loop over periods
+        m = monitored & (period == p)
+        rows.append(_period_row(p, m, y, score, pd_, psi(score[ref], score[m]), False))
         csis[p] = csi(tr, X.loc[ref, feats], X.loc[m, feats], features=feats)
-    pol = load_policy(policy)
-    stability = pol["scorecard"]["stability"]
     by_period = pd.DataFrame(rows).set_index("period")
-    by_period.insert(
-        list(by_period.columns).index("psi") + 1, "status", psi_status(by_period["psi"], pol)
-    )
-    csi_t = pd.DataFrame(csis)
+    return by_period, pd.DataFrame(csis)
+
+
+def _period_row(p, m, y, score, pd_, psi_value, reference) -> dict:
+    from ..scoring.metrics import auc_ci, ks
+
+    yy, ss = y[m], score[m]
+    k = ~np.isnan(yy)
+    both = 0 < np.nansum(yy) < k.sum()
+    a = auc_ci(yy[k], ss[k], higher_is_bad=False) if both else {}
+    return {
+        "period": p,
+        "n": int(m.sum()),
+        "n_with_outcome": int(k.sum()),
+        "bad_rate": float(np.nanmean(yy)) if k.any() else np.nan,
+        "pd_mean": float(pd_[m].mean()),
+        "auc": a.get("auc", np.nan),
+        "auc_lower": a.get("lower", np.nan),
+        "auc_upper": a.get("upper", np.nan),
+        "ks": ks(yy[k], ss[k], higher_is_bad=False) if both else np.nan,
+        "psi": psi_value,
+        "reference": reference,
+    }
+
+
+def _oot_grades(pd_, y, pol) -> pd.DataFrame:
+    from ..scoring.calibration import MasterScale
+    from ..scoring.metrics import grade_tests
+
     ms = MasterScale(policy=pol)
-    last = period == periods[-1]
-    grades = grade_tests(ms.assign(pd_[last]), y[last], pd_[last])
-    order = {g: i for i, g in enumerate(ms.labels)}
-    grades = grades.sort_values("grade", key=lambda s: s.map(order)).reset_index(drop=True)
-    recent = by_period[~by_period["reference"]]
-    metrics = MonitoringMetrics(
-        periods=periods,
-        n=int(len(y)),
-        reference_auc=float(auc(y[ref], score[ref], higher_is_bad=False)),
-        latest_period=periods[-1],
-        latest_application_date=pd.to_datetime(np.asarray(dates)).max(),
-        latest_auc=float(by_period["auc"].iloc[-1]),
-        latest_ks=float(by_period["ks"].iloc[-1]),
-        max_psi=float(recent["psi"].max()),
-        psi_monitor=float(stability["psi_monitor"]),
-        psi_shifted=float(stability["psi_shifted"]),
-        max_csi=float(csi_t.drop(columns=periods[:reference_periods]).max().max()),
-        psi_by_period=by_period["psi"].to_dict(),
-        auc_by_period=by_period["auc"].to_dict(),
-        grades_rejected_latest=int(grades["rejected"].sum()),
+    if len(y) == 0:
+        cols = ["grade", "n", "defaults", "pd_mean", "default_rate", "binomial_p"]
+        return pd.DataFrame(columns=[*cols, "jeffreys_p", "rejected", "rejected_holm"])
+    return _grade_order(grade_tests(ms.assign(pd_), y, pd_), ms)
+
+
+def _oot_performance(score, y, ref_score, ref_y) -> dict:
+    from ..scoring.metrics import auc_ci, ks_ci
+
+    out = {"reference_auc": np.nan, "auc_oot": np.nan, "auc_oot_lower": np.nan}
+    out.update({"auc_oot_upper": np.nan, "ks_oot": np.nan, "ks_oot_lower": np.nan})
+    out["ks_oot_upper"] = np.nan
+    if 0 < ref_y.sum() < len(ref_y):
+        out["reference_auc"] = auc_ci(ref_y, ref_score, higher_is_bad=False)["auc"]
+    if 0 < y.sum() < len(y):
+        a = auc_ci(y, score, higher_is_bad=False)
+        k = ks_ci(y, score, higher_is_bad=False)
+        out.update(auc_oot=a["auc"], auc_oot_lower=a["lower"], auc_oot_upper=a["upper"])
+        out.update(ks_oot=k["ks"], ks_oot_lower=k["lower"], ks_oot_upper=k["upper"])
+    return out
+
+
+def monitoring_findings(by_period, csi_t, grades, perf, policy) -> pd.DataFrame:
+    """Every monitoring check: check, subject, value, limit, light (green/amber/red), text."""
+    st = policy["scorecard"]["stability"]
+    mon = policy["scorecard"]["monitoring"]
+    rows = []
+    light = {"stable": "green", "monitor": "amber", "shifted": "red"}
+    for p, r in by_period[~by_period["reference"]].iterrows():
+        rows.append(("PSI", p, r["psi"], st["psi_monitor"], light[r["status"]],
+                     f"PSI {r['psi']:.3f} in {p} ({r['status']})"))  # fmt: skip
+    worst = csi_t.max(axis=1) if csi_t.size else pd.Series(dtype=float)
+    from ..scoring.metrics import psi_status
+
+    for f, v in worst.items():
+        s = str(psi_status([v], policy)[0])
+        rows.append(("CSI", f, v, st["psi_monitor"], light[s], f"CSI of {f} up to {v:.3f} ({s})"))
+    rows += _auc_findings(perf, mon)
+    for _, g in grades.iterrows():
+        lt = "red" if g["rejected_holm"] else ("amber" if g["rejected"] else "green")
+        p = min(g["binomial_p"], g["jeffreys_p"])
+        rows.append(("calibration", g["grade"], p, 0.05, lt,
+                     f"grade {g['grade']}: {g['defaults']}/{g['n']} bad ({g['default_rate']:.1%}) "
+                     f"vs PD {g['pd_mean']:.1%}, p = {p:.3f}"))  # fmt: skip
+    return pd.DataFrame(rows, columns=["check", "subject", "value", "limit", "light", "text"])
+
+
+def _auc_findings(perf, mon) -> list:
+    a, ref = perf["auc_oot"], perf["reference_auc"]
+    if not np.isfinite(a) or not np.isfinite(ref):
+        return []
+    drop = ref - a
+    lt = (
+        "red"
+        if drop > mon["auc_drop_red"]
+        else ("amber" if perf["auc_oot_upper"] < ref else "green")
     )
-    return Monitoring(table=by_period, csi=csi_t, grades=grades, metrics=metrics)
+    text = (
+        f"AUC out of time {a:.3f} (95% CI {perf['auc_oot_lower']:.3f}-{perf['auc_oot_upper']:.3f}) "
+        f"against {ref:.3f} in development"
+    )
+    return [("AUC", "out of time", a, ref - mon["auc_drop_red"], lt, text)]
+
+
+def model_in_force(store, use: str = "application") -> dict | None:
+    """The approved champion's label, development window and status, for a report's
+    "Model: ..." line (:data:`riskkit.reports.narrative.TEXT` ``model.in_force``); None when
+    the registry has none."""
+    from ..scoring import ModelRegistry
+
+    try:
+        v = ModelRegistry(store).champion(use)
+    except LookupError:
+        return None
+    return {"model": v.label, "window": v.development_window, "status": f"approved {v.role}"}

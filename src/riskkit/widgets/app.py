@@ -176,17 +176,19 @@ def main(argv=None) -> int:
 class CommitteeInputs:
     """Scorecard and samples the dashboards run on (see :func:`committee_inputs`)."""
 
-    def __init__(self, scorecard, train, validation, book=None, source=""):
+    def __init__(self, scorecard, train, validation, book=None, source="", model_version=None):
         self.scorecard = scorecard
         self.train = train
         self.validation = validation
         self.book = book
         self.source = source
+        self.model_version = model_version
 
     def __repr__(self) -> str:
         return (
-            f"CommitteeInputs({self.scorecard!r}, train={len(self.train):,}, "
-            f"validation={len(self.validation):,}, source={self.source!r})"
+            f"CommitteeInputs({self.model_version or self.scorecard!r}, "
+            f"development={len(self.train):,}, validation={len(self.validation):,}, "
+            f"source={self.source!r})"
         )
 
     def _repr_html_(self) -> str:
@@ -203,55 +205,41 @@ def scorecard_features(sample, target: str = "bad") -> list[str]:
 
 
 def committee_inputs(
-    n_loans: int = 4000,
-    seed: int = 0,
+    db_url: str | None = None,
     *,
     model_json: str | os.PathLike | None = None,
-    validation_share: float = 0.3,
+    use: str = "application",
     target: str = "bad",
 ) -> CommitteeInputs:
-    """Sample book -> application sample -> train/validation split -> fitted Scorecard.
+    """The stored book and the approved champion of the model registry, for the dashboards.
 
-    The scorecard: :class:`riskkit.scoring.Scorecard` on a
-    ``WoETransformer(min_iv=0.02, max_corr=0.6, stepwise="forward")`` of every
-    application-time feature (:func:`scorecard_features`), with its PDs calibrated out of
-    fold (:meth:`riskkit.scoring.Scorecard.cv_calibrated`: fitted on the small development
-    sample, the raw PDs of the best applicants were far too low on the validation sample).
-
-    ``model_json``: a scorecard saved by a report run (``Scorecard.to_json``), used instead of
-    fitting one here. Uses :func:`riskkit.datasets.make_microloan_book` and
-    :func:`riskkit.scoring.application_sample`.
+    The scorecard is the registry's approved champion of ``use``
+    (:meth:`riskkit.scoring.ModelRegistry.champion`), never one fitted here; ``model_json``
+    (a scorecard saved by a report run) replaces it explicitly. The application sample of the
+    stored book (:func:`riskkit.scoring.application_sample`) splits at the end of the
+    champion's development window: applications inside it (``train``) and after it with a
+    known outcome (``validation``, what the applicant and cut-off dashboards show).
     """
-    from sklearn.model_selection import train_test_split
+    from ..scoring import ModelRegistry, Scorecard, application_sample
+    from ..store import Store
 
-    from ..datasets import make_microloan_book
-    from ..scoring import Scorecard, WoETransformer, application_sample
-
-    book = make_microloan_book(n_loans=n_loans, seed=seed)
+    store = Store(db_url)
+    book = store.load_book()
     sample = application_sample(book)
-    if "loan_id" in sample.columns:
-        sample = sample.set_index("loan_id")
-    if target not in sample.columns:
-        raise KeyError(f"application sample has no target column {target!r}")
-    train, validation = train_test_split(
-        sample, test_size=validation_share, random_state=seed, stratify=sample[target]
-    )
     if model_json:
-        sc = Scorecard.from_json(model_json)
+        sc, label, end = Scorecard.from_json(model_json), None, None
         source = f"scorecard loaded from {model_json}"
     else:
-        feats = scorecard_features(train, target)
-        # IV screen, correlation filter and forward stepwise keep a small, calibrated model
-        binning = WoETransformer(min_iv=0.02, max_corr=0.6, stepwise="forward")
-        sc = Scorecard(binning=binning).fit(train[feats], train[target])
-        # a few hundred bads: in-sample PDs are too spread out (overfit binning/selection);
-        # shrink the log-odds by the cross-validated calibration slope (scoring.cv_calibrated)
-        sc = sc.cv_calibrated(train[feats], train[target], random_state=seed)
-        source = (
-            f"scorecard fitted on {len(train):,} applications (seed {seed}), PDs calibrated "
-            f"out of fold (slope {sc.calibration_slope_:.2f})"
-        )
-    return CommitteeInputs(sc, train, validation, book, source)
+        champion = ModelRegistry(store).champion(use)
+        sc, label, end = champion.scorecard(), champion.label, champion.development_end
+        source = f"{label}, approved {use} champion, developed on {champion.development_window}"
+    if target not in sample.columns:
+        raise KeyError(f"application sample has no target column {target!r}")
+    after = sample["disbursement_date"] > end if end is not None else sample.index == sample.index
+    train, validation = sample[~after], sample[after]
+    if validation.empty:
+        raise ValueError(f"no application with a known outcome after {label}'s window ({end})")
+    return CommitteeInputs(sc, train, validation, book, source, model_version=label)
 
 
 def portfolio_inputs(book, months: int = 12, policy=None):
