@@ -20,6 +20,7 @@ BENCHMARKS = {
     "classification": "benchmarks.bench_classification",
     "migration": "benchmarks.bench_migration",
     "scoring": "benchmarks.bench_scoring",
+    "registry": "benchmarks.bench_registry",
 }
 
 
