@@ -87,3 +87,27 @@ def test_committee_inputs_read_the_approved_champion_never_fit(tmp_path):
     ModelRegistry(Store(url)).retire(champion.name, 1, by="validator", reason="withdrawn")
     with pytest.raises(LookupError, match="no approved application champion"):
         app.committee_inputs(url)
+
+
+def test_lending_decision_from_the_champion(tmp_path):
+    from riskkit.lending import Application, assess_with_champion, model_input
+    from riskkit.scoring import ModelRegistry, application_sample
+    from riskkit.store import Store
+    from tests.widgets.helpers import champion_store
+
+    url = champion_store(tmp_path / "d.db", n_loans=2000)
+    store = Store(url)
+    row = application_sample(store.load_book()).iloc[0]
+    app_ = Application(800_000, 12, 0.12, "annuity", "joint", monthly_income=12_000)
+    a = assess_with_champion(app_, row, store)
+    assert a.model_version == "application_scorecard v1"
+    assert a.recommendation in ("decline as requested", "decline")
+    champion = ModelRegistry(store).champion().scorecard()
+    assert (
+        a.score
+        == champion.credit_score(
+            __import__("riskkit.lending", fromlist=["model_input"]).model_input(
+                row, app_, list(champion.feature_names_in_)
+            )
+        )[0]
+    )

@@ -49,7 +49,13 @@ from .assessment import (
     term_features,
 )
 from .cutoff import cutoff_strategy
-from .decision import DERIVED_FEATURES, amount_monotone_pd, assess_with_model, model_input
+from .decision import (
+    DERIVED_FEATURES,
+    amount_monotone_pd,
+    assess_with_champion,
+    assess_with_model,
+    model_input,
+)
 from .limits import GUARANTEE_LABELS, credit_limit, suggested_limit
 from .pricing import expected_loss, loss_given_default, price_floor
 from .terms import AMORTISING_METHODS, Application
@@ -59,6 +65,7 @@ __all__ = [
     "DERIVED_FEATURES",
     "RECOMMENDATIONS",
     "amount_monotone_pd",
+    "assess_with_champion",
     "assess_with_model",
     "model_input",
     "GUARANTEE_LABELS",

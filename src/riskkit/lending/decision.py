@@ -167,3 +167,13 @@ def assess_with_model(
         app, pd_, score=score, grade=grade, cutoff=cutoff, policy=p,
         extra_reasons=(*extra_reasons, why), counter_pd=counter_pd, model_version=model_version,
     )  # fmt: skip
+
+
+def assess_with_champion(app: Application, applicant, store, *, use: str = "application", **kw):
+    """:func:`assess_with_model` with the approved champion of ``use`` in the model registry of
+    ``store`` (:class:`riskkit.scoring.ModelRegistry`); the decision names its version."""
+    from ..scoring import ModelRegistry
+
+    champion = ModelRegistry(store).champion(use)
+    return assess_with_model(app, applicant, champion.scorecard(), model_version=champion.label,
+                             **kw)  # fmt: skip

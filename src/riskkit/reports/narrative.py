@@ -293,8 +293,8 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "二、变量稳定性（CSI）",
     },
     "model_monitoring.h_grades": {
-        "en": "3. Calibration per grade, latest period",
-        "zh": "三、最近期间各评级校准检验",
+        "en": "3. Calibration per grade, out of time",
+        "zh": "三、跨时间各评级校准检验",
     },
     "model_monitoring.fig": {"en": "PSI and AUC by period", "zh": "各期 PSI 与 AUC"},
     "model.in_force": {
@@ -352,7 +352,9 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "{n_checks} checks: {red} red, {amber} amber.",
         "zh": "共 {n_checks} 项检查：红灯 {red} 项，黄灯 {amber} 项。",
     },
-    "model_monitoring.finding": {"en": "{light}: {text}.", "zh": "{light}：{text}。"},
+    "model_monitoring.finding": {"en": "**{light}**: {text}.", "zh": "**{light}**：{text}。"},
+    "light.red": {"en": "Red", "zh": "红灯"},
+    "light.amber": {"en": "Amber", "zh": "黄灯"},
     "model_monitoring.all_green": {
         "en": "Every check is green.",
         "zh": "全部检查为绿灯。",
