@@ -90,7 +90,7 @@ def test_committee_inputs_read_the_approved_champion_never_fit(tmp_path):
 
 
 def test_lending_decision_from_the_champion(tmp_path):
-    from riskkit.lending import Application, assess_with_champion, model_input
+    from riskkit.lending import Application, assess_with_champion
     from riskkit.scoring import ModelRegistry, application_sample
     from riskkit.store import Store
     from tests.widgets.helpers import champion_store
