@@ -103,7 +103,8 @@ def _discrimination(score, y, dev, oot) -> pd.DataFrame:
         rows[name] = {"n": int(m.sum()), "auc": a["auc"], "auc_lower": a["lower"],
                       "auc_upper": a["upper"], "gini": 2 * a["auc"] - 1, "ks": k["ks"],
                       "ks_lower": k["lower"], "ks_upper": k["upper"]}  # fmt: skip
-    return pd.DataFrame(rows).T
+    out = pd.DataFrame(rows).T.astype(float)
+    return out.astype({"n": np.int64})
 
 
 def _grades(pd_, y, pol) -> pd.DataFrame:
