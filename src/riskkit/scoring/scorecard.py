@@ -84,6 +84,9 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
     points_ : dict feature -> float array of points per bin slot
     """
 
+    stats_: pd.DataFrame | None
+    validation_: RuleReport | None
+
     def __init__(
         self,
         *,
@@ -177,7 +180,7 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
     def _fit_with_signs(self, W, yv, features, rules) -> list:
         """Fit the regression; while a coefficient is reversed (and the rules ask), drop the
         most reversed feature and refit. Returns the dropped (feature, coef, reason)."""
-        dropped = []
+        dropped: list[tuple[str, float, str]] = []
         while True:
             self.features_ = list(features)
             self._fit_regression(W[features].to_numpy(dtype=float), yv)
