@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from riskkit.categories import CATEGORY_DTYPE
+from riskkit.formatting import TABLE_CSS, table_html
 from riskkit.reports import start_report
-from riskkit.reports.figures import TABLE_CSS, table_html
 
 
 def cells(html: str) -> list[tuple[str, str]]:

@@ -166,7 +166,7 @@ class Report:
         """Show a table (numbers formatted; known column names in the report's language)."""
         from IPython.display import HTML
 
-        from .figures import table_html
+        from ..formatting import table_html
 
         if labels:
             df, formats = self._labelled(df, formats)
