@@ -8,6 +8,8 @@ import pytest
 
 from benchmarks import bench_classification, bench_delinquency
 
+pytestmark = pytest.mark.slow  # the benchmark peers, loan by loan: in make test, not test-fast
+
 
 @pytest.mark.parametrize("bench", [bench_delinquency, bench_classification])
 def test_peer_agrees_loan_by_loan(bench, capsys):

@@ -291,6 +291,7 @@ def _two_writers(tmp_path, hold_s: float, writer_timeout: str):
     return writer, Store(url).read("audit")["who"].tolist()
 
 
+@pytest.mark.slow  # two processes and a held lock
 def test_concurrent_sqlite_writers_wait_for_each_other(tmp_path):
     """Two real processes: the second writer waits for the first one's transaction (busy
     timeout) instead of failing at once with 'database is locked'."""
@@ -300,6 +301,7 @@ def test_concurrent_sqlite_writers_wait_for_each_other(tmp_path):
     assert rows == ["first", "holder", "writer"]
 
 
+@pytest.mark.slow  # waits for the busy timeout
 def test_the_busy_timeout_is_configurable(tmp_path):
     writer, rows = _two_writers(tmp_path, hold_s=4.0, writer_timeout="0.5")
     assert writer.returncode == 1 and "database is locked" in writer.stdout

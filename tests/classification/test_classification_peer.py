@@ -7,6 +7,8 @@ import pytest
 from benchmarks.bench_classification import AS_OF, build_book, reference_classify
 from riskkit.classification import Classifier
 
+pytestmark = pytest.mark.slow  # a groupby-apply peer on a whole sample book
+
 
 @pytest.mark.parametrize(
     "policy",

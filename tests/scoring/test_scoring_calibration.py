@@ -125,6 +125,7 @@ def test_cv_calibrated_rejects_a_model_without_out_of_sample_signal():
         sc.cv_calibrated(X, y, random_state=4)
 
 
+@pytest.mark.slow  # fits on a whole sample book
 def test_sample_book_committee_scorecard_calibrated_on_validation():
     """The reported gap on the sample book, before and after, with the committee settings."""
     from riskkit.datasets import make_microloan_book

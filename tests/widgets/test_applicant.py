@@ -165,6 +165,7 @@ def test_grade_from_the_policy_master_scale(dash):
     assert int(cell(dash.score_out.value, "Grade")[1:]) <= int(expected[1:])
 
 
+@pytest.mark.slow  # drives the dashboard through many terms
 def test_derived_inputs_follow_the_terms(applications):
     """payment_to_income, loan_to_value and n_guarantors are recomputed from the terms."""
     from riskkit.scoring import Scorecard

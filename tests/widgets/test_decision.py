@@ -49,6 +49,7 @@ def test_raw_model_pd_falls_with_amount_but_the_decision_pd_does_not(selection_s
     assert "a larger amount does not lower the risk" in why.text
 
 
+@pytest.mark.slow  # property test: 15 dashboard assessments
 @settings(max_examples=15, deadline=None)
 @given(st.floats(3_000, 400_000), st.floats(1.0, 4.0))
 def test_pd_and_expected_loss_never_fall_as_the_amount_grows(selection_scorecard, a, k):
