@@ -10,7 +10,7 @@ from pathlib import Path
 import mkdocs_gen_files
 
 sys.path.insert(0, str(Path(__file__).parent))
-from riskkit_layers import LAYERS, dependencies  # noqa: E402
+from riskkit_layers import LAYERS, dependencies, layer_map_svg  # noqa: E402
 
 deps = dependencies()
 lines = [
@@ -19,6 +19,9 @@ lines = [
     "Generated from the imports in `src/riskkit` at build time. Each unit may import only",
     "units in lower layers (or its own); the test `tests/test_architecture.py` enforces it.",
     "",
+    "![Layer map: each box a unit, each arrow an import, layers from the foundation (bottom)"
+    " to the applications (top)](architecture-layers.svg)",
+    "",
     "| layer | unit | imports |",
     "|---|---|---|",
 ]
@@ -26,10 +29,7 @@ for depth, units in enumerate(LAYERS):
     for unit in units:
         used = ", ".join(f"`{d}`" for d in sorted(deps.get(unit, ()))) or "–"
         lines.append(f"| {depth} | `{unit}` | {used} |")
-lines += ["", "```mermaid", "graph BT"]
-for unit, used in sorted(deps.items()):
-    for d in sorted(used):
-        lines.append(f"  {unit.replace('.', '_')} --> {d.replace('.', '_')}")
-lines += ["```", ""]
 with mkdocs_gen_files.open("architecture-layers.md", "w") as f:
     f.write("\n".join(lines))
+with mkdocs_gen_files.open("architecture-layers.svg", "w") as f:
+    f.write(layer_map_svg(LAYERS, deps))

@@ -94,3 +94,57 @@ def violations() -> list[str]:
             ):
                 out.append(f"{unit} (layer {level[unit]}) imports {d} (layer {level[d]})")
     return out
+
+
+def layer_map_svg(layers: list[list[str]], deps: dict[str, set[str]]) -> str:
+    """The layer map as an SVG drawing: one row of boxes per layer (foundation at the bottom),
+    an arrow from each unit to every unit it imports. Drawn with matplotlib, so the page needs
+    no JavaScript or network."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    width = max(len(units) for units in layers)
+    pos = {
+        unit: ((i + 0.5) * width / len(units), depth)
+        for depth, units in enumerate(layers)
+        for i, unit in enumerate(units)
+    }
+    fig, ax = plt.subplots(figsize=(1.6 * width, 1.0 * len(layers)))
+    for unit, used in deps.items():
+        for other in used:
+            if unit in pos and other in pos:
+                ax.annotate(
+                    "",
+                    xy=pos[other],
+                    xytext=pos[unit],
+                    arrowprops={
+                        "arrowstyle": "->",
+                        "color": "#90a4ae",
+                        "lw": 0.7,
+                        "shrinkA": 12,
+                        "shrinkB": 12,
+                    },
+                )
+    for unit, (x, y) in pos.items():
+        ax.text(
+            x,
+            y,
+            unit,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={"boxstyle": "round", "fc": "#eceff1", "ec": "#546e7a"},
+        )
+    for depth in range(len(layers)):
+        ax.text(-0.2, depth, f"layer {depth}", ha="right", va="center", fontsize=8, color="#546e7a")
+    ax.set_xlim(-1.2, width + 0.2)
+    ax.set_ylim(-0.6, len(layers) - 0.4)
+    ax.axis("off")
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
