@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.bench_delinquency import build_book as delinquency_book
-from riskkit.book import LoanBook
+from riskkit.book import LoanBook, RecoveryStatus
 from riskkit.book.schedule import months_between
 from riskkit.book.schema import SIGNAL_CODES
 from riskkit.categories import Category
@@ -46,13 +46,13 @@ def build_book(n: int, months: int = 36, seed: int = 0) -> LoanBook:
         product=pd.Categorical.from_codes(rng.integers(0, 3, n), ["business", "farm", "consumer"]),
         branch=pd.Categorical.from_codes(rng.integers(0, 20, n), [f"B{i:02d}" for i in range(20)]),
     )
-    # signals on 4% of loans, 10% of death/enforcement with an exhaustion marker
+    # signals on 4% of loans; recovery status (1-3 rows) on 3%
     k = int(n * 0.04)
     sl = rng.choice(n, k, replace=False)
     span = (a - disb[sl]).astype(np.int64)
     sdate = disb[sl] + (rng.random(k) * span).astype("timedelta64[D]")
     scode = rng.integers(0, len(SIGNAL_CODES), k)
-    note = np.where(rng.random(k) < 0.1, "estate_exhausted", "recorded by officer")
+    note = np.full(k, "recorded by officer")
     signals = pd.DataFrame(
         {
             "loan_id": loan_id[sl],
@@ -63,7 +63,31 @@ def build_book(n: int, months: int = 36, seed: int = 0) -> LoanBook:
         }
     )
     return LoanBook(
-        loans, base.schedule, base.payments, signals=signals, as_of_date=AS_OF, validate=False
+        loans,
+        base.schedule,
+        base.payments,
+        signals=signals,
+        recovery_status=_recovery_status(rng, loan_id, disb, a),
+        as_of_date=AS_OF,
+        validate=False,
+    )
+
+
+def _recovery_status(rng, loan_id, disb, a) -> pd.DataFrame:
+    """1-3 recovery-status rows (random statuses and dates) for 3% of the loans."""
+    n = len(loan_id)
+    k = int(n * 0.03)
+    sl = np.repeat(rng.choice(n, k, replace=False), rng.integers(1, 4, k))
+    span = (a - disb[sl]).astype(np.int64)
+    day = disb[sl] + (rng.random(len(sl)) * span).astype("timedelta64[D]")
+    return pd.DataFrame(
+        {
+            "loan_id": loan_id[sl],
+            "status_date": day.astype("datetime64[ns]"),
+            "status": np.asarray(RecoveryStatus.values(), dtype=object)[
+                rng.integers(0, len(RecoveryStatus), len(sl))
+            ],
+        }
     )
 
 
@@ -85,6 +109,8 @@ def reference_classify(book: LoanBook, as_of, policy=None) -> pd.Series:
         | sig["signal"].isin(cp["persistent_signals"])
     ]
     sig_groups = {k: g for k, g in sig.groupby("loan_id")}
+    rec = book.recovery_status[book.recovery_status["status_date"] <= as_of]
+    rec_groups = {k: g for k, g in rec.groupby("loan_id")}
     empty_p = pays.iloc[:0]
 
     def one(s: pd.DataFrame) -> int:
@@ -141,11 +167,10 @@ def reference_classify(book: LoanBook, as_of, policy=None) -> pd.Series:
         if g is not None:
             for _, r in g.iterrows():
                 cat = max(cat, int(Category.parse(cp["signal_minimum"][r["signal"]])))
-                note = str(r["note"]).lower()
-                if r["signal"] in cp["exhaustion_signals"] and any(
-                    m.lower() in note for m in cp["exhaustion_markers"]
-                ):
-                    cat = 4
+        g = rec_groups.get(lid)
+        if g is not None:  # the latest status (by date, then row order) sets a minimum
+            latest = g.sort_values("status_date", kind="stable").iloc[-1]["status"]
+            cat = max(cat, int(Category.parse(cp["recovery_status_minimum"][latest])))
         if paid_off:
             cat = 0
         return cat

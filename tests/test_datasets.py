@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskkit.book import LoanBook, delinquency_status, make_schedule
+from riskkit.classification import Classifier
 from riskkit.datasets import load_german_credit, make_microloan_book
 from riskkit.errors import ValidationError
 from riskkit.risk_signals import SIGNAL_CODES
@@ -411,3 +412,48 @@ def test_generator_invariants(n, months, seed):
     j = b.guarantors[b.guarantors["group_id"].notna()]
     assert (j.groupby("group_id")["loan_id"].nunique() == 3).all()
     assert (j.groupby("loan_id").size() == 2).all()
+
+
+def test_workout_after_default(book):
+    """Defaulted loans go through collection, enforcement by guarantee type, recoveries from
+    guarantors, collateral sales and estates, and exhaustion; each is a recovery-status row."""
+    rs = book.recovery_status
+    assert set(rs["status"]) == {
+        "collection",
+        "guarantor_called",
+        "legal_action",
+        "collateral_sale",
+        "estate_claim",
+        "exhausted",
+        "cured",
+    } - ({"estate_claim"} - set(rs["status"]))  # deaths are rare in a small book
+    d0 = rs["loan_id"].map(book.loans.set_index("loan_id")["disbursement_date"])
+    assert (rs["status_date"] >= d0).all() and (rs["status_date"] <= book.as_of_date).all()
+    g = book.loans.set_index("loan_id")["guarantee_type"]
+    called = rs.loc[rs["status"] == "guarantor_called", "loan_id"].map(g)
+    assert set(called) <= {"guaranteed", "joint"}
+    sold = rs.loc[rs["status"] == "collateral_sale", "loan_id"].map(g)
+    assert set(sold) <= {"mortgage", "pledge"}
+    p = book.payments
+    src = p.groupby("source")["amount"].sum()
+    assert src["guarantor"] > 0 and src["collateral"] > 0
+    assert set(p["source"]) <= {"borrower", "guarantor", "collateral", "estate"}
+    # guarantor and collateral money arrives only on loans under enforcement, after it began
+    first_enf = (
+        rs[rs["status"].isin(["guarantor_called", "legal_action"])]
+        .groupby("loan_id")["status_date"]
+        .min()
+    )
+    pw = p[p["source"].isin(["guarantor", "collateral"])]
+    assert pw["loan_id"].isin(first_enf.index).all()
+    assert (pw["payment_date"].to_numpy() > pw["loan_id"].map(first_enf).to_numpy()).all()
+    # recovery exhausted drives loss (structured status, not a note)
+    res = Classifier().classify(book.disbursed_by(book.as_of_date), book.as_of_date)
+    latest = rs.sort_values("status_date", kind="stable").groupby("loan_id")["status"].last()
+    ex = latest.index[latest == "exhausted"]
+    live = ex[~res.table.loc[ex, "paid_off"].to_numpy()]
+    assert len(live) > 0 and (res.table.loc[live, "category"] == "loss").all()
+    book2 = make_microloan_book(n_loans=N, months=MONTHS, seed=SEED, as_of="2026-10-31")
+    book2.signals = book.signals.assign(note="")  # words in notes decide nothing
+    res2 = Classifier().classify(book2.disbursed_by(book.as_of_date), book.as_of_date)
+    assert (res2.table["category"] == res.table["category"]).all()

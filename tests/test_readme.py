@@ -9,13 +9,18 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 DOCUMENTED = {
-    "riskkit.datasets": "load_german_credit make_microloan_book make_inspection_ledger",
+    "riskkit.datasets": "load_german_credit make_microloan_book make_inspection_ledger "
+    "make_write_off_register",
     "riskkit.io": "read_book write_book read_table",
     "riskkit.scoring": "Scorecard WoETransformer MasterScale psi_by_period OptimalBinning "
     "PDCalibrator application_sample feature_columns auc gini ks gains_table psi csi csi_by_period hosmer_lemeshow grade_tests "
     "brier calibration_curve scorecard_to_sql points_to_excel",
     "riskkit.classification": "Classifier ClassificationHistory record_overrides",
-    "riskkit.provisions": "provisions",
+    "riskkit.provisions": "provisions ECLModel ecl_movement provisioning_adequacy assign_stages "
+    "prepayment_rate",
+    "riskkit.workout": "WriteOffRegister write_off_eligibility realised_lgd default_events "
+    "workout_cash_flows",
+    "riskkit.migration.scenarios": "Scenario monthly_shift scenario_path year_text",
     "riskkit.inspection": "signal_catalogue detect_signals watch_list inspection_plan "
     "record_inspections load_ledger",
     "riskkit.migration": "build_panel panel_from_history CohortEstimator "
@@ -80,7 +85,11 @@ def test_readme_python_snippets_run_in_order(tmp_path, monkeypatch):
     direct = Classifier().classify(book.disbursed_by("2026-10-31"), "2026-10-31")
     assert res.npl_ratio == direct.npl_ratio
     assert str(changes.previous_as_of.date()) == "2026-09-30"
-    assert ns["tm"].matrix.shape == (7, 7) and len(ns["path"].table) == 13
+    assert ns["tm"].matrix.shape == (8, 8) and len(ns["path"].table) == 13
+    # the README's write-offs went through the register; the ECL adds up by stage
+    written = ns["res_wo"].table["written_off"]
+    assert written.sum() == len(ns["register"].load()) > 0
+    assert ns["ecl"].table.loc["total", "ecl"] == pytest.approx(ns["ecl"].loans["ecl"].sum())
     assert 0.5 < auc(ns["y"], ns["pd_"]) <= 1.0
     assert ns["policy"]["provisions"]["general_ratio"] == 0.015
     assert (tmp_path / "scorecard.json").exists()

@@ -81,4 +81,4 @@ def test_report_metrics_are_typed_and_write_the_same_json():
 
 
 def _tm():
-    return TransitionMatrix(np.eye(7))  # the five categories, repaid and written off
+    return TransitionMatrix(np.eye(8))  # the five categories, repaid, recovered, written off

@@ -178,8 +178,9 @@ def cmd_list(args) -> int:
 
 def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) -> bool:
     """Build the sample book into the store if it holds none, with a synthetic inspection
-    ledger of the last ``DEMO_LEDGER_MONTHS`` months (only if the store has no ledger yet, so
-    a real one is never touched). True when the book was built."""
+    ledger of the last ``DEMO_LEDGER_MONTHS`` months and the lender's synthetic write-off
+    decisions recorded through the write-off register (each only if the store has none yet,
+    so real ones are never touched). True when the book was built."""
     from .inspection import record_inspections, validate_inspections
     from .inspection.ledger import TABLE as LEDGER_TABLE
     from .store import Store
@@ -187,7 +188,9 @@ def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) 
     store = Store(db_url)
     if store.has_book():
         return False
-    from .datasets import make_inspection_ledger, make_microloan_book
+    from .datasets import make_inspection_ledger, make_microloan_book, make_write_off_register
+    from .workout import WriteOffRegister
+    from .workout.register import TABLE as WRITE_OFF_TABLE
 
     print(
         f"[riskkit] building the sample book ({n_loans:,} loans, seed {DEMO_SEED}) into "
@@ -210,12 +213,23 @@ def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) 
             file=sys.stderr,
             flush=True,
         )
-    with store.transaction() as conn:  # the book and its ledger together, or neither
+    write_offs = None
+    if not store.has_table(WRITE_OFF_TABLE):
+        write_offs = make_write_off_register(book, as_of=as_of, seed=DEMO_SEED)
+        print(
+            f"[riskkit] recording the lender's write-offs ({len(write_offs):,}) through the "
+            "write-off register ...",
+            file=sys.stderr,
+            flush=True,
+        )
+    with store.transaction() as conn:  # the book, its ledger and register together, or none
         store.save_book(book, conn=conn)
         if ledger is not None and len(ledger):
             record_inspections(
                 store, ledger, loan_ids=book.loans["loan_id"], as_of=as_of, conn=conn
             )
+        if write_offs is not None and len(write_offs):
+            WriteOffRegister(store).record(write_offs, book, conn=conn)
     return True
 
 

@@ -51,6 +51,16 @@ def threshold_text(value: float) -> str:
     return out + "0" * max(0, 2 - decimals)
 
 
+def points(x: float | None, digits: int = 2) -> str:
+    """A change of a ratio in percentage points, signed (``0.0244`` -> ``+2.44``); ``–`` when
+    undefined.
+
+    >>> points(0.0244), points(-0.005)
+    ('+2.44', '-0.50')
+    """
+    return f"{100 * x:+.{digits}f}" if x is not None and _finite(x) else MISSING
+
+
 def number(x: float | None, digits: int = 4) -> str:
     """A ratio or statistic with fixed decimals (AUC, KS, PSI: ``0.7641``); ``–`` when undefined."""
     return f"{x:.{digits}f}" if _finite(x) else MISSING

@@ -162,7 +162,37 @@ def _check(p: Policy) -> None:
     st = p["scorecard"]["stability"]
     if not (0 < st["psi_monitor"] < st["psi_shifted"]):
         raise ValueError(f"scorecard.stability needs 0 < psi_monitor < psi_shifted, got {dict(st)}")
+    _check_workout(p)
     band = p["provisions"]["float_band"]
     for k, v in p["provisions"]["float"].items():
         if abs(v) > band + 1e-12:
             raise ValueError(f"provisions.float.{k}={v} outside the allowed band +/-{band}")
+
+
+def _check_workout(p: Policy) -> None:
+    """Floors within the regulator's ranges, ECL scenario weights, write-off authority."""
+    ad = p["adequacy"]
+    for floor, rng in (
+        ("provision_coverage_floor", "provision_coverage_range"),
+        ("loan_provision_ratio_floor", "loan_provision_ratio_range"),
+    ):
+        lo, hi = (float(v) for v in ad[rng])
+        if not lo <= float(ad[floor]) <= hi:
+            raise ValueError(
+                f"adequacy.{floor}={ad[floor]} outside the range the regulator allows "
+                f"(adequacy.{rng} = [{lo}, {hi}])"
+            )
+    sc = p["scenarios"]
+    if not 0 <= float(sc["rho"]) < 1:
+        raise ValueError(f"scenarios.rho must be in [0, 1), got {sc['rho']}")
+    for name, d in sc["definitions"].items():
+        if not isinstance(d["z"], list) or not d["z"]:
+            raise ValueError(f"scenarios.definitions.{name}.z must be a non-empty list of Z")
+    w = sum(float(d["ecl_weight"]) for d in sc["definitions"].values())
+    if abs(w - 1.0) > 1e-9:
+        raise ValueError(f"scenarios.definitions: ECL weights must sum to 1, got {w:g}")
+    if sc["stress"] not in sc["definitions"]:
+        raise ValueError(f"scenarios.stress {sc['stress']!r} is not among the definitions")
+    for role, limit in p["write_off"]["authority"].items():
+        if limit is not None and (not isinstance(limit, int | float) or limit < 0):
+            raise ValueError(f"write_off.authority.{role} must be a number >= 0 or null")

@@ -43,7 +43,15 @@ def on_time(loan_id, k, start=0):
     return [(loan_id, DUE[i], 1000.0) for i in range(start, start + k)]
 
 
-def make_book(loans, payments, signals=None, collateral=None, borrowers=None, validate=True):
+def make_book(
+    loans,
+    payments,
+    signals=None,
+    collateral=None,
+    borrowers=None,
+    validate=True,
+    recovery_status=None,
+):
     pay = pd.DataFrame(payments, columns=["loan_id", "payment_date", "amount"])
     pay["payment_date"] = pd.to_datetime(pay["payment_date"]).astype("datetime64[ns]")
     pay["amount"] = pay["amount"].astype(float)
@@ -55,6 +63,10 @@ def make_book(loans, payments, signals=None, collateral=None, borrowers=None, va
         sig = pd.DataFrame(signals, columns=["loan_id", "signal_date", "signal", "note"])
         sig["signal_date"] = pd.to_datetime(sig["signal_date"]).astype("datetime64[ns]")
         sig["source"] = "manual"
+    rec = None
+    if recovery_status is not None:
+        rec = pd.DataFrame(recovery_status, columns=["loan_id", "status_date", "status"])
+        rec["status_date"] = pd.to_datetime(rec["status_date"]).astype("datetime64[ns]")
     return LoanBook(
         loans,
         make_schedule(loans),
@@ -62,6 +74,7 @@ def make_book(loans, payments, signals=None, collateral=None, borrowers=None, va
         borrowers=borrowers,
         signals=sig,
         collateral=collateral,
+        recovery_status=rec,
         as_of_date=AS_OF,
         validate=validate,
     )

@@ -69,6 +69,8 @@ def test_monthly_results_changes_and_idempotent_rerun(store):
         "unchanged": 1,
         "new": 1,
         "repaid": 0,
+        "recovered": 0,
+        "written_off": 0,
         "exited": 0,
     }
     m = ch.migration()
@@ -111,8 +113,9 @@ def test_paid_off_loans_are_exits_not_upgrades():
             "worse": ("normal", 6_000.0, False),
             "better": ("doubtful", 7_000.0, False),
             "back": ("normal", 0.0, True),  # paid off, then on the book again (reversal)
+            "wo": ("loss", 3_000.0, False),
         }
-    )
+    ).assign(written_off=False)
     cur = _month(
         {
             "loss_repaid": ("normal", 0.0, True),  # the classifier calls paid-off loans normal
@@ -124,13 +127,19 @@ def test_paid_off_loans_are_exits_not_upgrades():
             "back": ("special_mention", 800.0, False),
             "fresh": ("normal", 10_000.0, False),
             "quick": ("normal", 0.0, True),  # disbursed and repaid within the month
+            "wo": ("loss", 0.0, False),  # written off (register): off the balance sheet
         }
     )
+    cur["written_off"] = cur.index == "wo"
     t = compare(prev, cur)
     assert sorted(t.index) == sorted(
         ["loss_repaid", "sm_repaid", "normal_repaid", "written", "worse", "better", "back", "fresh"]
+        + ["wo"]
     )
-    assert t.loc[["loss_repaid", "sm_repaid", "normal_repaid"], "change"].tolist() == ["repaid"] * 3
+    # a payoff out of a non-performing category is a recovery, never a repayment
+    assert t.loc[["sm_repaid", "normal_repaid"], "change"].tolist() == ["repaid"] * 2
+    assert t.loc["loss_repaid", "change"] == "recovered"
+    assert t.loc["wo", "change"] == "written_off" and pd.isna(t.loc["wo", "category"])
     assert t.loc["written", "change"] == "exited"
     assert t.loc["worse", "change"] == "downgrade" and t.loc["worse", "steps"] == 2
     assert t.loc["better", "change"] == "upgrade" and t.loc["better", "steps"] == -2
@@ -139,15 +148,17 @@ def test_paid_off_loans_are_exits_not_upgrades():
     assert t.loc["loss_repaid", "previous_category"] == "loss"
     assert t.loc["back", "previous_balance"] == 0.0 and pd.isna(t.loc["back", "previous_category"])
     m = migration_matrix(t)
-    assert list(m.columns[-2:]) == ["repaid", "exited"]
-    assert m.loc["loss", "repaid"] == 1 and m.loc["loss", "exited"] == 1
+    assert list(m.columns[-4:]) == ["repaid", "recovered", "written_off", "exited"]
+    assert m.loc["loss", "recovered"] == 1 and m.loc["loss", "exited"] == 1
+    assert m.loc["loss", "written_off"] == 1 and m.loc["loss", "repaid"] == 0
     assert m.loc["special_mention", "repaid"] == 1 and m.loc["normal", "repaid"] == 1
     assert m.loc["loss", "normal"] == 0 and m.loc["special_mention", "normal"] == 0
     assert m.loc["new", "normal"] == 1 and m.loc["new", "special_mention"] == 1
-    assert m.to_numpy().sum() == 8
+    assert m.to_numpy().sum() == 9
     b = migration_matrix(t, "balance")
-    # previous balances of the repaid loans; current balance of the new ones
-    assert b.loc["loss", "repaid"] == 4_000.0 and b.loc["loss", "exited"] == 9_000.0
+    # previous balances of the loans that left; current balance of the new ones
+    assert b.loc["loss", "recovered"] == 4_000.0 and b.loc["loss", "exited"] == 9_000.0
+    assert b.loc["loss", "written_off"] == 3_000.0
     assert b.loc["new", "normal"] == 10_000.0 and b.loc["doubtful", "special_mention"] == 7_000.0
     ch = ClassificationChanges(t, OCT, SEP)
     assert ch.counts().to_dict() == {
@@ -155,11 +166,13 @@ def test_paid_off_loans_are_exits_not_upgrades():
         "upgrade": 1,
         "unchanged": 0,
         "new": 2,
-        "repaid": 3,
+        "repaid": 2,
+        "recovered": 1,
+        "written_off": 1,
         "exited": 1,
     }
     assert ch.upgrades.index.tolist() == ["better"]
-    assert sorted(ch.exits.index) == ["loss_repaid", "normal_repaid", "sm_repaid", "written"]
+    assert sorted(ch.exits.index) == ["loss_repaid", "normal_repaid", "sm_repaid", "wo", "written"]
 
 
 def test_history_changes_with_loans_repaid(store):
@@ -179,14 +192,16 @@ def test_history_changes_with_loans_repaid(store):
     assert stored.loc["doubtful_repaid", "category"] == "normal"
     assert stored.loc["doubtful_repaid", "paid_off"]
     assert h.load(SEP).loc["doubtful_repaid", "category"] == "doubtful"
-    # ... but month on month it is an exit, not a doubtful -> normal upgrade
+    # ... but month on month it is an exit, not a doubtful -> normal upgrade; paid off out of
+    # doubtful it is a recovery, not a repayment
     ch = h.changes(OCT)
-    assert ch.table["change"].to_dict() == {"doubtful_repaid": "repaid", "same": "unchanged"}
-    assert ch.counts()[["upgrade", "repaid"]].tolist() == [0, 1]
+    assert ch.table["change"].to_dict() == {"doubtful_repaid": "recovered", "same": "unchanged"}
+    assert ch.counts()[["upgrade", "repaid", "recovered"]].tolist() == [0, 0, 1]
     m = ch.migration()
-    assert m.loc["doubtful", "repaid"] == 1 and m.loc["doubtful", "normal"] == 0
-    assert ch.migration("balance").loc["doubtful", "repaid"] == 11_000.0
-    assert "repaid=1" in repr(ch)
+    assert m.loc["doubtful", "recovered"] == 1 and m.loc["doubtful", "normal"] == 0
+    assert m.loc["doubtful", "repaid"] == 0
+    assert ch.migration("balance").loc["doubtful", "recovered"] == 11_000.0
+    assert "recovered=1" in repr(ch)
 
 
 @settings(max_examples=100, deadline=None)
@@ -216,8 +231,14 @@ def test_repaid_is_never_an_upgrade(loans):
     paid_now = cur.index[cur["paid_off"].to_numpy(dtype=bool)]
     moved = t["change"].isin(["upgrade", "downgrade", "unchanged"])
     assert not t.index[moved].isin(paid_now).any()
-    assert (t.loc[t.index.isin(paid_now), "change"].isin(["repaid"])).all()
-    assert set(t.index[t["change"] == "repaid"]) == set(live_prev) & set(paid_now)
+    assert (t.loc[t.index.isin(paid_now), "change"].isin(["repaid", "recovered"])).all()
+    exits = set(t.index[t["change"].isin(["repaid", "recovered"])])
+    assert exits == set(live_prev) & set(paid_now)
+    # a payoff out of substandard or worse is a recovery, never a repayment
+    was_npl = prev["category"].isin(["substandard", "doubtful", "loss"])
+    npl_ids = set(prev.index[was_npl.to_numpy()])
+    assert not (set(t.index[t["change"] == "repaid"]) & npl_ids)
+    assert set(t.index[t["change"] == "recovered"]) <= npl_ids
     m = migration_matrix(t)
     assert m.to_numpy().sum() == len(t)
     assert m.loc[Category.codes(), Category.codes()].to_numpy().sum() == moved.sum()

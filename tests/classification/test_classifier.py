@@ -136,6 +136,7 @@ def test_qualitative_signals():
     sig = [
         ("enf", "2025-09-01", "enforcement_started", "guarantor called on"),
         ("dead", "2025-09-01", "death_or_missing", "heir contacted"),
+        # words in a note never make a loan loss: only the structured recovery status does
         ("deadx", "2025-09-01", "death_or_missing", "Estate exhausted after probate"),
         ("enfx", "2025-09-01", "enforcement_started", "追偿完毕，仍有余额"),
         ("inc", "2025-09-01", "income_drop", None),
@@ -147,16 +148,84 @@ def test_qualitative_signals():
     assert cats(res) == {
         "enf": "doubtful",
         "dead": "special_mention",
-        "deadx": "loss",
-        "enfx": "loss",
+        "deadx": "special_mention",
+        "enfx": "doubtful",
         "inc": "substandard",
         "con": "special_mention",
         "mis": "normal",
         "fut": "normal",
     }
-    assert res.rules_fired("deadx") == ["recovery_exhausted", "signal_death_or_missing"]
+    assert res.rules_fired("deadx") == ["signal_death_or_missing"]
     assert res.rules_fired("mis") == ["signal_missed_installment"]
     assert (res.table["quantitative_category"].astype(str) == "normal").all()
+
+
+def test_recovery_status_drives_doubtful_and_loss():
+    """The latest recovery status on or before the as-of date sets the minimum category:
+    enforcement (guarantor called, legal action, collateral sale, estate claim) doubtful,
+    exhausted loss; collection and cured adjust nothing; rows after the as-of date count not."""
+    ids = ["col", "gua", "law", "sale", "est", "exh", "cur", "late", "same"]
+    rec = [
+        ("col", "2025-06-01", "collection"),
+        ("gua", "2025-06-01", "collection"),
+        ("gua", "2025-08-01", "guarantor_called"),
+        ("law", "2025-07-01", "legal_action"),
+        ("sale", "2025-09-01", "collateral_sale"),
+        ("est", "2025-09-01", "estate_claim"),
+        ("exh", "2025-03-01", "legal_action"),
+        ("exh", "2025-10-31", "exhausted"),  # on the as-of date: counts
+        ("cur", "2025-04-01", "legal_action"),
+        ("cur", "2025-05-01", "cured"),
+        ("late", "2025-09-01", "legal_action"),
+        ("late", "2025-11-01", "exhausted"),  # after the as-of date
+        ("same", "2025-09-01", "exhausted"),
+        ("same", "2025-09-01", "cured"),  # same day: the later row wins
+    ]
+    book = make_book(loan_rows(ids), [p for i in ids for p in on_time(i, 9)], recovery_status=rec)
+    res = Classifier().classify(book, AS_OF)
+    assert cats(res) == {
+        "col": "normal",
+        "gua": "doubtful",
+        "law": "doubtful",
+        "sale": "doubtful",
+        "est": "doubtful",
+        "exh": "loss",
+        "cur": "normal",
+        "late": "doubtful",
+        "same": "normal",
+    }
+    assert res.rules_fired("exh") == ["recovery_exhausted"]
+    assert res.rules_fired("col") == ["recovery_collection"]
+    assert "追偿终结" in res.table.loc["exh", "explanation_zh"]
+    assert "at least loss" in res.table.loc["exh", "explanation_en"]
+    # on the day before, loan exh was still under legal action
+    assert cats(Classifier().classify(book, "2025-10-30"))["exh"] == "doubtful"
+
+
+def test_recovery_status_minimum_is_policy():
+    rec = [("a", "2025-06-01", "collection")]
+    book = make_book(loan_rows(["a"]), on_time("a", 9), recovery_status=rec)
+    pol = {"classification": {"recovery_status_minimum": {"collection": "special_mention"}}}
+    assert cats(Classifier(pol).classify(book, AS_OF)) == {"a": "special_mention"}
+
+
+def test_written_off_loans_are_off_the_balance_sheet():
+    book = missed_book({"w": 9, "k": 9})
+    wo = pd.DataFrame({"loan_id": ["w"], "write_off_date": pd.to_datetime(["2025-10-15"])})
+    res = Classifier().classify(book, AS_OF, write_offs=wo)
+    f = res.table
+    assert f.loc["w", "written_off"] and not f.loc["k", "written_off"]
+    assert f.loc["w", "outstanding_principal"] == 0.0 and f.loc["w", "arrears"] == 0.0
+    assert f.loc["k", "outstanding_principal"] == 12_000.0
+    assert "written_off" in res.rules_fired("w")
+    # the claim is still tracked: missed periods and category are those of the rules
+    assert f.loc["w", "missed_periods"] == 9 and str(f.loc["w", "category"]) == "doubtful"
+    # before the write-off date the loan is still on the book
+    before = Classifier().classify(book, "2025-10-14", write_offs=wo).table
+    assert not before.loc["w", "written_off"] and before.loc["w", "outstanding_principal"] > 0
+    bad = pd.DataFrame({"loan_id": ["zz"], "write_off_date": pd.to_datetime(["2025-10-15"])})
+    with pytest.raises(ValidationError, match="unknown loan"):
+        Classifier().classify(book, AS_OF, write_offs=bad)
 
 
 def test_signal_adjusts_upward_only_and_stale_signals_expire():

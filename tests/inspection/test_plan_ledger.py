@@ -29,7 +29,7 @@ def plan_book():
     for n in NORMAL:
         pays += on_time(n, 9)
     signals = [
-        ("loss", "2025-06-01", "death_or_missing", "estate_exhausted"),
+        ("loss", "2025-06-01", "death_or_missing", "borrower died"),
         ("N01", "2025-11-12", "sanctioned", "fined by market regulator"),
     ]
     collateral = pd.DataFrame(
@@ -41,7 +41,9 @@ def plan_book():
             "valuation_date": pd.to_datetime(["2025-01-10"]),
         }
     )
-    return make_book(loans, pays, signals=signals, collateral=collateral)
+    # the estate was claimed and found not to cover the loan: recovery exhausted -> loss
+    rec = [("loss", "2025-06-15", "estate_claim"), ("loss", "2025-09-01", "exhausted")]
+    return make_book(loans, pays, signals=signals, collateral=collateral, recovery_status=rec)
 
 
 def test_plan_rules_for_a_month():

@@ -121,13 +121,13 @@ def test_aj_equals_product_of_monthly_cohort_matrices(known_tm):
         18,
         seed=3,
         censor_rate=0.03,
-        initial=np.r_[0.8, 0.1, 0.05, 0.03, 0.02, 0, 0],
+        initial=np.r_[0.8, 0.1, 0.05, 0.03, 0.02, 0, 0, 0],
     )
     # late entries: drop the first 3 months of a third of the loans
     late = (df["loan_id"] % 3 == 0) & (df["as_of"] < pd.Timestamp("2024-04-30"))
     df = df.loc[~late]
     est = CohortEstimator(period=1).fit(df)
-    prod = np.eye(7)
+    prod = np.eye(8)
     for mat in est.cohort_matrices_:
         prod = prod @ mat
     aj = AalenJohansenEstimator().fit(df)
@@ -180,7 +180,7 @@ def test_aj_continuous_no_censoring_equals_empirical_proportions():
 
 def test_known_matrix_recovered_within_ci(known_tm):
     df = simulate_panel(
-        known_tm, 20_000, 12, seed=11, initial=np.r_[0.6, 0.15, 0.1, 0.1, 0.05, 0, 0]
+        known_tm, 20_000, 12, seed=11, initial=np.r_[0.6, 0.15, 0.1, 0.1, 0.05, 0, 0, 0]
     )
     est = CohortEstimator(ci="goodman", alpha=0.01).fit(df)
     tm = est.transition_matrix_
@@ -298,7 +298,9 @@ def test_rows_sum_to_one(df, period, weight, anchor):
 def test_bootstrap_by_loan(known_tm):
     from riskkit.migration import bootstrap_ci, bootstrap_matrices
 
-    df = simulate_panel(known_tm, 4000, 6, seed=21, initial=np.r_[0.6, 0.2, 0.1, 0.05, 0.05, 0, 0])
+    df = simulate_panel(
+        known_tm, 4000, 6, seed=21, initial=np.r_[0.6, 0.2, 0.1, 0.05, 0.05, 0, 0, 0]
+    )
     panel = build_panel(df, balance_col="balance")
     reps = bootstrap_matrices(panel, 1, n_boot=200, seed=1)
     np.testing.assert_allclose(reps.sum(axis=2), 1.0)

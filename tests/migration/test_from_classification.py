@@ -26,7 +26,8 @@ def monthly():
 
 def _crosstab(results, weight=None):
     """Independent count: state at month k (category, or 'repaid' when paid off in that and
-    every later month) against state at month k+1, for loans on the book at month k."""
+    every later month) against state at month k+1, for loans on the book at month k; a payoff
+    straight out of substandard, doubtful or loss is 'recovered'."""
     paid = pd.concat({r.as_of: r.table["paid_off"] for r in results}, axis=1)
     # paid off in this and every later month (months before disbursement do not matter)
     later = paid.fillna(True).astype(int).iloc[:, ::-1].cummin(axis=1).iloc[:, ::-1]
@@ -47,6 +48,8 @@ def _crosstab(results, weight=None):
             )
         )
     p = pd.concat(pairs)
+    npl = p["from"].isin(["substandard", "doubtful", "loss"])
+    p.loc[npl & (p["to"] == "repaid"), "to"] = "recovered"
     assert p["to"].notna().all()  # every loan on the book is classified again a month later
     labels = FIVE_CATEGORY.labels
     if weight is None:
@@ -73,6 +76,8 @@ def test_stored_history_to_cohort_matrix(monthly, tmp_path):
     repaid = expect["repaid"].sum()
     assert repaid > 0 and est.counts_[:5, 5].sum() == repaid
     assert est.matrix_[5, 5] == 1.0 and est.matrix_[5, :5].sum() == 0.0
+    # no recovery is counted as a repayment: non-performing loans never exit as repaid
+    assert est.counts_[2:5, 5].sum() == 0 and est.counts_[:2, 6].sum() == 0
     # balance-weighted (迁徙率 form): beginning balance of each pair
     bal = CohortEstimator(weight="balance").fit(panel_from_history(hist))
     expect_b, _ = _crosstab(monthly, weight="balance")
@@ -154,5 +159,7 @@ def test_history_panel_rows_sum_to_one_and_repaid_is_an_exit(case):
     # one move into repaid per loan paid off for good, none out of it; a payoff reported in
     # passing is no exit
     assert est.counts_.sum() == transitions
-    assert est.counts_[:, 5].sum() == exits
+    assert est.counts_[:, 5].sum() + est.counts_[:, 6].sum() == exits
     assert est.counts_[5].sum() == 0 and est.matrix_[5, 5] == 1.0
+    # a payoff out of substandard/doubtful/loss is a recovery, out of normal/SM a repayment
+    assert est.counts_[2:5, 5].sum() == 0 and est.counts_[:2, 6].sum() == 0

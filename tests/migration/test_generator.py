@@ -105,7 +105,7 @@ def test_duration_mle_recovers_generator_from_continuous_data():
 
 
 def test_generator_from_monthly_panel(known_tm):
-    df = simulate_panel(known_tm, 5000, 12, seed=1, initial=np.r_[0.5, 0.2, 0.1, 0.1, 0.1, 0, 0])
+    df = simulate_panel(known_tm, 5000, 12, seed=1, initial=np.r_[0.5, 0.2, 0.1, 0.1, 0.1, 0, 0, 0])
     est = GeneratorEstimator(method="quasi_optimisation").fit(df)
     assert est.generator_.is_valid()
     assert np.abs(est.generator_.transition_matrix(1).matrix - known_tm.matrix).max() < 0.05

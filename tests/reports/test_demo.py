@@ -14,6 +14,7 @@ from riskkit.provisions import provisions
 from riskkit.reports import read_runs, run_report
 from riskkit.scoring import ModelRegistry
 from riskkit.store import Store
+from riskkit.workout import WriteOffRegister, validate_write_offs
 
 pytestmark = pytest.mark.slow
 AS_OF = "2026-10-31"
@@ -57,6 +58,7 @@ def test_demo_batch_on_sample_book(sqlite_demo):
         ("model_validation", "ok"),
         ("post_loan_review", "ok"),
         ("portfolio_migration", "ok"),
+        ("provisioning", "ok"),
         ("model_monitoring", "ok"),
     ]
     # the demo ends with an approved champion, approved by the demo's validator on record
@@ -69,7 +71,16 @@ def test_demo_batch_on_sample_book(sqlite_demo):
 
     book = Store(url).load_book()
     assert book.n_loans == N_LOANS
-    direct = Classifier().classify(book.disbursed_by(AS_OF), AS_OF)
+    # write-offs reach the book only through the register, and every entry was eligible
+    reg = WriteOffRegister(Store(url)).load()
+    assert len(reg) > 0 and (reg["proposer"] != reg["approver"]).all()
+    assert (reg["write_off_id"].diff().dropna() == 1).all()
+    check = validate_write_offs(reg.drop(columns=["write_off_id", "recorded_at"]), book)
+    assert check["principal"].tolist() == pytest.approx(reg["principal"].tolist())
+    direct = Classifier().classify(
+        book.disbursed_by(AS_OF), AS_OF, write_offs=reg[["loan_id", "write_off_date"]]
+    )
+    assert direct.table["written_off"].sum() == len(reg)
     plr = json.loads((reports / AS_OF / "post_loan_review/metrics.json").read_text())["metrics"]
     assert plr["n_loans"] == len(direct) == book.disbursed_by(AS_OF).n_loans
     assert plr["npl_ratio"] == pytest.approx(direct.npl_ratio, abs=1e-12)
@@ -80,8 +91,12 @@ def test_demo_batch_on_sample_book(sqlite_demo):
     for col in ("id_number", "phone"):
         assert book.borrowers[col].iloc[0] not in html
 
+    assert plr["n_written_off"] == len(reg)
     mig = json.loads((reports / AS_OF / "portfolio_migration/metrics.json").read_text())
     assert mig["metrics"]["npl_ratio_now"] == pytest.approx(direct.npl_ratio, abs=1e-9)
+    # no recovery is counted as a repayment
+    assert mig["metrics"]["npl_to_repaid_transitions"] == 0
+    _check_provisioning(reports, direct, reg)
     sc = reports / AS_OF / "score_calibration"
     assert (sc / "scorecard.json").exists()
     m = json.loads((sc / "metrics.json").read_text())["metrics"]
@@ -97,8 +112,37 @@ def test_demo_batch_on_sample_book(sqlite_demo):
         "model_validation",
         "portfolio_migration",
         "post_loan_review",
+        "provisioning",
         "score_calibration",
     ]
+
+
+def _check_provisioning(reports, direct, reg):
+    """The provisioning report's figures recomputed from the direct classification."""
+    pm = json.loads((reports / AS_OF / "provisioning/metrics.json").read_text())["metrics"]
+    f = direct.table[~direct.table["paid_off"] & ~direct.table["written_off"]]
+    npl = f.loc[f["category"].isin(["substandard", "doubtful", "loss"]), "outstanding_principal"]
+    assert pm["npl_balance"] == pytest.approx(npl.sum(), rel=1e-12)
+    assert pm["loans_balance"] == pytest.approx(f["outstanding_principal"].sum(), rel=1e-12)
+    held = float(provisions(f).total()["provisions"])
+    assert pm["provisions_held"] == pytest.approx(held, rel=1e-12)
+    # the regulatory minimum is the larger of the floors and the category provisions
+    floors = max(1.5 * npl.sum(), 0.025 * f["outstanding_principal"].sum(), held)
+    assert pm["regulatory_minimum"] == pytest.approx(floors, rel=1e-12)
+    assert pm["provisions_required"] == pytest.approx(max(floors, pm["ecl_total"]), rel=1e-12)
+    assert pm["shortfall"] == pytest.approx(max(pm["provisions_required"] - held, 0), rel=1e-9)
+    assert pm["provision_coverage_ratio"] == pytest.approx(held / npl.sum(), rel=1e-12)
+    # ECL: the loans add up to the report total, stage by stage; the movement adds up
+    assert pm["ecl_sum_of_loans"] == pytest.approx(pm["ecl_total"], rel=1e-12)
+    stages = sum(pm[f"ecl_stage_{s}"] for s in (1, 2, 3))
+    assert stages == pytest.approx(pm["ecl_total"], rel=1e-12)
+    assert pm["loans_stage_3"] == len(npl)
+    mv = pm["movement"]
+    assert pm["movement_transfers_sum"] == pytest.approx(0.0, abs=1e-6)
+    body = sum(v for k, v in mv.items() if k not in ("opening", "closing"))
+    assert mv["opening"] + body == pytest.approx(mv["closing"], rel=1e-9)
+    assert mv["closing"] == pytest.approx(pm["ecl_total"], rel=1e-12)
+    assert pm["write_offs_total"] == len(reg)
 
 
 def test_demo_store_on_postgresql_gives_the_same_review(sqlite_demo, postgres_server, tmp_path):

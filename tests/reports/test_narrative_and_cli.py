@@ -36,6 +36,7 @@ def test_bundled_notebooks_are_registered_and_batched():
         "model_validation",
         "post_loan_review",
         "portfolio_migration",
+        "provisioning",
         "model_monitoring",
     ]
     assert set(batch_reports()) <= set(available_reports())

@@ -59,20 +59,29 @@ def test_migration_notebook_matches_hand_matrix(hand_store, riskkit_kernel):
     assert mm["npl_ratio_now"] == pytest.approx(npl, abs=1e-12)
     # doubtful never cures in the hand book, so the NPL ratio cannot fall on the path
     assert mm["npl_ratio_horizon"] >= mm["npl_ratio_now"]
-    # stress scenarios (policy defaults: Z = -2, down-migration x 2) are worse than baseline
+    # stress scenarios (policy defaults: downside and adverse years) are worse than baseline
     sc = mm["scenarios"]
-    assert set(sc) == {"baseline", "one_factor_z", "down_migration"}
+    assert set(sc) == {"baseline", "downside", "adverse"}
     assert sc["baseline"]["npl_ratio_horizon"] == pytest.approx(mm["npl_ratio_horizon"])
-    for name in ("one_factor_z", "down_migration"):
+    for name in ("downside", "adverse"):
         assert sc[name]["npl_ratio_horizon"] > sc["baseline"]["npl_ratio_horizon"]
         assert sc[name]["expected_loss_horizon"] > sc["baseline"]["expected_loss_horizon"]
+    assert sc["adverse"]["npl_ratio_horizon"] > sc["downside"]["npl_ratio_horizon"]
     html = (reports / "2026-10-31/portfolio_migration/portfolio_migration.html").read_text()
-    assert "Monthly migration matrix" in html and "data:image/png;base64" in html
+    assert "Monthly migration matrix" in html and html.count("data:image/png;base64") >= 2
     assert "<Figure size" not in html  # every figure shows as an image, none as its repr
-    # the report says what each stress scenario is, and that it applies every month
-    assert mm["scenario_definitions"] == {
-        "one_factor_z": "bsf(z=-2, rho=0.1)",
-        "down_migration": "down_multiplier(2)",
-    }
-    assert "one_factor_z: bsf(z=-2, rho=0.1); down_migration: down_multiplier(2)" in html
-    assert "applies in every month of the horizon" in html
+    # each scenario is stated on an annual footing, in words
+    d = mm["scenario_definitions"]
+    assert d["adverse"]["z"] == [-2.0, -1.0, 0.0] and d["downside"]["z"] == [-1.0, -0.5, 0.0]
+    assert -2.0 < d["adverse"]["monthly_z"][0] < d["downside"]["monthly_z"][0] < 0
+    assert "year 1: a bad year, as bad as one year in 44 (Z = -2.00)" in html
+    assert "Adverse (stress)" in html and "one_factor_z" not in html
+    # the NPL-ratio change split into numerator and denominator adds up
+    for row in mm["npl_change"].values():
+        assert row["numerator"] + row["denominator"] == pytest.approx(row["change"], abs=1e-12)
+        assert row["end"] - row["start"] == pytest.approx(row["change"], abs=1e-12)
+    base = mm["npl_change"]["baseline"]
+    assert base["start"] == pytest.approx(mm["npl_ratio_now"])
+    assert base["end"] == pytest.approx(mm["npl_ratio_horizon"])
+    assert "Why the NPL ratio moves by" in html
+    assert mm["npl_to_repaid_transitions"] == 0

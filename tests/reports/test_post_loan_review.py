@@ -110,7 +110,17 @@ def test_notebook_figures_and_failure_semantics(repaid_store, riskkit_kernel, ca
     assert "Post-loan review as of 2026-10-31" in html and "data:image/png;base64" in html
     assert "<Figure size" not in html  # every figure shows as an image, none as its repr
     assert "54 loans were disbursed by 2026-10-31: 48 are still outstanding" in html
-    assert "6 are closed (repaid in full)" in html
+    assert "6 are closed (repaid, or recovered in full after default) and 0 written off" in html
+    # adequacy against the regulator's floors: 150% of the NPL balance, 2.5% of loans
+    mm = m["metrics"]
+    npl_bal = on_book.loc[
+        on_book["category"].isin(["substandard", "doubtful", "loss"]), "outstanding_principal"
+    ].sum()
+    need = max(1.5 * npl_bal, 0.025 * on_book["outstanding_principal"].sum(), h["provisions"])
+    assert mm["regulatory_minimum"] == pytest.approx(need, rel=1e-12)
+    assert mm["shortfall_vs_floors"] == pytest.approx(max(need - h["provisions"], 0), rel=1e-9)
+    assert "provision_coverage_below_floor" in mm["adequacy_flags"]
+    assert "Against the regulator's floors" in html
     assert '<td class="num nw">56.25%</td>' in html  # normal: 27 of 48 loans
     assert "start_report(" not in html  # no code
     for pii in (

@@ -11,16 +11,17 @@ import pytest
 from riskkit.migration import FIVE_CATEGORY, TransitionMatrix
 from riskkit.widgets.portfolio import category_balances, portfolio_dashboard
 
-#       normal  SM    SS    D     L    repaid  w/off
+#       normal  SM    SS    D     L    repaid recov  w/off
 P = np.array(
     [
-        [0.90, 0.05, 0.00, 0.00, 0.00, 0.05, 0.00],
-        [0.20, 0.60, 0.20, 0.00, 0.00, 0.00, 0.00],
-        [0.00, 0.00, 0.70, 0.30, 0.00, 0.00, 0.00],
-        [0.00, 0.00, 0.00, 0.80, 0.20, 0.00, 0.00],
-        [0.00, 0.00, 0.00, 0.00, 0.50, 0.00, 0.50],
-        [0.00, 0.00, 0.00, 0.00, 0.00, 1.00, 0.00],
-        [0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 1.00],
+        [0.90, 0.05, 0.00, 0.00, 0.00, 0.05, 0.00, 0.00],
+        [0.20, 0.60, 0.20, 0.00, 0.00, 0.00, 0.00, 0.00],
+        [0.00, 0.00, 0.70, 0.30, 0.00, 0.00, 0.00, 0.00],
+        [0.00, 0.00, 0.00, 0.80, 0.20, 0.00, 0.00, 0.00],
+        [0.00, 0.00, 0.00, 0.00, 0.50, 0.00, 0.00, 0.50],
+        [0.00, 0.00, 0.00, 0.00, 0.00, 1.00, 0.00, 0.00],
+        [0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 1.00, 0.00],
+        [0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 1.00],
     ]
 )
 BOOK = pd.Series({"normal": 1_000_000.0, "special_mention": 100_000.0, "substandard": 50_000.0})
@@ -87,7 +88,7 @@ def test_balances_from_a_classification_frame(tm):
             "outstanding_principal": [600_000.0, 100_000.0, 50_000.0, 400_000.0],
         }
     )
-    assert category_balances(frame, tm.states).tolist() == [1e6, 1e5, 5e4, 0, 0, 0, 0]
+    assert category_balances(frame, tm.states).tolist() == [1e6, 1e5, 5e4, 0, 0, 0, 0, 0]
 
 
 def test_dashboard_baseline_vs_scenario(tm):

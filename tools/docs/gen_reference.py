@@ -23,6 +23,7 @@ PAGES = {
     "classification": "riskkit.classification",
     "inspection": "riskkit.inspection",
     "provisions": "riskkit.provisions",
+    "workout": "riskkit.workout",
     "migration": "riskkit.migration",
     "reports": "riskkit.reports",
     "widgets": "riskkit.widgets",

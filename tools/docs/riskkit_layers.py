@@ -19,7 +19,7 @@ LAYERS: list[list[str]] = [
     ["categories", "risk_signals", "results"],
     ["book"],
     ["store", "io"],
-    ["scoring", "lending", "classification", "inspection", "provisions", "migration"],
+    ["scoring", "lending", "classification", "inspection", "migration", "workout", "provisions"],
     ["datasets"],
     ["reports", "widgets"],
     ["cli", "__init__"],
@@ -29,6 +29,8 @@ LAYERS: list[list[str]] = [
 ALLOWED: dict[str, set[str]] = {
     "inspection": {"classification"},  # the plan and watch list read a classification result
     "lending": {"scoring"},  # the loan decision scores the application with the champion model
+    "workout": {"classification"},  # write-off eligibility is judged on the classification
+    "provisions": {"migration"},  # ECL term structures come from the migration matrices
 }
 
 

@@ -1,7 +1,14 @@
 """The loan book: data model, validation, schedules and delinquency derivations."""
 
 from .delinquency import delinquency_history, delinquency_status
-from .enums import CollateralType, GuaranteeType, RepaymentMethod, Segment
+from .enums import (
+    CollateralType,
+    GuaranteeType,
+    PaymentSource,
+    RecoveryStatus,
+    RepaymentMethod,
+    Segment,
+)
 from .loanbook import LoanBook
 from .schedule import make_schedule
 
@@ -9,6 +16,8 @@ __all__ = [
     "CollateralType",
     "GuaranteeType",
     "LoanBook",
+    "PaymentSource",
+    "RecoveryStatus",
     "RepaymentMethod",
     "Segment",
     "delinquency_history",

@@ -95,3 +95,46 @@ class CollateralType(_Labelled):
             "receivables": "应收账款",
             "equity": "股权",
         }
+
+
+class PaymentSource(_Labelled):
+    """Who paid: the borrower, or a workout channel after default (``payments.source``)."""
+
+    BORROWER = "borrower"  # 借款人还款
+    GUARANTOR = "guarantor"  # 保证人代偿 (incl. joint-guarantee members)
+    COLLATERAL = "collateral"  # 抵质押物处置
+    ESTATE = "estate"  # 遗产清偿
+
+    @classmethod
+    def _zh_labels(cls):
+        return {
+            "borrower": "借款人还款",
+            "guarantor": "保证人代偿",
+            "collateral": "抵质押物处置",
+            "estate": "遗产清偿",
+        }
+
+
+class RecoveryStatus(_Labelled):
+    """Workout status of a defaulted loan (``recovery_status`` table), in the order a workout
+    usually runs. The latest status recorded on or before a date is the loan's status then."""
+
+    COLLECTION = "collection"  # 催收
+    GUARANTOR_CALLED = "guarantor_called"  # 要求保证人履行代偿责任
+    LEGAL_ACTION = "legal_action"  # 诉讼/仲裁/申请强制执行
+    COLLATERAL_SALE = "collateral_sale"  # 处置抵质押物（查封、拍卖、变卖）
+    ESTATE_CLAIM = "estate_claim"  # 以遗产清偿（借款人死亡或宣告失踪）
+    EXHAUSTED = "exhausted"  # 追偿终结：保证、抵质押物、遗产均已处置，仍未收回
+    CURED = "cured"  # 恢复正常还款，清收结束
+
+    @classmethod
+    def _zh_labels(cls):
+        return {
+            "collection": "催收",
+            "guarantor_called": "要求保证人代偿",
+            "legal_action": "诉讼追偿",
+            "collateral_sale": "处置抵质押物",
+            "estate_claim": "遗产清偿",
+            "exhausted": "追偿终结",
+            "cured": "恢复正常",
+        }

@@ -70,8 +70,10 @@ class LoanBook:
     ----------
     loans, schedule, payments : DataFrame
         Required tables (see :mod:`riskkit.book.schema`).
-    borrowers, guarantors, collateral, signals : DataFrame, optional
-        Missing tables are empty.
+    borrowers, guarantors, collateral, signals, recovery_status : DataFrame, optional
+        Missing tables are empty. ``recovery_status`` is the workout status history of
+        defaulted loans (collection, guarantor called, legal action, collateral sale, estate
+        claim, exhausted, cured); the classification reads "recovery exhausted" from it.
     as_of_date : date-like, optional
         Date the extract was taken (the default as-of date for derivations).
     validate : bool, default True
@@ -93,6 +95,7 @@ class LoanBook:
         guarantors: pd.DataFrame | None = None,
         collateral: pd.DataFrame | None = None,
         signals: pd.DataFrame | None = None,
+        recovery_status: pd.DataFrame | None = None,
         as_of_date=None,
         validate: bool = True,
     ):
@@ -103,9 +106,10 @@ class LoanBook:
         self.guarantors = _typed_if_empty(guarantors, "guarantors")
         self.collateral = _typed_if_empty(collateral, "collateral")
         self.signals = _typed_if_empty(signals, "signals")
+        self.recovery_status = _typed_if_empty(recovery_status, "recovery_status")
         # no borrower table given: nothing to check loans' borrower ids against
         self.check_borrowers = borrowers is not None
-        for name in ("borrowers", "guarantors", "collateral", "signals"):
+        for name in ("borrowers", "guarantors", "collateral", "signals", "recovery_status"):
             if getattr(self, name) is None:
                 setattr(self, name, empty_table(name))
         self.as_of_date = parse_as_of_date(as_of_date)
@@ -123,6 +127,7 @@ class LoanBook:
             "schedule": self.schedule,
             "payments": self.payments,
             "signals": self.signals,
+            "recovery_status": self.recovery_status,
         }
 
     def validate(self) -> LoanBook:
@@ -178,11 +183,14 @@ class LoanBook:
         return book
 
     def disbursed_by(self, as_of) -> LoanBook:
-        """Loans disbursed on or before ``as_of``, with payments and signals up to that date."""
+        """Loans disbursed on or before ``as_of``, with payments, signals and recovery status
+        up to that date."""
         d = pd.Timestamp(as_of)
         sub = self.subset(self.loans.loc[self.loans["disbursement_date"] <= d, "loan_id"])
         sub.payments = sub.payments[sub.payments["payment_date"] <= d].reset_index(drop=True)
         sub.signals = sub.signals[sub.signals["signal_date"] <= d].reset_index(drop=True)
+        rs = sub.recovery_status
+        sub.recovery_status = rs[rs["status_date"] <= d].reset_index(drop=True)
         sub.as_of_date = d
         return sub
 

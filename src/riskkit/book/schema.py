@@ -16,9 +16,13 @@ collateral collateral_id (id), loan_id (id), collateral_type (enum), appraised_v
            valuation_date (date); one row per valuation
 schedule   loan_id (id), period (int, 1..n), due_date (date), principal_due (num),
            interest_due (num)
-payments   loan_id (id), payment_date (date), amount (num)
+payments   loan_id (id), payment_date (date), amount (num); optional source ("borrower" |
+           "guarantor" | "collateral" | "estate": who paid; missing = borrower)
 signals    loan_id (id), signal_date (date), signal (catalogue code), source ("data" |
            "manual"), note (str)
+recovery_  loan_id (id), status_date (date), status (workout status: collection,
+status     guarantor_called, legal_action, collateral_sale, estate_claim, exhausted, cured),
+           note (str, optional); one row per change of a defaulted loan's recovery status
 ========== ===================================================================================
 """
 
@@ -27,7 +31,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..risk_signals import SIGNAL_CODES
-from .enums import CollateralType, GuaranteeType, RepaymentMethod, Segment
+from .enums import (
+    CollateralType,
+    GuaranteeType,
+    PaymentSource,
+    RecoveryStatus,
+    RepaymentMethod,
+    Segment,
+)
 
 #: Absurd-amount ceilings: above these an amount is taken to be a data error.
 MAX_LOAN_AMOUNT = 10_000_000.0
@@ -120,6 +131,7 @@ PAYMENTS = TableSpec(
         Column("loan_id", "id"),
         Column("payment_date", "date"),
         Column("amount", "num"),
+        Column("source", "enum", tuple(PaymentSource.values()), required=False, nullable=True),
     ),
 )
 SIGNALS = TableSpec(
@@ -133,6 +145,26 @@ SIGNALS = TableSpec(
     ),
 )
 
+RECOVERY_STATUS = TableSpec(
+    "recovery_status",
+    (
+        Column("loan_id", "id"),
+        Column("status_date", "date"),
+        Column("status", "enum", tuple(RecoveryStatus.values())),
+        Column("note", "str", required=False, nullable=True),
+    ),
+)
+
 TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (LOANS, BORROWERS, GUARANTORS, COLLATERAL, SCHEDULE, PAYMENTS, SIGNALS)
+    t.name: t
+    for t in (
+        LOANS,
+        BORROWERS,
+        GUARANTORS,
+        COLLATERAL,
+        SCHEDULE,
+        PAYMENTS,
+        SIGNALS,
+        RECOVERY_STATUS,
+    )
 }

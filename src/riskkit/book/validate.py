@@ -26,7 +26,7 @@ from .schema import (
 #: Tables a book cannot be built without.
 REQUIRED_TABLES = ("loans", "schedule", "payments")
 #: Tables that may be left out (``None``: an empty table).
-OPTIONAL_TABLES = ("borrowers", "guarantors", "collateral", "signals")
+OPTIONAL_TABLES = ("borrowers", "guarantors", "collateral", "signals", "recovery_status")
 
 
 def isin_values(s: pd.Series, values) -> np.ndarray:
@@ -193,11 +193,13 @@ _DATED_CHILDREN = (
     ("schedule", "due_date"),
     ("payments", "payment_date"),
     ("signals", "signal_date"),
+    ("recovery_status", "status_date"),
 )
 
 
 def _validate_references(tables: dict, ok: dict, errors: ProblemCollector) -> None:
-    """Every child row names a known loan; payments and signals follow disbursement."""
+    """Every child row names a known loan; payments, signals and recovery-status rows follow
+    disbursement."""
     if not ok.get("loans"):
         return
     loans = tables["loans"]
@@ -208,7 +210,7 @@ def _validate_references(tables: dict, ok: dict, errors: ProblemCollector) -> No
             continue
         unk = ~isin_values(df["loan_id"], loans["loan_id"])
         errors.check(name, "loan_id", unk, df["loan_id"], "unknown loan")
-        if name in ("payments", "signals") and len(loans):
+        if name in ("payments", "signals", "recovery_status") and len(loans):
             d0 = df["loan_id"].map(disb)
             early = (~unk) & (df[date_col] < d0).to_numpy(dtype=bool, na_value=False)
             errors.check(name, date_col, early, df["loan_id"], "before disbursement")

@@ -29,7 +29,14 @@ from ..results import TableResult
 from ..risk_signals import SIGNAL_CODES
 from .explain import explain
 from .overrides import effective_overrides, load_overrides, validate_overrides
-from .rules import BIT, RULE_CODES, apply_rules, rule_codes, signal_bit
+from .rules import (
+    BIT,
+    RULE_CODES,
+    apply_rules,
+    recovery_status_codes,
+    rule_codes,
+    signal_bit,
+)
 
 _LOAN_COLS = ("borrower_id", "product", "officer_id", "branch", "guarantee_type")
 
@@ -86,9 +93,8 @@ def _signal_arrays(s, loan_pos: pd.Index, as_of, policy: Policy, errors: Problem
     cp = policy["classification"]
     n = len(loan_pos)
     bits = np.zeros(n, dtype=np.int64)
-    exhausted = np.zeros(n, dtype=bool)
     if s is None or len(s) == 0:
-        return bits, exhausted
+        return bits
     d = pd.Timestamp(as_of)
     s = s[(s["signal_date"] <= d).to_numpy(dtype=bool)]
     months = cp.get("signal_active_months", 0)
@@ -104,18 +110,26 @@ def _signal_arrays(s, loan_pos: pd.Index, as_of, policy: Policy, errors: Problem
         "signals", "signal", sc < 0, s["loan_id"], f"unknown signal; allowed: {list(SIGNAL_CODES)}"
     )
     if errors:
-        return bits, exhausted
+        return bits
     sbit = np.array([signal_bit(c) for c in SIGNAL_CODES], dtype=np.int64)
     np.bitwise_or.at(bits, pos, np.left_shift(np.int64(1), sbit[sc]))
-    markers = [str(m).lower() for m in cp.get("exhaustion_markers", [])]
-    if markers and "note" in s.columns:
-        note = s["note"].astype("str").str.lower().fillna("")
-        has = np.zeros(len(s), dtype=bool)
-        for m in markers:
-            has |= note.str.contains(m, regex=False).to_numpy(dtype=bool, na_value=False)
-        ex = has & s["signal"].isin(cp.get("exhaustion_signals", [])).to_numpy(dtype=bool)
-        np.logical_or.at(exhausted, pos[ex], True)
-    return bits, exhausted
+    return bits
+
+
+def written_off_mask(write_offs, loan_pos: pd.Index, as_of, errors: ProblemCollector):
+    """Per loan: written off on or before ``as_of`` according to ``write_offs`` (a frame with
+    ``loan_id`` and ``write_off_date``, e.g. :meth:`riskkit.workout.WriteOffRegister.load`).
+    A write-off of an unknown loan is an error."""
+    out = np.zeros(len(loan_pos), dtype=bool)
+    if write_offs is None or len(write_offs) == 0:
+        return out
+    if not errors.require("write_offs", write_offs, ("loan_id", "write_off_date")):
+        return out
+    w = write_offs[(write_offs["write_off_date"] <= pd.Timestamp(as_of)).to_numpy(dtype=bool)]
+    pos = loan_pos.get_indexer(w["loan_id"].astype(object))
+    errors.check("write_offs", "loan_id", pos < 0, w["loan_id"], "unknown loan")
+    out[pos[pos >= 0]] = True
+    return out
 
 
 class Classifier:
@@ -145,7 +159,7 @@ class Classifier:
         )
 
     def classify(
-        self, book, as_of=None, overrides=None, extra_signals=None
+        self, book, as_of=None, overrides=None, extra_signals=None, write_offs=None
     ) -> ClassificationResult:
         """Classify every loan of ``book`` as of ``as_of``.
 
@@ -162,6 +176,12 @@ class Classifier:
         extra_signals : DataFrame, optional
             Signals besides ``book.signals`` (same columns), e.g. from
             :func:`riskkit.inspection.detect_signals` or recorded by hand.
+        write_offs : DataFrame, optional
+            The write-off register (``loan_id``, ``write_off_date``; see
+            :class:`riskkit.workout.WriteOffRegister`). A loan written off on or before
+            ``as_of`` is off the balance sheet: ``written_off`` is True, its
+            ``outstanding_principal`` and ``arrears`` are 0 and rule ``written_off`` fires;
+            its category stays what the rules say (recovery continues, 账销案存).
 
         Returns
         -------
@@ -216,11 +236,13 @@ class Classifier:
             validate_table(extra, "signals", errors)
             extra = extra.reindex(columns=cols)
             signals = pd.concat([signals.reindex(columns=cols), extra], ignore_index=True)
-        sig_bits, exhausted = (
+        sig_bits = (
             _signal_arrays(signals, loan_pos, as_of, policy, errors)
             if not errors
-            else (np.zeros(n, np.int64), np.zeros(n, bool))
+            else np.zeros(n, np.int64)
         )
+        recovery = recovery_status_codes(book.recovery_status, ix.loan_ids, as_of)
+        written_off = written_off_mask(write_offs, loan_pos, as_of, errors)
         ov = None
         if overrides is not None:
             if hasattr(overrides, "has_table") and hasattr(overrides, "read"):
@@ -249,21 +271,23 @@ class Classifier:
             missed,
             st["days_past_due"],
             signal_bits=sig_bits,
-            exhausted=exhausted,
+            recovery_status=recovery,
             late_recent=late_recent,
             paid_off=st["paid_off"],
             policy=policy,
         )
         final = out.final
-        bits = out.bits
+        bits = out.bits | (written_off.astype(np.int64) << BIT["written_off"])
         borrower = (
             loans["borrower_id"].to_numpy() if "borrower_id" in loans.columns else ix.loan_ids
         )
         if cp["borrower_consistency"]:
             bcode, _ = pd.factorize(borrower)
             worst = np.zeros(bcode.max() + 1 if len(bcode) else 0, dtype=np.int8)
-            np.maximum.at(worst, bcode, final)
-            raised = (worst[bcode] > final) & ~st["paid_off"]
+            # written-off loans are off the balance sheet: they neither set nor take the
+            # borrower's worst category
+            np.maximum.at(worst, bcode, np.where(written_off, np.int8(0), final))
+            raised = (worst[bcode] > final) & ~st["paid_off"] & ~written_off
             bits = bits | (raised.astype(np.int64) << BIT["borrower_consistency"])
             final = np.where(raised, worst[bcode], final).astype(np.int8)
         ov_cols = {
@@ -300,11 +324,12 @@ class Classifier:
                 "quantitative_category": pd.Categorical.from_codes(
                     out.quantitative, dtype=CATEGORY_DTYPE
                 ),
-                "outstanding_principal": st["outstanding_principal"],
-                "arrears": st["arrears"],
+                "outstanding_principal": np.where(written_off, 0.0, st["outstanding_principal"]),
+                "arrears": np.where(written_off, 0.0, st["arrears"]),
                 "missed_periods": missed,
                 "days_past_due": st["days_past_due"],
                 "paid_off": st["paid_off"],
+                "written_off": written_off,
                 "rules": rules,
                 "rule_bits": bits,
                 "explanation_en": en,
@@ -324,6 +349,7 @@ class ClassificationResult(TableResult):
     :data:`~riskkit.categories.CATEGORY_DTYPE`), ``rules`` (comma-separated codes of every rule
     that fired), ``rule_bits``, ``explanation_en``, ``explanation_zh``,
     ``outstanding_principal``, ``arrears``, ``missed_periods``, ``days_past_due``, ``paid_off``,
+    ``written_off`` (off the balance sheet: balance and arrears 0),
     the loan's ``borrower_id, product, officer_id, branch, guarantee_type`` and
     ``override_author, override_reason, override_created_at`` (missing where no override).
 
@@ -367,10 +393,14 @@ class ClassificationResult(TableResult):
 
     def summary(self) -> pd.DataFrame:
         """Count, balance and shares by category of the loans still outstanding, with a total
-        row; ``attrs``: ``npl_ratio``, ``as_of`` and ``paid_off`` (loans repaid in full, which
-        are in :attr:`table` but not counted here, as in the post-loan review)."""
+        row; ``attrs``: ``npl_ratio``, ``as_of``, ``paid_off`` and ``written_off`` (loans
+        repaid in full, or written off through the register, which are in :attr:`table` but
+        not counted here, as in the post-loan review)."""
         paid_off = self.table["paid_off"].to_numpy(dtype=bool)
-        f = self.table[~paid_off]
+        written = np.zeros(len(self.table), dtype=bool)
+        if "written_off" in self.table.columns:
+            written = self.table["written_off"].to_numpy(dtype=bool)
+        f = self.table[~(paid_off | written)]
         g = f.groupby("category", observed=False)["outstanding_principal"]
         out = pd.DataFrame({"loans": g.size(), "balance": g.sum()})
         out.index = pd.Index([Category.parse(c).code for c in out.index], name="category")
@@ -382,7 +412,8 @@ class ClassificationResult(TableResult):
         out["loans"] = out["loans"].astype(np.int64)
         out.attrs["npl_ratio"] = self.npl_ratio
         out.attrs["as_of"] = self.as_of
-        out.attrs["paid_off"] = int(paid_off.sum())
+        out.attrs["paid_off"] = int((paid_off & ~written).sum())
+        out.attrs["written_off"] = int(written.sum())
         return out
 
     @property

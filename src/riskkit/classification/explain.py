@@ -37,8 +37,9 @@ def _rule_minimum(policy: Policy) -> dict[str, Category | None]:
         "dpd_over_doubtful": Category.DOUBTFUL,
         "dpd_over_loss": Category.LOSS,
         "not_incidental": Category.SPECIAL_MENTION,
-        "recovery_exhausted": Category.LOSS,
     }
+    for s, c in cp["recovery_status_minimum"].items():
+        out["recovery_" + s] = Category.parse(c)
     for s, c in cp["signal_minimum"].items():
         out["signal_" + s] = Category.parse(c)
     return out
@@ -76,6 +77,9 @@ def _one(bits: int, m: int, q: int, f: int, policy: Policy) -> tuple[str, str]:
         elif r.kind == "paid_off":
             en.append(f"{f_en}: {Category.NORMAL.en}")
             zh.append(f"{f_zh}，{Category.NORMAL.zh}")
+        elif r.kind == "written_off":
+            en.append(f_en)
+            zh.append(f_zh)
         else:
             c = minimum.get(r.code)
             if c is None or c == Category.NORMAL:

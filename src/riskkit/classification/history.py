@@ -3,9 +3,10 @@
 Results are kept in the table ``classification_results`` (one row per loan and ``as_of``).
 Saving a month again replaces that month only, so re-runs are idempotent. Changes compare a
 month with the latest earlier month stored: loans moved to a worse category (downgrades, 下调)
-or a better one (upgrades, 上调), new loans and loans that left the book (repaid, 已结清, or
-otherwise exited; a repaid loan is never an upgrade), plus the migration matrix (counts and
-balances). :meth:`ClassificationHistory.load` without a date gives every stored month as one
+or a better one (upgrades, 上调), new loans and loans that left the book (repaid, 已结清; recovered,
+closed out of a non-performing category through the workout, 清收结清; written off, 已核销; or
+otherwise exited; a repaid loan is never an upgrade and a recovery never a repayment), plus
+the migration matrix (counts and balances). :meth:`ClassificationHistory.load` without a date gives every stored month as one
 long table, the input of :func:`riskkit.migration.panel_from_history`.
 
 Examples
@@ -31,7 +32,8 @@ from ..results import TableResult
 TABLE = "classification_results"
 _ORDER = Category.codes()
 #: Ways of leaving the book between two month-ends (see :func:`compare`).
-EXITS = ("repaid", "exited")
+EXITS = ("repaid", "recovered", "written_off", "exited")
+_NPL = [c.code for c in Category if c.is_npl]
 CHANGES = ("downgrade", "upgrade", "unchanged", "new", *EXITS)
 
 
@@ -79,52 +81,63 @@ def load_classification(store, as_of=None) -> pd.DataFrame:
     return df.sort_values("loan_id", kind="stable").set_index("loan_id")
 
 
-def _on_book(frame: pd.DataFrame, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """Per id: present in ``frame`` and not paid off; present and paid off."""
+def _flag(frame: pd.DataFrame, col: str, ids: pd.Index) -> np.ndarray:
+    if col not in frame.columns:
+        return np.zeros(len(ids), dtype=bool)
+    return frame[col].reindex(ids).fillna(False).to_numpy(dtype=bool)
+
+
+def _on_book(frame: pd.DataFrame, ids: pd.Index):
+    """Per id: present in ``frame`` and on the balance sheet; present and paid off; present and
+    written off."""
     present = ids.isin(frame.index)
-    if "paid_off" in frame.columns:
-        paid = frame["paid_off"].reindex(ids).fillna(False).to_numpy(dtype=bool)
-    else:
-        paid = np.zeros(len(ids), dtype=bool)
-    return present & ~paid, present & paid
+    paid = present & _flag(frame, "paid_off", ids)
+    written = present & _flag(frame, "written_off", ids)
+    return present & ~paid & ~written, paid & ~written, written
 
 
 def compare(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Per-loan change between two months' results (frames indexed by loan_id with
     ``category``, ``outstanding_principal`` and, as stored results have it, ``paid_off``).
 
-    A loan is *on the book* at a month-end when it is in that month's results and not paid
-    off (a frame without ``paid_off`` has every loan on the book). A paid-off loan keeps the
-    category ``normal`` in the classification (rule ``paid_off``), but here it has left the
-    book: a loan repaid since the previous month is an exit (``repaid``), never an upgrade.
+    A loan is *on the book* at a month-end when it is in that month's results, not paid off and
+    not written off (a frame without ``paid_off`` / ``written_off`` has every loan on the
+    book). A paid-off loan keeps the category ``normal`` in the classification (rule
+    ``paid_off``), but here it has left the book: a loan repaid since the previous month is an
+    exit (``repaid``), never an upgrade; paid off out of a non-performing category it is
+    ``recovered`` (a recovery, not a repayment).
 
     Returns
     -------
     DataFrame
         One row per loan on the book in either month (loans off the book at both month-ends,
         e.g. repaid earlier, are left out): ``previous_category`` (missing for ``new``),
-        ``category`` (missing for ``repaid`` and ``exited``), ``change``, ``steps``
+        ``category`` (missing for the exits), ``change``, ``steps``
         (positive = worse; 0 unless on the book in both months), ``previous_balance`` and
         ``balance`` (0 where not on the book). ``change`` is one of
 
         * ``downgrade`` / ``upgrade`` / ``unchanged``: on the book in both months;
         * ``new``: on the book now, not at the previous month-end;
-        * ``repaid``: on the book then, paid off now;
+        * ``repaid``: on the book then (performing: normal or special mention), paid off now;
+        * ``recovered``: on the book then in a non-performing category, paid off now;
+        * ``written_off``: on the book then, written off now (the write-off register);
         * ``exited``: on the book then, not in the current results at all (left the book
-          otherwise, e.g. written off or sold).
+          otherwise, e.g. sold).
     """
     ids = previous.index.union(current.index)
-    on_p, _ = _on_book(previous, ids)
-    on_c, paid_c = _on_book(current, ids)
+    on_p, _, _ = _on_book(previous, ids)
+    on_c, paid_c, written_c = _on_book(current, ids)
     keep = on_p | on_c
-    ids, on_p, on_c, paid_c = ids[keep], on_p[keep], on_c[keep], paid_c[keep]
+    ids, on_p, on_c = ids[keep], on_p[keep], on_c[keep]
+    paid_c, written_c = paid_c[keep], written_c[keep]
     p = previous["category"].astype(CATEGORY_DTYPE).reindex(ids).where(on_p)
     c = current["category"].astype(CATEGORY_DTYPE).reindex(ids).where(on_c)
     pc = p.cat.codes.to_numpy().astype(np.int64)
     cc = c.cat.codes.to_numpy().astype(np.int64)
+    was_npl = p.isin(_NPL).to_numpy(dtype=bool)
     change = np.select(
-        [~on_p, paid_c, ~on_c, cc > pc, cc < pc],
-        ["new", "repaid", "exited", "downgrade", "upgrade"],
+        [~on_p, written_c, paid_c & was_npl, paid_c, ~on_c, cc > pc, cc < pc],
+        ["new", "written_off", "recovered", "repaid", "exited", "downgrade", "upgrade"],
         default="unchanged",
     )
     both = on_p & on_c
@@ -147,7 +160,7 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
 
 def migration_matrix(changes: pd.DataFrame, value: str = "loans") -> pd.DataFrame:
     """Previous category (rows, plus ``new``) x current category (columns, plus the exits
-    ``repaid`` and ``exited``): loan counts (``value="loans"``) or balances
+    ``repaid``, ``recovered``, ``written_off`` and ``exited``): loan counts (``value="loans"``) or balances
     (``value="balance"``: the previous balance, the current one for new loans)."""
     rows = ["new"] + _ORDER
     cols = _ORDER + list(EXITS)
@@ -189,7 +202,8 @@ class ClassificationChanges(TableResult):
 
     @property
     def exits(self) -> pd.DataFrame:
-        """Loans that left the book: ``repaid`` or otherwise ``exited``."""
+        """Loans that left the book: ``repaid``, ``recovered``, ``written_off`` or otherwise
+        ``exited``."""
         return self.table[self.table["change"].isin(EXITS)]
 
     def counts(self) -> pd.Series:

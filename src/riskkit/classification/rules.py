@@ -10,13 +10,17 @@ exactly one category (indivisibility, 不可拆分原则). Rules fire in this or
 2. **DPD backstops** (optional, ``classification.dpd_backstops``): any overdue installment,
    over 90 / 270 / 360 days past due;
 3. **qualitative** (定性): 1-2 missed periods that are not incidental (a late installment in
-   the ``incidental_lookback_months`` before), and the risk signals recorded up to the as-of
-   date with the minimum category of ``classification.signal_minimum``; a
-   ``death_or_missing`` or ``enforcement_started`` signal whose note carries an exhaustion
-   marker (``classification.exhaustion_markers``, e.g. ``"estate_exhausted"``) means recovery
-   is exhausted: loss;
-4. paid-off loans are normal (``paid_off_normal``); then, in the classifier, borrower-level
-   consistency and manual overrides.
+   the ``incidental_lookback_months`` before), the risk signals recorded up to the as-of
+   date with the minimum category of ``classification.signal_minimum``, and the loan's
+   structured **recovery status** (the latest row of the book's ``recovery_status`` table on
+   or before the as-of date) with the minimum of ``classification.recovery_status_minimum``:
+   guarantor called, legal action, collateral sale or estate claim -> at least doubtful (the
+   lender has called on the guarantee or collateral, seed 002 art. 8(4)); recovery
+   ``exhausted`` -> loss (unpaid after guarantee, collateral and estate, art. 8(5)). Loss is
+   decided from this status, never from words in a note;
+4. paid-off loans are normal (``paid_off_normal``); then, in the classifier, written-off loans
+   (rule ``written_off``: off the balance sheet), borrower-level consistency and manual
+   overrides.
 
 Each fired rule sets one bit in an int64 mask, so the list of rules of a loan and its
 explanation can be rebuilt from the mask alone.
@@ -37,7 +41,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from ..book.enums import RecoveryStatus
 from ..categories import Category
 from ..policy import Policy, load_policy
 from ..risk_signals import SIGNAL_CODES, SIGNAL_TEXT
@@ -48,7 +54,8 @@ class Rule:
     """One classification rule: code, kind, English and Chinese wording."""
 
     code: str
-    kind: str  # quantitative | backstop | qualitative | consistency | override | paid_off
+    kind: str  # quantitative | backstop | qualitative | consistency | override | paid_off |
+    # written_off
     en: str
     zh: str
 
@@ -73,7 +80,7 @@ _BASE_RULES = (
         "recovery_exhausted",
         "qualitative",
         "recovery exhausted (guarantee, collateral or estate does not cover the loan)",
-        "追偿/遗产清偿后仍无法收回",
+        "追偿终结（保证、抵质押物或遗产清偿后仍无法收回）",
     ),
     Rule(
         "borrower_consistency",
@@ -85,10 +92,40 @@ _BASE_RULES = (
     Rule("paid_off", "paid_off", "paid off", "已结清"),
 )
 
+#: Recovery status -> (English, Chinese) wording of its rule ``recovery_<status>``.
+RECOVERY_TEXT = {
+    "collection": ("in collection after default", "已进入催收"),
+    "guarantor_called": ("guarantor called on to pay", "已要求保证人履行代偿责任"),
+    "legal_action": ("legal action for recovery", "已诉诸法律追偿"),
+    "collateral_sale": ("collateral being sold", "正在处置抵质押物"),
+    "estate_claim": ("claim on the estate of a deceased or missing borrower", "以遗产清偿"),
+    "exhausted": (
+        "recovery exhausted (guarantee, collateral or estate does not cover the loan)",
+        "追偿终结（保证、抵质押物或遗产清偿后仍无法收回）",
+    ),
+    "cured": ("arrears paid, collection closed", "已还清欠款，催收结束"),
+}
+RECOVERY_STATUSES: tuple[str, ...] = tuple(RecoveryStatus.values())
+assert set(RECOVERY_TEXT) == set(RECOVERY_STATUSES)
+#: Rules added with the workout states; appended after the signal rules so that the bit
+#: positions of stored results keep their meaning (``recovery_exhausted`` keeps its old bit).
+_WORKOUT_RULES = tuple(
+    Rule(f"recovery_{s}", "qualitative", RECOVERY_TEXT[s][0], RECOVERY_TEXT[s][1])
+    for s in RECOVERY_STATUSES
+    if s != "exhausted"
+) + (
+    Rule(
+        "written_off",
+        "written_off",
+        "written off (off the balance sheet; recovery continues)",
+        "已核销（账销案存，继续追偿）",
+    ),
+)
+
 SIGNAL_RULES = tuple(
     Rule(f"signal_{s}", "qualitative", SIGNAL_TEXT[s][0], SIGNAL_TEXT[s][1]) for s in SIGNAL_CODES
 )
-RULES: tuple[Rule, ...] = _BASE_RULES + SIGNAL_RULES
+RULES: tuple[Rule, ...] = _BASE_RULES + SIGNAL_RULES + _WORKOUT_RULES
 RULE_CODES: tuple[str, ...] = tuple(r.code for r in RULES)
 BIT: dict[str, int] = {code: i for i, code in enumerate(RULE_CODES)}
 SIGNAL_BIT0 = BIT["signal_" + SIGNAL_CODES[0]]
@@ -119,6 +156,37 @@ class RuleOutput:
     bits: np.ndarray
 
 
+def recovery_status_codes(table, loan_ids, as_of) -> np.ndarray:
+    """Each loan's recovery status on ``as_of``: the latest row of the ``recovery_status``
+    table dated on or before it (rows of one day in table order), as positions in
+    :data:`RECOVERY_STATUSES`; -1 where a loan has none. Vectorised (one sort).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"loan_id": ["A", "A", "B"],
+    ...                   "status_date": pd.to_datetime(["2026-01-05", "2026-05-01", "2026-03-01"]),
+    ...                   "status": ["collection", "exhausted", "legal_action"]})
+    >>> codes = recovery_status_codes(t, ["A", "B", "C"], "2026-04-30")
+    >>> [RECOVERY_STATUSES[c] if c >= 0 else None for c in codes]
+    ['collection', 'legal_action', None]
+    """
+    ids = pd.Index(np.asarray(loan_ids, dtype=object))
+    out = np.full(len(ids), -1, dtype=np.int64)
+    if table is None or len(table) == 0:
+        return out
+    t = table[(table["status_date"] <= pd.Timestamp(as_of)).to_numpy(dtype=bool)]
+    pos = ids.get_indexer(t["loan_id"].astype(object))
+    code = pd.Index(RECOVERY_STATUSES).get_indexer(t["status"].astype(object))
+    ok = (pos >= 0) & (code >= 0)
+    day = t["status_date"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    order = np.lexsort((np.arange(len(t)), day, pos))
+    order = order[ok[order]]
+    last = order[np.r_[pos[order][1:] != pos[order][:-1], True]] if len(order) else order
+    out[pos[last]] = code[last]
+    return out
+
+
 def quantitative_category(missed: np.ndarray, policy: Policy | None = None) -> np.ndarray:
     """Category codes from consecutive missed periods alone (seed 002, art. 8)."""
     mp = load_policy(policy)["classification"]["missed_periods"]
@@ -134,7 +202,7 @@ def apply_rules(
     missed,
     dpd,
     signal_bits=None,
-    exhausted=None,
+    recovery_status=None,
     late_recent=None,
     paid_off=None,
     policy: Policy | dict | None = None,
@@ -149,8 +217,9 @@ def apply_rules(
         Days past due.
     signal_bits : int64 array, optional
         Active risk signals, one bit per signal at :func:`signal_bit`.
-    exhausted : bool array, optional
-        Recovery exhausted (estate/guarantee/collateral does not cover the loan).
+    recovery_status : int array, optional
+        Current recovery status per loan as positions in :data:`RECOVERY_STATUSES` (-1: none);
+        see :func:`recovery_status_codes`.
     late_recent : bool array, optional
         Another installment was late within ``incidental_lookback_months``; makes 1-2 missed
         periods not incidental.
@@ -168,7 +237,7 @@ def apply_rules(
     n = len(missed)
     zeros = np.zeros(n, dtype=bool)
     signal_bits = np.zeros(n, np.int64) if signal_bits is None else np.asarray(signal_bits)
-    exhausted = zeros if exhausted is None else np.asarray(exhausted, dtype=bool)
+    rstat = np.full(n, -1) if recovery_status is None else np.asarray(recovery_status)
     late_recent = zeros if late_recent is None else np.asarray(late_recent, dtype=bool)
     paid_off = zeros if paid_off is None else np.asarray(paid_off, dtype=bool)
 
@@ -203,7 +272,9 @@ def apply_rules(
         b = signal_bit(s)
         has = (signal_bits >> b & 1).astype(bool)
         raise_to("signal_" + s, has, _cat(minimum.get(s, "special_mention")))
-    raise_to("recovery_exhausted", exhausted, Category.LOSS)
+    rmin = cp["recovery_status_minimum"]
+    for k, st in enumerate(RECOVERY_STATUSES):
+        raise_to("recovery_" + st, rstat == k, _cat(rmin[st]))
 
     if cp.get("paid_off_normal", True):
         fire("paid_off", paid_off)

@@ -2,7 +2,8 @@
 
 * :func:`load_german_credit`: UCI Statlog German Credit (Hofmann 1994, CC BY 4.0);
 * :func:`make_microloan_book`: a realistic, deterministic microloan :class:`~riskkit.book.LoanBook`;
-* :func:`make_inspection_ledger`: a synthetic inspection ledger (贷后检查台账) for a book.
+* :func:`make_inspection_ledger`: a synthetic inspection ledger (贷后检查台账) for a book;
+* :func:`make_write_off_register`: the lender's synthetic write-off decisions for a book.
 
 A scoring sample of a book (application-time features and outcome) is
 :func:`riskkit.scoring.application_sample`.
@@ -11,9 +12,11 @@ A scoring sample of a book (application-time features and outcome) is
 from .german import load_german_credit
 from .ledger import make_inspection_ledger
 from .microloan import make_microloan_book
+from .write_offs import make_write_off_register
 
 __all__ = [
     "load_german_credit",
     "make_inspection_ledger",
     "make_microloan_book",
+    "make_write_off_register",
 ]

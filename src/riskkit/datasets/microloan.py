@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..book import LoanBook, make_schedule
 from . import synthetic_pii
+from . import workout_behaviour as workout
 
 SEGMENTS = ("trader", "micro_enterprise", "farmer", "consumer")
 EDUCATION = ("primary", "junior_high", "senior_high", "vocational", "bachelor_or_above")
@@ -424,6 +425,7 @@ def make_microloan_book(
 
     # ---------------------------------------------------------------- schedule + behaviour
     schedule = make_schedule(loans)
+    items = _collateral_items(r_col, loans)
     sim = _simulate(
         r_sim,
         r_mac,
@@ -436,9 +438,10 @@ def make_microloan_book(
         age=age[b_of] + ((disb - first_disb[b_of]).astype(np.int64) // 365),
         region=region_i[b_of],
         a_day=a_day,
+        collateral=_sale_collateral(items, n),
     )
     schedule = sim["schedule"]
-    collateral, col_signals = _collateral(r_col, loans, schedule, sim["closed_day"], a_day)
+    collateral, col_signals = _collateral(r_col, items, loans, schedule, sim["closed_day"], a_day)
     signals = pd.concat([sim["signals"], col_signals], ignore_index=True)
     signals = signals.sort_values(["signal_date", "loan_id"], kind="stable").reset_index(drop=True)
     signals = signals.astype({"loan_id": "str", "signal": "str", "source": "str", "note": "str"})
@@ -451,6 +454,7 @@ def make_microloan_book(
         "guarantors": guarantors,
         "collateral": collateral,
         "signals": signals,
+        "recovery_status": sim["recovery_status"],
     }
     return LoanBook(as_of_date=as_of_ts, **{k: _text_as_str(v) for k, v in tables.items()})
 
@@ -509,8 +513,11 @@ def _guarantors(rng, loan_ids, gtype, group, borrower_ids) -> pd.DataFrame:
     return out
 
 
-def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region, a_day):
-    """Month-by-month repayment behaviour; returns payments, signals, closed schedule."""
+def _simulate(
+    r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region, a_day, collateral
+):
+    """Month-by-month repayment behaviour; returns payments, signals, recovery status and the
+    closed schedule. What happens after default is in :mod:`.workout_behaviour`."""
     n = len(loans)
     a = int(a_day.astype(np.int64))
     n_per = schedule.groupby("loan_id", sort=False).size().to_numpy()
@@ -556,8 +563,7 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
     shock = np.zeros(n)
     dead = np.zeros(n, dtype=bool)
     dead_m = np.full(n, -1)
-    enforced_m = np.full(n, -1)
-    exhausted = np.zeros(n, dtype=bool)
+    wo = workout.Workout.start(n)
     had3 = np.zeros(n, dtype=bool)
     signalled: dict[str, np.ndarray] = {}  # code -> bool array: some signals happen once per loan
     pays, sigs = [], []
@@ -585,12 +591,31 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
         seen[idx] = True
         return idx
 
-    def pay(idx, day, amt):
+    def pay(idx, day, amt, source=None):
         amt = np.round(amt, 2)
         ok = (day <= a) & (amt > 0)
-        pays.append((idx[ok], day[ok], amt[ok]))
+        src = np.zeros(len(idx), np.int8) if source is None else np.asarray(source, np.int8)
+        pays.append((idx[ok], day[ok], amt[ok], src[ok]))
         cum_paid[idx[ok]] += amt[ok]
         return ok
+
+    def claim_of(idx):
+        """What loans ``idx`` owe now: arrears and interest due so far plus principal to come."""
+        kk = np.clip(k[idx], 0, T - 1)
+        in_t = k[idx] < n_per[idx]
+        owed = np.where(
+            in_t,
+            cumdue[idx, kk] - cum_paid[idx] + (amount[idx] - cumprin[idx, kk]),
+            cumdue[idx, n_per[idx] - 1] - cum_paid[idx],
+        )
+        return np.maximum(owed, 0.0)
+
+    def close(idx, day, k):
+        """Loans ``idx`` paid in full on ``day`` (a schedule still running closes now)."""
+        closed[idx] = True
+        closed_day[idx] = day
+        in_t = k[idx] < n_per[idx]
+        close_k[idx[in_t]] = np.maximum(k[idx[in_t]], 0)
 
     for t in range(n_m):
         c = m0 + t
@@ -620,7 +645,11 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
         ok_pay = ~miss
         can_prepay = (method[A] != "bullet") & (kA < n_per[A] - 1) & (streak == 0)
         prepay = ok_pay & can_prepay & (r.random(len(A)) < 0.012 * np.exp(-0.3 * risk[A]))
-        cure = ok_pay & (streak > 0) & (r.random(len(A)) < cure_prob[np.minimum(streak, 3)])
+        # a borrower under enforcement rarely cures; once recovery is exhausted, never
+        cure_w = np.where(wo.exhausted[A], 0.0, np.where(wo.enforcing[A], 0.4, 1.0))
+        cure = (
+            ok_pay & (streak > 0) & (r.random(len(A)) < cure_w * cure_prob[np.minimum(streak, 3)])
+        )
         remaining = amount[A] - cumprin[A, kA]
         amt = np.where(ok_pay, due_now, 0.0)
         amt = np.where(cure | prepay, arrears + due_now, amt)
@@ -638,6 +667,7 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
             ),
         )
         pday = np.maximum(dday + lag, disb_day[A] + 1)
+        pday_a = pday
         ok = pay(A, pday, amt)
         done = prepay & ok
         closed[A[done]] = True
@@ -657,51 +687,42 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
             P, lastk, owed = P[owed > TOL], lastk[owed > TOL], owed[owed > TOL]
             pday = due_day[P, lastk] + 30 * (k[P] - lastk) + r.integers(0, 10, len(P))
             lg = base + risk[P] + macro[t] + shock[P] + 3.0
-            cure_p = ~dead[P] & (r.random(len(P)) < 0.25 * (1 - _sigmoid(lg - 1.0)))
-            part_p = ~cure_p & ~dead[P] & (r.random(len(P)) < 0.15)
+            # the longer past maturity (and once enforced or exhausted), the rarer a payoff
+            late = np.exp(-0.35 * (k[P] - n_per[P]))
+            late = late * np.where(wo.exhausted[P], 0.0, np.where(wo.enforcing[P], 0.4, 1.0))
+            cure_p = ~dead[P] & (r.random(len(P)) < 0.25 * (1 - _sigmoid(lg - 1.0)) * late)
+            part_p = ~cure_p & ~dead[P] & (r.random(len(P)) < 0.15 * np.sqrt(late))
             amt_p = np.where(cure_p, owed, np.where(part_p, owed * r.uniform(0.05, 0.3, len(P)), 0))
             okp = pay(P, pday, amt_p)
             fin = cure_p & okp
             closed[P[fin]] = True
             closed_day[P[fin]] = pday[fin]
 
-        # enforcement of guarantee/collateral after long arrears; recovery or exhaustion
-        E = A[(new_streak >= 6) & (enforced_m[A] < 0) & ~closed[A]]
+        # workout: collection, enforcement, recoveries, exhaustion (riskkit.datasets.workout_behaviour)
+        month_start = _month_start_day(c)
+        in_arrears = A[(new_streak >= 4) & ~closed[A]]
         if len(P):
-            E = np.r_[E, P[(enforced_m[P] < 0) & ~closed[P] & (k[P] - n_per[P] >= 4)]]
-        E = E[r.random(len(E)) < np.where(secured[E], 0.5, 0.2)]
-        enforced_m[E] = t
-        eday = np.full(len(E), min(_month_start_day(c) + 20, a))
+            in_arrears = np.r_[in_arrears, P[~closed[P] & (k[P] - n_per[P] >= 2)]]
+        wo.open_collection(in_arrears, t, min(month_start + 27, a))
+        cured = (streak > 0) & (new_streak == 0) & ~closed[A]
+        wo.cure(A[cured], np.minimum(pday_a[cured], a))
+        E = A[(new_streak >= 6) & ~closed[A]]
+        if len(P):
+            E = np.r_[E, P[~closed[P] & (k[P] - n_per[P] >= 4)]]
+        E = E[wo.is_("collection")[E]]
+        E = E[r.random(len(E)) < np.where(secured[E], 0.5, 0.35)]
+        eday = min(month_start + 20, a)
+        workout.enforce(
+            wo, r, E, t, eday, gtype=gtype, dead=dead, claim=claim_of(E), collateral=collateral
+        )
         signal(
             E, eday, "enforcement_started", "guarantor / collateral called on; legal action filed"
         )
-        R = np.flatnonzero((enforced_m >= 0) & (enforced_m < t) & ~closed & ~exhausted)
-        if len(R):
-            owed = np.where(
-                k[R] < n_per[R],
-                cumdue[R, np.clip(k[R], 0, T - 1)]
-                - cum_paid[R]
-                + (amount[R] - cumprin[R, np.clip(k[R], 0, T - 1)]),
-                cumdue[R, n_per[R] - 1] - cum_paid[R],
-            )
-            rday = np.minimum(_month_start_day(c) + r.integers(5, 25, len(R)), a)
-            rec = r.random(len(R)) < np.where(secured[R], 0.1, 0.04)
-            frac = np.where(r.random(len(R)) < 0.6, 1.0, r.uniform(0.3, 0.9, len(R)))
-            okr = pay(R[rec], rday[rec], owed[rec] * frac[rec])
-            full = np.zeros(len(R), dtype=bool)
-            full[np.flatnonzero(rec)[okr]] = frac[rec][okr] >= 1.0
-            closed[R[full]] = True
-            closed_day[R[full]] = rday[full]
-            in_t = full & (k[R] < n_per[R])
-            close_k[R[in_t]] = np.maximum(k[R[in_t]], 0)
-            ex = ~rec & (t - enforced_m[R] >= 9) & (r.random(len(R)) < 0.08)
-            exhausted[R[ex]] = True
-            signal(
-                R[ex],
-                rday[ex],
-                "enforcement_started",
-                "recovery exhausted: guarantee and collateral do not cover the loan",
-            )
+        R, rday, ramt, rsrc = workout.channel_payments(wo, r, t, month_start, claim_of)
+        owed = claim_of(R)
+        okr = pay(R, rday, ramt, rsrc)
+        close(R[okr & (ramt >= owed - TOL)], rday[okr & (ramt >= owed - TOL)], k)
+        workout.status_after_payments(wo, t, min(month_start + 27, a), closed)
 
         # events ------------------------------------------------------------
         L = np.flatnonzero(live & ~closed & ~dead)
@@ -797,16 +818,6 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
                         "joint-guarantee partner in arrears",
                     )
         shock *= 0.93  # shocks fade
-        # death without heir: the estate is settled or found exhausted after some months
-        D = np.flatnonzero(dead & ~closed & ~exhausted & (dead_m >= 0) & (t - dead_m >= 6))
-        ex = D[r_sig.random(len(D)) < 0.1]
-        exhausted[ex] = True
-        signal(
-            ex,
-            np.minimum(_month_start_day(c) + 20, a),
-            "death_or_missing",
-            "estate exhausted: the estate does not cover the loan",
-        )
 
     payments = _payments_frame(pays, loans["loan_id"].to_numpy())
     signals = _signals_frame(sigs, loans["loan_id"].to_numpy())
@@ -829,6 +840,7 @@ def _simulate(r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region
         "signals": signals,
         "schedule": schedule,
         "closed_day": closed_day,
+        "recovery_status": wo.frame(loans["loan_id"].to_numpy(), as_of=a),
     }
 
 
@@ -857,14 +869,17 @@ def _payments_frame(pays, loan_ids) -> pd.DataFrame:
         idx = np.concatenate([p[0] for p in pays])
         day = np.concatenate([p[1] for p in pays])
         amt = np.concatenate([p[2] for p in pays])
+        src = np.concatenate([p[3] for p in pays])
     else:
         idx, day, amt = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        src = np.zeros(0, np.int8)
     order = np.lexsort((idx, day))
     return pd.DataFrame(
         {
             "loan_id": loan_ids[idx[order]],
             "payment_date": day[order].astype("datetime64[D]").astype("datetime64[ns]"),
             "amount": amt[order],
+            "source": np.asarray(workout.SOURCES)[src[order]],
         }
     )
 
@@ -899,13 +914,11 @@ def _signals_frame(sigs, loan_ids) -> pd.DataFrame:
     )
 
 
-def _collateral(r, loans, schedule, closed_day, a_day):
-    """Collateral items of mortgage and pledge loans with periodic revaluations."""
-    a = int(a_day.astype(np.int64))
+def _collateral_items(r, loans) -> dict:
+    """One collateral item per mortgage and pledge loan: type and value at origination."""
     gtype = loans["guarantee_type"].to_numpy(str)
     amount = loans["amount"].to_numpy(float)
     disb = loans["disbursement_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    loan_ids = loans["loan_id"].to_numpy()
     mort = np.flatnonzero(gtype == "mortgage")
     pled = np.flatnonzero(gtype == "pledge")
     ctype = np.r_[
@@ -924,6 +937,26 @@ def _collateral(r, loans, schedule, closed_day, a_day):
     )  # fmt: skip
     value = np.round(amount[li] / ltv, -2)
     day0 = disb[li] - r.integers(3, 20, m)
+    return {"li": li, "ctype": ctype, "value": value, "day0": day0}
+
+
+def _sale_collateral(items: dict, n: int) -> workout.Collateral:
+    """Per loan: the collateral enforcement can sell (type and value at origination)."""
+    ctype = np.full(n, "", dtype=object)
+    value = np.zeros(n)
+    ctype[items["li"]] = items["ctype"]
+    value[items["li"]] = items["value"]
+    return workout.Collateral(ctype=ctype, value=value)
+
+
+def _collateral(r, items, loans, schedule, closed_day, a_day):
+    """Collateral items of mortgage and pledge loans with periodic revaluations."""
+    a = int(a_day.astype(np.int64))
+    amount = loans["amount"].to_numpy(float)
+    disb = loans["disbursement_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    loan_ids = loans["loan_id"].to_numpy()
+    li, ctype, value, day0 = items["li"], items["ctype"], items["value"], items["day0"]
+    m = len(li)
     step = np.select(
         [ctype == "machinery", ctype == "receivables", ctype == "deposit"], [6, 6, 0], 12
     )  # months between revaluations

@@ -10,7 +10,7 @@ Examples
 --------
 >>> from riskkit.migration import FIVE_CATEGORY
 >>> FIVE_CATEGORY.labels
-['normal', 'special_mention', 'substandard', 'doubtful', 'loss', 'repaid', 'written_off']
+['normal', 'special_mention', 'substandard', 'doubtful', 'loss', 'repaid', 'recovered', 'written_off']
 """
 
 from .estimation import (
@@ -24,7 +24,14 @@ from .generator import Generator, GeneratorEstimator, generator_mle
 from .intervals import bootstrap_ci, bootstrap_matrices, multinomial_ci
 from .matrix import TransitionMatrix
 from .montecarlo import MonteCarloResult, simulate_book, simulate_panel, simulate_states
-from .panel import FIVE_CATEGORY, MigrationPanel, StateSpace, build_panel, panel_from_history
+from .panel import (
+    FIVE_CATEGORY,
+    MigrationPanel,
+    StateSpace,
+    build_panel,
+    mark_recoveries,
+    panel_from_history,
+)
 from .projection import Projection, project
 from .rollrates import BUCKET_STATES, bucket_panel, dpd_bucket, roll_forward_rates, roll_rate_matrix
 from .stress import bsf_stress, compare, down_multiplier_stress, fit_z
@@ -55,6 +62,7 @@ __all__ = [
     "dpd_bucket",
     "fit_z",
     "generator_mle",
+    "mark_recoveries",
     "multinomial_ci",
     "panel_from_history",
     "project",

@@ -13,8 +13,8 @@ Examples
 --------
 >>> import numpy as np
 >>> from riskkit.migration.matrix import TransitionMatrix
->>> p = np.eye(7); p[0, :2] = [0.97, 0.03]; p[1, [0, 1, 2]] = [0.3, 0.5, 0.2]
->>> p[2, [2, 3]] = [0.7, 0.3]; p[3, [3, 4]] = [0.8, 0.2]; p[4, [4, 6]] = [0.5, 0.5]
+>>> p = np.eye(8); p[0, :2] = [0.97, 0.03]; p[1, [0, 1, 2]] = [0.3, 0.5, 0.2]
+>>> p[2, [2, 3]] = [0.7, 0.3]; p[3, [3, 4]] = [0.8, 0.2]; p[4, [4, 7]] = [0.5, 0.5]
 >>> res = simulate_book(TransitionMatrix(p), np.zeros(1000, int), np.full(1000, 1e4),
 ...                     horizon=12, n_scenarios=20, rho=0.1, seed=1)
 >>> res.quantiles().loc[("npl_ratio", 12)].round(3).index.tolist()

@@ -9,9 +9,12 @@ seen again after an absorbing exit, negative balances), collects every problem a
 :class:`MigrationPanel` of flat numpy arrays sorted by loan and time, which every estimator in
 :mod:`riskkit.migration` consumes.
 
-The default state space is the five categories plus the absorbing exits ``repaid`` and
-``written_off`` (:data:`FIVE_CATEGORY`); any other list of states works through
-:meth:`StateSpace.generic`.
+The default state space is the five categories plus the absorbing exits ``repaid`` (paid off
+while performing), ``recovered`` (closed after a non-performing spell: the balance came back
+through the workout) and ``written_off`` (核销) (:data:`FIVE_CATEGORY`); any other list of
+states works through :meth:`StateSpace.generic`. A recovery is never counted as a
+repayment: :func:`panel_from_history` turns a payoff straight out of a non-performing category
+into ``recovered`` (:func:`mark_recoveries`).
 
 Examples
 --------
@@ -136,20 +139,26 @@ class StateSpace:
         }
 
 
-#: The five categories plus the absorbing exits ``repaid`` and ``written_off``.
+#: The five categories plus the absorbing exits ``repaid`` (paid off while performing),
+#: ``recovered`` (closed out of a non-performing category: a workout recovery, not a
+#: repayment) and ``written_off``. ``recovered`` is a default outcome (it follows a default) and
+#: the best credit outcome of a defaulted loan, so a bad systematic factor moves loans away from
+#: it (:mod:`riskkit.migration.stress`); ``repaid`` is not a credit outcome and is held.
 FIVE_CATEGORY = StateSpace(
-    states=(*Category.codes(), "repaid", "written_off"),
-    absorbing=("repaid", "written_off"),
+    states=(*Category.codes(), "repaid", "recovered", "written_off"),
+    absorbing=("repaid", "recovered", "written_off"),
     npl=("substandard", "doubtful", "loss"),
-    default=("substandard", "doubtful", "loss", "written_off"),
-    exits=("repaid", "written_off"),
-    severity=("repaid", *Category.codes(), "written_off"),
+    default=("substandard", "doubtful", "loss", "recovered", "written_off"),
+    exits=("repaid", "recovered", "written_off"),
+    severity=("repaid", "recovered", *Category.codes(), "written_off"),
 )
 
 _EXIT_ALIASES = {
     "repaid": "repaid",
     "paid_off": "repaid",
     "已结清": "repaid",
+    "recovered": "recovered",
+    "清收结清": "recovered",
     "written_off": "written_off",
     "write_off": "written_off",
     "已核销": "written_off",
@@ -533,6 +542,40 @@ def panel_with_exits(
     )
 
 
+def mark_recoveries(panel: MigrationPanel) -> MigrationPanel:
+    """A ``repaid`` exit straight out of a non-performing state becomes ``recovered``.
+
+    A loan that closes while substandard, doubtful or loss was paid off through its workout
+    (the borrower's last-ditch payment, the guarantor, the collateral, the estate): a recovery,
+    not a repayment. A loan that cured to a performing category first and then paid off is
+    ``repaid``. Needs a state space with ``repaid``, ``recovered`` and NPL states (else the
+    panel is returned unchanged). Vectorised; returns a new panel.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"loan_id": ["A", "A", "B", "B", "B"], "as_of": [0, 1, 0, 1, 2],
+    ...                    "category": ["doubtful", "repaid", "substandard", "normal", "repaid"]})
+    >>> mark_recoveries(build_panel(df)).to_frame()["state"].tolist()
+    ['doubtful', 'recovered', 'substandard', 'normal', 'repaid']
+    """
+    sp = panel.states
+    if not ({"repaid", "recovered"} <= set(sp.labels)) or not sp.npl or panel.n_rows < 2:
+        return panel
+    repaid, recovered = sp.index("repaid"), sp.index("recovered")
+    npl = sp.mask(sp.npl)
+    st = panel.state
+    prev_npl = np.r_[False, npl[st[:-1]] & (panel.loan[1:] == panel.loan[:-1])]
+    hit = (st == repaid) & prev_npl
+    if not hit.any():
+        return panel
+    state = st.copy()
+    state[hit] = recovered
+    return MigrationPanel(
+        sp, panel.loan_ids, panel.loan, panel.time, state, panel.balance, panel.time_kind
+    )
+
+
 def panel_from_history(
     history,
     *,
@@ -563,6 +606,8 @@ def panel_from_history(
         the same month); the later rows repeat the exit and are not kept. A loan flagged paid
         off and then owing again (interest falling due after an early principal payoff) has
         not left the book: those rows keep their category. See :func:`panel_with_exits`.
+        A payoff straight out of a non-performing category is a recovery: ``recovered``, not
+        ``repaid`` (:func:`mark_recoveries`).
 
     Notes
     -----
@@ -578,14 +623,14 @@ def panel_from_history(
     ...                   "outstanding_principal": [500.0, 0.0, 0.0],
     ...                   "paid_off": [False, True, True]})
     >>> panel_from_history(h).to_frame()["state"].tolist()
-    ['loss', 'repaid']
+    ['loss', 'recovered']
     """
     h = _history_frame(history, id_col, time_col)
     if category_col not in h.columns:
         pc = ProblemCollector(TABLE)
         pc.add(TABLE, category_col, f"required column is missing; have {list(h.columns)[:12]}")
         pc.raise_if_any()
-    return panel_with_exits(
+    panel = panel_with_exits(
         h,
         h[category_col].astype(object).to_numpy(),
         {"repaid": paid_off_col, "written_off": written_off_col},
@@ -593,6 +638,7 @@ def panel_from_history(
         time_col=time_col,
         balance_col=balance_col,
     )
+    return mark_recoveries(panel)
 
 
 def as_panel(X, estimator) -> MigrationPanel:

@@ -5,7 +5,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from riskkit.migration.matrix import TransitionMatrix
->>> fig = plot_transition_matrix(TransitionMatrix(np.eye(7)))
+>>> fig = plot_transition_matrix(TransitionMatrix(np.eye(8)))
 >>> type(fig).__name__
 'Figure'
 """
@@ -22,18 +22,28 @@ from .matrix import TransitionMatrix
 
 
 def plot_transition_matrix(
-    tm: TransitionMatrix, *, annotate: bool = True, title: str | None = None, figsize=(6.5, 5.5)
+    tm: TransitionMatrix,
+    *,
+    annotate: bool = True,
+    title: str | None = None,
+    figsize=(6.5, 5.5),
+    labels=None,
+    xlabel: str = "to",
+    ylabel: str = "from",
+    colorbar_label: str = "sqrt(probability)",
 ) -> Figure:
-    """Transition matrix as a heatmap (rows: from, columns: to), cells annotated in %."""
+    """Transition matrix as a heatmap (rows: from, columns: to), cells annotated in %.
+
+    ``labels`` replace the state codes on the axes (e.g. the categories in Chinese)."""
     fig = Figure(figsize=figsize)
     ax = fig.add_subplot()
     m = tm.matrix
     im = ax.imshow(np.sqrt(m), cmap="Reds", vmin=0, vmax=1)
-    labs = tm.labels
+    labs = list(labels) if labels is not None else tm.labels
     ax.set_xticks(range(len(labs)), labs, rotation=45, ha="right")
     ax.set_yticks(range(len(labs)), labs)
-    ax.set_xlabel("to")
-    ax.set_ylabel("from")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     if annotate:
         for i in range(len(labs)):
             for j in range(len(labs)):
@@ -47,7 +57,7 @@ def plot_transition_matrix(
                         fontsize=7,
                         color="white" if m[i, j] > 0.5 else "black",
                     )
-    fig.colorbar(im, ax=ax, label="sqrt(probability)")
+    fig.colorbar(im, ax=ax, label=colorbar_label)
     ax.set_title(title or f"{tm.period}-period transition matrix ({tm.weight}-weighted)")
     fig.tight_layout()
     return fig
@@ -113,16 +123,19 @@ def plot_stress_comparison(
     percent: bool = False,
     lang: str = "en",
     figsize=(7, 4),
+    labels=None,
 ) -> Figure:
     """Lines of ``metric`` per scenario from :func:`riskkit.migration.stress.compare`
-    (``percent=True`` shows a ratio in %; ``lang="zh"`` sets a Chinese font for the texts)."""
+    (``percent=True`` shows a ratio in %; ``lang="zh"`` sets a Chinese font for the texts;
+    ``labels``: scenario name -> legend text, e.g. the scenario in words)."""
     figure_language(lang)
     fig = Figure(figsize=figsize, dpi=100)
     ax = fig.add_subplot()
     scale = 100.0 if percent else 1.0
     for name, s in frame[metric].items():
         baseline = name == "baseline"
-        ax.plot(s.index, scale * s.to_numpy(), label=str(name), marker="o",
+        label = (labels or {}).get(name, str(name))
+        ax.plot(s.index, scale * s.to_numpy(), label=label, marker="o",
                 lw=2 if baseline else 1.5, ls="-" if baseline else "--")  # fmt: skip
     ax.set_xlabel(xlabel)
     ax.set_ylabel("%" if percent else metric)

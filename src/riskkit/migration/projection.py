@@ -2,9 +2,9 @@
 state over a horizon, amortisation, new disbursements, NPL ratio, provisions and expected
 losses.
 
-Each step: balances migrate (``b @ P``), then balances still on the book run off at the
-amortisation rate of their new state, then new loans are disbursed into the entry state
-(default ``normal``). Balance that reaches an exit state leaves the book (cumulated as
+Each step: balances migrate (``b @ P``; a scenario path gives each month its own matrix),
+then balances still on the book run off at the amortisation rate of their new state, then new
+loans are disbursed into the entry state (default ``normal``). Balance that reaches an exit state leaves the book (cumulated as
 ``repaid`` / ``written_off``). Expected losses are ``LGD x`` the balance reaching a default
 state for the *first* time (a never-defaulted and a defaulted copy of the chain are projected
 side by side, so a loan that cures and defaults again is counted once, as in the Monte Carlo).
@@ -15,7 +15,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from riskkit.migration.matrix import TransitionMatrix
->>> p = np.eye(7); p[0, [0, 1, 5]] = [0.9, 0.05, 0.05]; p[1, [0, 1, 2]] = [0.3, 0.5, 0.2]
+>>> p = np.eye(8); p[0, [0, 1, 5]] = [0.9, 0.05, 0.05]; p[1, [0, 1, 2]] = [0.3, 0.5, 0.2]
 >>> pr = project(TransitionMatrix(p), {"normal": 1000.0}, horizon=2)
 >>> pr.table.loc[1, ["normal", "special_mention", "repaid"]].tolist()
 [900.0, 50.0, 50.0]
@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,7 +101,7 @@ class Projection(TableResult):
 
 
 def project(
-    tm: TransitionMatrix,
+    tm: TransitionMatrix | Sequence[TransitionMatrix],
     balances,
     horizon: int | None = None,
     *,
@@ -117,8 +117,9 @@ def project(
 
     Parameters
     ----------
-    tm : TransitionMatrix
-        One-step matrix.
+    tm : TransitionMatrix or sequence of TransitionMatrix
+        One-step matrix, or one per step (e.g. a scenario path,
+        :meth:`riskkit.migration.scenarios.ScenarioPath.matrices`; the last one repeats).
     balances : mapping state->balance, or array (S,)
         Balance by state at step 0.
     horizon : int, optional
@@ -140,9 +141,9 @@ def project(
     pol = load_policy(policy)
     horizon = int(pol["migration"]["horizon_months"] if horizon is None else horizon)
     lgd = float(pol["migration"]["lgd"] if lgd is None else lgd)
-    sp = tm.states
+    steps = [tm] if isinstance(tm, TransitionMatrix) else list(tm)
+    sp = steps[0].states
     s = len(sp)
-    p = tm.matrix
     exits = sp.mask(sp.exits)
     npl = sp.mask(sp.npl)
     dflt = sp.mask(sp.default) if sp.default else np.zeros(s, dtype=bool)
@@ -168,6 +169,7 @@ def project(
     amort = np.zeros(horizon + 1)
     bal[0], cnt[0] = b0, c
     for t in range(horizon):  # loop over steps only
+        p = steps[min(t, len(steps) - 1)].matrix
         fn, fd = bn @ p, bd @ p
         loss[t + 1] = loss[t] + lgd * fn[dflt].sum()
         fd = fd + np.where(dflt, fn, 0.0)
@@ -197,6 +199,45 @@ def project(
     frame["amortised"] = amort
     frame["disbursed"] = np.r_[0.0, np.cumsum(nd)]
     return Projection(sp, frame)
+
+
+def ratio_change(n0: float, d0: float, n1: float, d1: float) -> dict:
+    """Split the change of a ratio ``n / d`` into its numerator and denominator parts.
+
+    Symmetric (Shapley) split: numerator effect ``(n1 - n0) x (1/d0 + 1/d1) / 2``, denominator
+    effect ``(n0 + n1) / 2 x (1/d1 - 1/d0)``; they add up to ``n1/d1 - n0/d0`` exactly. For the
+    NPL ratio the numerator effect is the change of the non-performing balance, the
+    denominator effect the change of the outstanding balance (a run-off book raises the ratio
+    with no new defaults).
+
+    Examples
+    --------
+    >>> r = ratio_change(4.0, 100.0, 5.0, 50.0)
+    >>> round(r["change"], 4), round(r["numerator"], 4), round(r["denominator"], 4)
+    (0.06, 0.015, 0.045)
+    """
+    n0, d0, n1, d1 = (float(v) for v in (n0, d0, n1, d1))
+    numerator = (n1 - n0) * (1 / d0 + 1 / d1) / 2
+    denominator = (n0 + n1) / 2 * (1 / d1 - 1 / d0)
+    return {
+        "start": n0 / d0,
+        "end": n1 / d1,
+        "change": n1 / d1 - n0 / d0,
+        "numerator": numerator,
+        "denominator": denominator,
+        "numerator_start": n0,
+        "numerator_end": n1,
+        "denominator_start": d0,
+        "denominator_end": d1,
+    }
+
+
+def npl_change(frame: pd.DataFrame, start: int = 0, end: int | None = None) -> dict:
+    """:func:`ratio_change` of the NPL ratio between two steps of a projection frame
+    (``npl_balance`` over ``outstanding``)."""
+    end = len(frame) - 1 if end is None else end
+    a, b = frame.iloc[start], frame.iloc[end]
+    return ratio_change(a["npl_balance"], a["outstanding"], b["npl_balance"], b["outstanding"])
 
 
 def lifetime_pd(tm: TransitionMatrix, horizon: int, default_states=None) -> pd.DataFrame:

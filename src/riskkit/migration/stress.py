@@ -21,7 +21,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from riskkit.migration.matrix import TransitionMatrix
->>> p = np.eye(7); p[0, [0, 1, 5]] = [0.9, 0.05, 0.05]; p[1, [0, 1, 2]] = [0.3, 0.5, 0.2]
+>>> p = np.eye(8); p[0, [0, 1, 5]] = [0.9, 0.05, 0.05]; p[1, [0, 1, 2]] = [0.3, 0.5, 0.2]
 >>> base = TransitionMatrix(p)
 >>> bad = bsf_stress(base, z=-2.0, rho=0.1)
 >>> bool(bad.prob("normal", "special_mention") > base.prob("normal", "special_mention"))
@@ -186,7 +186,8 @@ def compare(
     Parameters
     ----------
     baseline : TransitionMatrix
-    stressed : TransitionMatrix or dict name -> TransitionMatrix
+    stressed : TransitionMatrix or dict name -> TransitionMatrix (or a list of monthly
+        matrices, e.g. a scenario path)
     balances : mapping or array
         Starting balances by state (see :func:`riskkit.migration.projection.project`).
     horizon : int, optional

@@ -9,15 +9,24 @@ balance, NPL-ratio, provisions and expected-loss path comes from
 :func:`riskkit.migration.projection.project` on the balance-weighted matrix, and stress
 scenarios from :mod:`riskkit.migration.stress` (one-factor Z shift, down-migration multiplier),
 projected side by side with the baseline.
+
+Stress scenarios are stated on an annual footing: a year's systematic factor ``Z`` (``-2``:
+a year as bad as one in 44), turned into monthly matrices that compound to the year's shift
+(:mod:`riskkit.migration.scenarios`), and described in words in the report's language. The
+change of the NPL ratio over the horizon, and each scenario against the baseline, is split
+into the part due to the non-performing balance (numerator) and the part due to the
+outstanding balance (denominator: a book that runs off without new lending raises the ratio
+with no new defaults), :func:`riskkit.migration.projection.ratio_change`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..deprecation import deprecated_alias
+from ..policy import load_policy
 from ..results import ReportMetrics, ReportResult
 
 
@@ -53,19 +62,40 @@ class MigrationMetrics(ReportMetrics):
     transitions_observed: float
     npl_ratio_now: float
     npl_ratio_horizon: float
+    npl_balance_now: float
+    npl_balance_horizon: float
     provisions_now: float
     provisions_horizon: float
     outstanding_now: float
     outstanding_horizon: float
+    repaid_horizon: float
+    recovered_horizon: float
+    written_off_horizon: float
     monthly_matrix_count: dict[str, dict[str, float]]
+    #: no recovery is counted as a repayment: observed transitions from a non-performing
+    #: category to ``repaid`` (0)
+    npl_to_repaid_transitions: float
     lifetime_pd_normal: float
     lifetime_pd_special_mention: float
     expected_loss_horizon: float
-    #: what each stressed monthly matrix is (e.g. ``"bsf(z=-2, rho=0.1)"``); it applies in
-    #: every month of the horizon
-    scenario_definitions: dict[str, str]
-    #: per scenario: ``npl_ratio_horizon``, ``provisions_horizon``, ``expected_loss_horizon``
+    #: per scenario: the year's Z per year, rho, the calibrated monthly z, the fit, the text
+    scenario_definitions: dict[str, dict]
+    #: per scenario: ``npl_ratio_horizon``, ``provisions_horizon``, ``expected_loss_horizon``,
+    #: ``outstanding_horizon``
     scenarios: dict[str, dict[str, float]]
+    #: NPL-ratio change split into numerator and denominator (baseline, each scenario, each
+    #: scenario against the baseline at the horizon)
+    npl_change: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass
+class ScenarioSpec:
+    """One stress scenario of the report: its monthly matrices and its statement in words."""
+
+    name: str
+    matrices: list  # monthly TransitionMatrix, one per month of the horizon (last repeats)
+    text: dict  # language -> the scenario in words
+    definition: dict  # for metrics.json
 
 
 @dataclass(repr=False, eq=False)
@@ -81,44 +111,79 @@ class MigrationReport(ReportResult):
     lifetime_pd: pd.DataFrame
     table: pd.DataFrame
     scenarios: pd.DataFrame
-    stressed: dict
+    stressed: dict  # name -> ScenarioSpec
+    decomposition: pd.DataFrame
     metrics: MigrationMetrics
 
     #: Deprecated name of :attr:`table` (riskkit 0.1).
     path = deprecated_alias("table")
 
 
-def scenario_matrices(baseline, scenarios: dict | None, policy=None) -> dict:
-    """Stressed matrices by scenario name, through :mod:`riskkit.migration.stress`.
+def _down_text(v: float) -> dict:
+    return {
+        "en": f"down-migration probabilities x {v:g} in every month of the horizon",
+        "zh": f"预测期内每个月的下迁概率均乘以 {v:g}",
+    }
 
-    Each scenario is ``{"z": value[, "rho": value]}`` (Belkin-Suchower-Forest one-factor
-    shift) or ``{"down_multiplier": value}`` (down-migration probabilities times the value);
-    ``None`` values take the policy's ``migration`` defaults.
+
+def _z_scenario(baseline, name, spec, horizon, policy):
+    from ..migration.scenarios import Scenario, scenario_path
+
+    pol = load_policy(policy)
+    defs = pol["scenarios"]["definitions"]
+    z = spec.get("z")
+    if z is None:
+        if name not in defs:
+            raise ValueError(f"no Z given and no policy scenario named {name!r}")
+        z = defs[name]["z"]
+    z = [float(v) for v in (z if isinstance(z, list | tuple) else [z])]
+    rho = float(spec.get("rho") if spec.get("rho") is not None else pol["scenarios"]["rho"])
+    sc = Scenario(name, tuple(z))
+    path = scenario_path(baseline, sc, horizon, rho)
+    definition = {
+        "z": z,
+        "rho": rho,
+        "monthly_z": [y.z_month for y in path.years],
+        "max_abs_error_12m": max(y.max_abs_error for y in path.years),
+        "text_en": sc.describe("en"),
+        "text_zh": sc.describe("zh"),
+    }
+    text = {"en": sc.describe("en"), "zh": sc.describe("zh")}
+    return ScenarioSpec(name, path.matrices(horizon), text, definition)
+
+
+def scenario_matrices(baseline, scenarios: dict | None, horizon: int = 12, policy=None) -> dict:
+    """Stress scenarios by name, as monthly matrices with their statement in words.
+
+    Each scenario is ``{"z": Z}`` -- a year's systematic factor (``Z = -2``: a year as bad as
+    one in 44), or a list of one Z per projection year; ``None`` takes the policy scenario of
+    the same name (``scenarios.definitions``) -- with an optional ``rho``, turned into monthly
+    matrices by :func:`riskkit.migration.scenarios.scenario_path`; or
+    ``{"down_multiplier": v}``: every down-migration probability times ``v`` in every month
+    (``None``: policy ``migration.down_multiplier``).
     """
     from ..errors import ProblemCollector
-    from ..migration.stress import bsf_stress, down_multiplier_stress
+    from ..migration.stress import down_multiplier_stress
 
     pc = ProblemCollector("migration scenarios")
     out = {}
     for name, spec in (scenarios or {}).items():
-        if not isinstance(spec, dict) or not spec:
+        if not isinstance(spec, dict):
             pc.add("scenarios", str(name), "must be a mapping like {z: -2} or {down_multiplier: 2}")
             continue
         keys = set(spec)
         try:
-            if keys <= {"z", "rho"} and "z" in keys:
-                z, rho = spec.get("z"), spec.get("rho")
-                out[name] = bsf_stress(
-                    baseline,
-                    None if z is None else float(z),
-                    None if rho is None else float(rho),
-                    policy=policy,
-                )
+            if keys <= {"z", "rho"}:
+                out[name] = _z_scenario(baseline, name, spec, horizon, policy)
             elif keys == {"down_multiplier"}:
                 v = spec["down_multiplier"]
-                out[name] = down_multiplier_stress(
-                    baseline, None if v is None else v, policy=policy
-                )
+                tm = down_multiplier_stress(baseline, v, policy=policy)
+                v = float(load_policy(policy)["migration"]["down_multiplier"] if v is None else v)
+                definition = {
+                    "down_multiplier": v,
+                    **{f"text_{k}": t for k, t in _down_text(v).items()},
+                }
+                out[name] = ScenarioSpec(name, [tm], _down_text(v), definition)
             else:
                 pc.add(
                     "scenarios",
@@ -129,6 +194,27 @@ def scenario_matrices(baseline, scenarios: dict | None, policy=None) -> dict:
             pc.add("scenarios", str(name), str(e))
     pc.raise_if_any()
     return out
+
+
+def _decomposition(side: pd.DataFrame, path: pd.DataFrame) -> pd.DataFrame:
+    """NPL-ratio change from today to the horizon per scenario, and each scenario against the
+    baseline at the horizon, split into numerator (NPL balance) and denominator (outstanding)."""
+    from ..migration.projection import npl_change, ratio_change
+
+    rows = {"baseline": npl_change(path)}
+    end = path.iloc[-1]
+    for name in side["npl_ratio"].columns:
+        if name == "baseline":
+            continue
+        s_end = side.xs(name, axis=1, level=1).iloc[-1]
+        s_npl = s_end["npl_ratio"] * s_end["outstanding"]
+        rows[name] = ratio_change(
+            path["npl_balance"].iloc[0], path["outstanding"].iloc[0], s_npl, s_end["outstanding"]
+        )
+        rows[f"{name} vs baseline"] = ratio_change(
+            end["npl_balance"], end["outstanding"], s_npl, s_end["outstanding"]
+        )
+    return pd.DataFrame(rows).T
 
 
 def portfolio_migration(
@@ -144,7 +230,7 @@ def portfolio_migration(
     new_disbursements: float = 0.0,
     detected_signals: bool = False,
 ) -> MigrationReport:
-    """Migration matrices, lifetime PD and the balance/NPL/provisions path.
+    """Migration matrices, lifetime PD, the balance/NPL/provisions path and stress scenarios.
 
     Parameters
     ----------
@@ -155,10 +241,12 @@ def portfolio_migration(
     horizon_months : int
         Projection horizon.
     policy, store : optional
+        With ``store``, the write-off register takes written-off loans off the book.
     ci : {"goodman", "wald", "wilson"}
         Analytic confidence intervals of the monthly count matrix.
     scenarios : dict, optional
-        Stress scenarios (see :func:`scenario_matrices`), projected beside the baseline.
+        Stress scenarios on an annual footing (see :func:`scenario_matrices`), projected
+        beside the baseline.
     amortisation, new_disbursements : float
         Monthly run-off rate of live balances and new lending per month, passed to
         :func:`riskkit.migration.projection.project`.
@@ -176,42 +264,24 @@ def portfolio_migration(
     ph = pb.power(horizon_months)
     lpd = pc.lifetime_pd(horizon_months)
     last = hist[hist["as_of"] == hist["as_of"].max()]
-    live = last[~last["paid_off"].to_numpy(dtype=bool)]
+    off = last["paid_off"].to_numpy(dtype=bool).copy()
+    if "written_off" in last.columns:
+        off |= last["written_off"].to_numpy(dtype=bool)
+    live = last[~off]
     start = live.groupby(live["category"].astype(str))["outstanding_principal"].sum()
     counts = live.groupby(live["category"].astype(str)).size().astype(float)
     kw = {"amortisation": amortisation, "new_disbursements": new_disbursements, "policy": policy}
     path = project(pb, start.to_dict(), horizon_months, counts=counts.to_dict(), **kw).table
-    stressed = scenario_matrices(pb, scenarios, policy)
-    side = compare_scenarios(pb, stressed, start.to_dict(), horizon_months, **kw)
-    end = path.iloc[-1]
-    metrics = MigrationMetrics(
-        as_of=pd.Timestamp(as_of).normalize(),
-        history_months=int(history_months),
-        horizon_months=int(horizon_months),
-        n_loans=int(last["loan_id"].nunique()),
-        transitions_observed=float(pc.counts.sum()) if pc.counts is not None else 0.0,
-        npl_ratio_now=float(path["npl_ratio"].iloc[0]),
-        npl_ratio_horizon=float(end["npl_ratio"]),
-        provisions_now=float(path["provisions"].iloc[0]),
-        provisions_horizon=float(end["provisions"]),
-        outstanding_now=float(path["outstanding"].iloc[0]),
-        outstanding_horizon=float(end["outstanding"]),
-        monthly_matrix_count=pc.to_frame().round(10).to_dict(orient="index"),
-        lifetime_pd_normal=float(lpd.loc["normal"].iloc[-1]),
-        lifetime_pd_special_mention=float(lpd.loc["special_mention"].iloc[-1]),
-        expected_loss_horizon=float(end["expected_loss"]),
-        # what each stressed monthly matrix is (e.g. "bsf(z=-2, rho=0.1)"): it applies in every
-        # month of the horizon
-        scenario_definitions={name: tm.method for name, tm in stressed.items()},
-        scenarios={
-            name: {
-                "npl_ratio_horizon": float(side[("npl_ratio", name)].iloc[-1]),
-                "provisions_horizon": float(side[("provisions", name)].iloc[-1]),
-                "expected_loss_horizon": float(side[("expected_loss", name)].iloc[-1]),
-            }
-            for name in side["npl_ratio"].columns
-        },
+    stressed = scenario_matrices(pb, scenarios, horizon_months, policy)
+    side = compare_scenarios(
+        pb, {k: v.matrices for k, v in stressed.items()}, start.to_dict(), horizon_months, **kw
     )
+    decomposition = _decomposition(side, path)
+    metrics = _metrics(as_of, (history_months, horizon_months), last, pc, lpd, path, side)
+    metrics.scenario_definitions = {k: v.definition for k, v in stressed.items()}
+    metrics.npl_change = {
+        k: {c: float(v) for c, v in row.items()} for k, row in decomposition.iterrows()
+    }
     return MigrationReport(
         as_of=pd.Timestamp(as_of).normalize(),
         history=hist,
@@ -222,5 +292,48 @@ def portfolio_migration(
         table=path,
         scenarios=side,
         stressed=stressed,
+        decomposition=decomposition,
         metrics=metrics,
+    )
+
+
+def _metrics(as_of, months, last, pc, lpd, path, side) -> MigrationMetrics:
+    history_months, horizon_months = months
+    end = path.iloc[-1]
+    sp = pc.states
+    npl_rows = [sp.index(s) for s in sp.npl]
+    repaid = sp.index("repaid")
+    counts = pc.counts if pc.counts is not None else 0.0 * pc.matrix
+    return MigrationMetrics(
+        as_of=pd.Timestamp(as_of).normalize(),
+        history_months=int(history_months),
+        horizon_months=int(horizon_months),
+        n_loans=int(last["loan_id"].nunique()),
+        transitions_observed=float(counts.sum()),
+        npl_ratio_now=float(path["npl_ratio"].iloc[0]),
+        npl_ratio_horizon=float(end["npl_ratio"]),
+        npl_balance_now=float(path["npl_balance"].iloc[0]),
+        npl_balance_horizon=float(end["npl_balance"]),
+        provisions_now=float(path["provisions"].iloc[0]),
+        provisions_horizon=float(end["provisions"]),
+        outstanding_now=float(path["outstanding"].iloc[0]),
+        outstanding_horizon=float(end["outstanding"]),
+        repaid_horizon=float(end["repaid"]),
+        recovered_horizon=float(end["recovered"]) if "recovered" in end else 0.0,
+        written_off_horizon=float(end["written_off"]),
+        monthly_matrix_count=pc.to_frame().round(10).to_dict(orient="index"),
+        npl_to_repaid_transitions=float(counts[npl_rows, repaid].sum()),
+        lifetime_pd_normal=float(lpd.loc["normal"].iloc[-1]),
+        lifetime_pd_special_mention=float(lpd.loc["special_mention"].iloc[-1]),
+        expected_loss_horizon=float(end["expected_loss"]),
+        scenario_definitions={},
+        scenarios={
+            name: {
+                "npl_ratio_horizon": float(side[("npl_ratio", name)].iloc[-1]),
+                "provisions_horizon": float(side[("provisions", name)].iloc[-1]),
+                "expected_loss_horizon": float(side[("expected_loss", name)].iloc[-1]),
+                "outstanding_horizon": float(side[("outstanding", name)].iloc[-1]),
+            }
+            for name in side["npl_ratio"].columns
+        },
     )

@@ -42,10 +42,12 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "post_loan_review.overview": {
         "en": "{n_loans} loans were disbursed by {as_of}: {n_outstanding} are still "
-        "outstanding, with a balance of {balance} RMB, and {n_closed} are closed (repaid in "
-        "full) and left out of the tables below.",
+        "outstanding, with a balance of {balance} RMB; {n_closed} are closed (repaid, or "
+        "recovered in full after default) and {n_written_off} written off; closed and "
+        "written-off loans are left out of the tables below.",
         "zh": "截至 {as_of} 累计发放贷款 {n_loans} 笔：其中 {n_outstanding} 笔尚未结清，"
-        "贷款余额 {balance} 元；{n_closed} 笔已结清（全额还款），不计入以下各表。",
+        "贷款余额 {balance} 元；{n_closed} 笔已结清（正常还款或不良清收收回），{n_written_off} "
+        "笔已核销；已结清及已核销贷款不计入以下各表。",
     },
     "post_loan_review.classification_note": {
         "en": "Counts and shares below are of the {n_outstanding} outstanding loans; the NPL "
@@ -71,10 +73,14 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "post_loan_review.changes": {
         "en": "{downgrades} loans moved to a worse category and {upgrades} to a better one; "
-        "{new_loans} loans were disbursed during the month. Rows: category at "
-        "{previous_as_of} (or new); columns: category at {as_of} (or repaid, or left the book).",
-        "zh": "本月 {downgrades} 笔贷款分类下调、{upgrades} 笔上调，新发放 {new_loans} 笔。"
-        "行为 {previous_as_of} 的分类（或新发放），列为 {as_of} 的分类（或已结清/核销）。",
+        "{new_loans} loans were disbursed during the month; {repaid} were repaid, {recovered} "
+        "non-performing loans were recovered in full and {written_off} were written off. Rows: "
+        "category at {previous_as_of} (or new); columns: category at {as_of} (or repaid, "
+        "recovered, written off, or left the book). A recovery is never counted as a repayment.",
+        "zh": "本月 {downgrades} 笔贷款分类下调、{upgrades} 笔上调，新发放 {new_loans} 笔；"
+        "正常结清 {repaid} 笔，不良贷款清收结清 {recovered} 笔，核销 {written_off} 笔。"
+        "行为 {previous_as_of} 的分类（或新发放），列为 {as_of} 的分类（或已结清、清收结清、"
+        "已核销、已移出）。不良清收不计为正常还款。",
     },
     "post_loan_review.top_downgrades": {
         "en": "Largest downgrades by balance",
@@ -89,6 +95,22 @@ TEXT: dict[str, dict[str, str]] = {
         "specific reserve {specific}; they cover {coverage} of the NPL balance.",
         "zh": "应计提贷款损失准备 {provisions} 元，其中一般准备 {general} 元、专项准备 {specific} 元，"
         "拨备覆盖率 {coverage}。",
+    },
+    "post_loan_review.adequacy": {
+        "en": "Against the regulator's floors: a provision coverage ratio (拨备覆盖率) of "
+        "{coverage} against {cf}, and a loan provision ratio (贷款拨备率) of {ratio} against "
+        "{rf}. Meeting both floors takes {minimum} RMB of provisions: {verdict}",
+        "zh": "对照监管下限：拨备覆盖率 {coverage}（下限 {cf}），贷款拨备率 {ratio}（下限 {rf}）。"
+        "同时满足两项下限需计提 {minimum} 元：{verdict}",
+    },
+    "post_loan_review.shortfall": {
+        "en": "a shortfall of {shortfall} RMB. The provisioning report compares the floors "
+        "with the expected credit loss.",
+        "zh": "缺口 {shortfall} 元。拨备报告将监管下限与预期信用损失进行比较。",
+    },
+    "post_loan_review.no_shortfall": {
+        "en": "provisions meet them.",
+        "zh": "现有拨备满足要求。",
     },
     "post_loan_review.by_branch": {"en": "By branch", "zh": "按网点"},
     "post_loan_review.by_product": {"en": "By product", "zh": "按产品"},
@@ -172,31 +194,256 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "portfolio_migration.path": {
         "en": "Projecting today's balances with the balance-weighted monthly rates "
-        "({amortisation} monthly run-off, {new} RMB of new lending a month), the NPL ratio moves "
-        "from {npl_now} to {npl_end} in {horizon_months} months, required provisions from "
-        "{prov_now} to {prov_end} RMB, and expected losses reach {loss} RMB.",
-        "zh": "以按余额计算的月度迁徙率预测当前余额（每月摊还 {amortisation}，每月新增投放 {new} 元），"
+        "({amortisation} monthly run-off within a category, {new} RMB of new lending a month), "
+        "the NPL ratio moves from {npl_now} to {npl_end} in {horizon_months} months, required "
+        "provisions from {prov_now} to {prov_end} RMB, and expected losses reach {loss} RMB.",
+        "zh": "以按余额计算的月度迁徙率预测当前余额（类内每月摊还 {amortisation}，每月新增投放 {new} 元），"
         "{horizon_months} 个月后不良贷款率由 {npl_now} 变为 {npl_end}，应计提拨备由 {prov_now} 元"
         "变为 {prov_end} 元，预期损失累计 {loss} 元。",
+    },
+    "portfolio_migration.decomposition": {
+        "en": "Why the NPL ratio moves by {change} points: the non-performing balance goes "
+        "from {n0} to {n1} RMB, which accounts for {num} points (numerator); the outstanding "
+        "balance goes from {d0} to {d1} RMB as loans are repaid, recovered or written off "
+        "({runoff} of it leaves the book and {new} RMB of new lending a month comes in), which "
+        "accounts for {den} points (denominator: a shrinking book raises the ratio with no new "
+        "defaults).",
+        "zh": "不良贷款率变动 {change} 个百分点的原因：不良余额由 {n0} 元变为 {n1} 元，贡献 {num} 个"
+        "百分点（分子）；贷款余额因正常还款、不良清收和核销由 {d0} 元变为 {d1} 元（其中 {runoff} "
+        "离开账面，每月新增投放 {new} 元），贡献 {den} 个百分点（分母：余额萎缩时即使没有新增违约，"
+        "不良贷款率也会上升）。",
     },
     "portfolio_migration.h_stress": {
         "en": "5. Stress scenarios",
         "zh": "五、压力测试",
     },
     "portfolio_migration.stress": {
-        "en": "Baseline against stressed migration ({names}): NPL ratio, provisions and "
-        "expected losses at the end of the horizon.",
-        "zh": "基准情景与压力情景（{names}）对比：预测期末的不良贷款率、拨备与预期损失。",
+        "en": "Baseline against the stress scenarios below: NPL ratio, provisions and "
+        "expected losses at the end of the horizon. Each scenario is stated for a year (the "
+        "year's systematic factor Z; Z = -2 is a year as bad as one in 44) and turned into "
+        "twelve monthly shifts whose product matches the year's shift (largest 12-month cell "
+        "difference in brackets); applying Z itself every month would be twelve such years.",
+        "zh": "基准情景与下列压力情景对比：预测期末的不良贷款率、拨备与预期损失。每个情景按年度表述"
+        "（该年的系统性因子 Z；Z = -2 约为 44 年一遇的坏年份），再换算为 12 个月度冲击，其连乘等于"
+        "年度冲击（括号内为 12 个月矩阵的最大偏差）；若每个月都施加 Z，相当于连续 12 个这样的年份。",
     },
-    "portfolio_migration.stress_defs": {
-        "en": "Scenarios: {defs}. Each stressed monthly matrix applies in every month of the "
-        "horizon, so a one-factor shift Z acts every month, not once: Z = -2 held for 12 months "
-        "is far harsher than a single bad year at Z = -2.",
-        "zh": "情景定义：{defs}。压力下的月度迁徙矩阵作用于预测期的每一个月，因此单因子冲击 Z "
-        "每月都发生而非只发生一次：连续 12 个月 Z = -2 远比一个 Z = -2 的坏年份严重。",
+    "portfolio_migration.scenario": {
+        "en": "{label}: {text}.",
+        "zh": "{label}：{text}。",
     },
+    "portfolio_migration.scenario_fit": {
+        "en": " (monthly z {z_month}; fit within {err} points)",
+        "zh": "（月度 z {z_month}；偏差不超过 {err} 个百分点）",
+    },
+    "portfolio_migration.stress_move": {
+        "en": "{label}: after {horizon_months} months the NPL ratio is {npl} against {base} in "
+        "the baseline, {diff} points more: {num} points because more balance is non-performing "
+        "({n1} against {n0} RMB) and {den} points because the outstanding balance differs "
+        "({d1} against {d0} RMB).",
+        "zh": "{label}：{horizon_months} 个月后不良贷款率为 {npl}，基准情景为 {base}，高出 {diff} "
+        "个百分点：其中 {num} 个百分点来自更多的不良余额（{n1} 元对 {n0} 元），{den} 个百分点来自"
+        "贷款余额的差异（{d1} 元对 {d0} 元）。",
+    },
+    "portfolio_migration.exits_note": {
+        "en": "Loans leave the book in three ways, kept apart: repaid (paid off while "
+        "performing), recovered (closed out of a non-performing category through the workout) "
+        "and written off (through the write-off register). A recovery is never counted as a "
+        "repayment: in the period {npl_repaid:,.0f} transitions went from a non-performing "
+        "category to repaid.",
+        "zh": "贷款以三种方式离开账面并分别列示：已结清（正常类别下还清）、清收结清（不良类别下经清收"
+        "收回）和已核销（经核销登记簿）。不良清收从不计为正常还款：期内由不良类别转为已结清的迁徙为 "
+        "{npl_repaid:,.0f} 笔。",
+    },
+    "portfolio_migration.fig_heatmap": {
+        "en": "Monthly migration matrix (loan counts), rows: from, columns: to",
+        "zh": "月度迁徙矩阵（按笔数），行：期初，列：期末",
+    },
+    "portfolio_migration.vs_baseline": {"en": "{label} vs baseline", "zh": "{label}对比基准"},
+    "portfolio_migration.from": {"en": "from", "zh": "期初"},
+    "portfolio_migration.to": {"en": "to", "zh": "期末"},
+    "portfolio_migration.prob": {"en": "sqrt(probability)", "zh": "概率平方根"},
+    "portfolio_migration.decomp_table": {
+        "en": "NPL-ratio change split into numerator and denominator (points)",
+        "zh": "不良贷款率变动的分子、分母分解（百分点）",
+    },
+    "scenario.baseline": {"en": "Baseline", "zh": "基准情景"},
+    "scenario.upside": {"en": "Upside", "zh": "乐观情景"},
+    "scenario.downside": {"en": "Downside", "zh": "下行情景"},
+    "scenario.adverse": {"en": "Adverse (stress)", "zh": "压力情景"},
     "portfolio_migration.fig_path": {"en": "NPL ratio path", "zh": "不良贷款率路径"},
     "portfolio_migration.month": {"en": "month", "zh": "月"},
+    # --- provisioning ---
+    "provisioning.title": {
+        "en": "Provisions and expected credit loss as of {as_of}",
+        "zh": "贷款损失准备与预期信用损失报告（截至 {as_of}）",
+    },
+    "provisioning.overview": {
+        "en": "Expected credit loss (CAS 22 / IFRS 9) of the {n_loans} loans on the balance sheet "
+        "({ead} RMB): {ecl} RMB, {coverage} of the exposure. Provisions held are {held} RMB; "
+        "the regulator's floors and the ECL require {required} RMB, so the shortfall is "
+        "{shortfall} RMB ({binding} binds).",
+        "zh": "资产负债表内 {n_loans} 笔贷款（余额 {ead} 元）的预期信用损失（企业会计准则第22号/IFRS 9）"
+        "为 {ecl} 元，占余额 {coverage}。已计提贷款损失准备 {held} 元；按监管下限与预期信用损失孰高，"
+        "应计提 {required} 元，缺口 {shortfall} 元（起决定作用的是{binding}）。",
+    },
+    "provisioning.binding.ecl": {"en": "the ECL", "zh": "预期信用损失"},
+    "provisioning.binding.coverage_floor": {
+        "en": "the provision coverage floor",
+        "zh": "拨备覆盖率下限",
+    },
+    "provisioning.binding.ratio_floor": {
+        "en": "the loan provision ratio floor",
+        "zh": "贷款拨备率下限",
+    },
+    "provisioning.binding.category_provisions": {
+        "en": "the category-based provisions",
+        "zh": "按五级分类计提的准备",
+    },
+    "provisioning.h_stages": {
+        "en": "1. Expected credit loss by stage",
+        "zh": "一、按阶段划分的预期信用损失",
+    },
+    "provisioning.stages": {
+        "en": "Stage 1 ({n1} loans) carries the 12-month ECL, {e1} RMB; stage 2 ({n2} loans: "
+        "more than {dpd2} days past due, special mention, or a lifetime PD above {mult} times "
+        "the one at origination) the lifetime ECL, {e2} RMB; stage 3 ({n3} loans: "
+        "non-performing, credit-impaired as the 2023 classification rules require) LGD times "
+        "exposure, {e3} RMB. PDs come from the migration matrices of the last {months} "
+        "months per {segment}, exposures from the repayment schedules with a monthly "
+        "prepayment rate of {cpr}, losses are discounted at each loan's contractual rate.",
+        "zh": "第一阶段（{n1} 笔）计提未来 12 个月预期信用损失 {e1} 元；第二阶段（{n2} 笔：逾期超过 "
+        "{dpd2} 天、关注类，或整个存续期违约概率超过初始确认时的 {mult} 倍）计提整个存续期预期信用损失 "
+        "{e2} 元；第三阶段（{n3} 笔：不良，即已发生信用减值，与 2023 年风险分类办法一致）按违约损失率乘以"
+        "敞口计提 {e3} 元。违约概率取自近 {months} 个月按{segment}估计的迁徙矩阵，敞口取自还款计划并考虑"
+        "每月 {cpr} 的提前还款率，按各笔贷款合同利率折现。",
+    },
+    "provisioning.scenarios": {
+        "en": "Three macro scenarios, each a path of yearly systematic factors, are weighted: "
+        "{text}.",
+        "zh": "三个宏观情景按权重加权，每个情景为逐年的系统性因子路径：{text}。",
+    },
+    "provisioning.scenario_item": {
+        "en": "{label} ({weight}): {desc}; ECL {ecl} RMB",
+        "zh": "{label}（权重 {weight}）：{desc}；预期信用损失 {ecl} 元",
+    },
+    "provisioning.by_branch": {"en": "ECL by branch and stage", "zh": "按网点与阶段的预期信用损失"},
+    "provisioning.by_product": {
+        "en": "ECL by product and stage",
+        "zh": "按产品与阶段的预期信用损失",
+    },
+    "provisioning.h_movement": {
+        "en": "2. Movement of the allowance since {previous_as_of}",
+        "zh": "二、较 {previous_as_of} 的损失准备变动",
+    },
+    "provisioning.movement": {
+        "en": "The allowance moves from {opening} to {closing} RMB: new loans add {new}, loans "
+        "repaid or recovered release {derec}, write-offs use {wo}, remeasurement {remeas}. "
+        "Transfers between stages move each loan's opening allowance and add up to zero "
+        "({transfers}).",
+        "zh": "损失准备由 {opening} 元变为 {closing} 元：新发放贷款增加 {new} 元，结清及清收结清释放 "
+        "{derec} 元，核销使用 {wo} 元，重新计量 {remeas} 元。阶段转移按每笔贷款的期初准备在阶段间转移，"
+        "合计为零（{transfers}）。",
+    },
+    "provisioning.h_adequacy": {
+        "en": "3. Provisioning adequacy against the regulator's floors",
+        "zh": "三、拨备充足性与监管下限",
+    },
+    "provisioning.adequacy": {
+        "en": "Provisions held of {held} RMB cover {coverage} of the NPL balance ({npl} RMB) "
+        "against a provision coverage floor (拨备覆盖率) of {cf}, and are {ratio} of total loans "
+        "against a loan provision ratio floor (贷款拨备率) of {rf}. The floors call for {cfa} and "
+        "{rfa} RMB; with the category-based provisions ({cat}) the regulatory minimum is {minimum} "
+        "RMB, and with the ECL ({ecl}) the requirement is {required} RMB.",
+        "zh": "已计提准备 {held} 元，拨备覆盖率 {coverage}（不良余额 {npl} 元，监管下限 {cf}），贷款拨备率 "
+        "{ratio}（下限 {rf}）。两项下限分别要求 {cfa} 元和 {rfa} 元；连同按五级分类计提的准备（{cat} 元），"
+        "监管最低要求为 {minimum} 元；再与预期信用损失（{ecl} 元）取孰高，应计提 {required} 元。",
+    },
+    "provisioning.shortfall": {
+        "en": "Shortfall: {shortfall} RMB. Branches short of their requirement: {branches}.",
+        "zh": "缺口：{shortfall} 元。未达要求的网点：{branches}。",
+    },
+    "provisioning.no_shortfall": {
+        "en": "Provisions meet the requirement.",
+        "zh": "拨备满足要求。",
+    },
+    "provisioning.floors_note": {
+        "en": "Floors: 原银监会《商业银行贷款损失准备管理办法》(2011, art. 7), the higher of the "
+        "two; 银监发〔2018〕7号 lets the regulator set them within 120-150% and 1.5-2.5% "
+        "(policy adequacy.*). Whether they bind a given lender (e.g. a small-loan company under "
+        "local rules) must be checked.",
+        "zh": "监管下限依据原银监会《商业银行贷款损失准备管理办法》（2011 年第 4 号令，第七条，两项标准"
+        "孰高）；银监发〔2018〕7号允许监管机构在 120%-150% 与 1.5%-2.5% 区间内差异化设定（政策参数 "
+        "adequacy.*）。具体机构（如适用地方规定的小额贷款公司）是否适用须核实。",
+    },
+    "provisioning.by_branch_adequacy": {"en": "Adequacy by branch", "zh": "各网点拨备充足性"},
+    "provisioning.h_lgd": {
+        "en": "4. Loss given default: the evidence",
+        "zh": "四、违约损失率依据",
+    },
+    "provisioning.lgd": {
+        "en": "{n} defaults observed over the book's history, {resolved} resolved (recovered, "
+        "cured, written off, or open longer than the maximum workout), {open} still in workout. "
+        "Realised LGD (discounted recoveries net of costs over the exposure at default) "
+        "replaces the policy constant for a guarantee type with at least {min} resolved defaults: "
+        "{used}.",
+        "zh": "账面历史内共观测到 {n} 笔违约，其中 {resolved} 笔已结束（清收结清、恢复正常、核销或超过最长"
+        "清收期限），{open} 笔仍在清收中。某担保方式已结束违约笔数不少于 {min} 笔时，以实际违约损失率"
+        "（违约后回收现金扣除成本折现后与违约敞口之比）替代政策参数：{used}。",
+    },
+    "provisioning.lgd_item": {
+        "en": "{g} {lgd} ({source})",
+        "zh": "{g} {lgd}（{source}）",
+    },
+    "provisioning.source.realised": {"en": "realised", "zh": "实际"},
+    "provisioning.source.policy": {"en": "policy", "zh": "政策参数"},
+    "provisioning.kind.repayment": {"en": "repayment", "zh": "正常还款"},
+    "provisioning.kind.recovery": {"en": "recovery", "zh": "不良清收"},
+    "provisioning.kind.after_write_off": {"en": "after write-off", "zh": "核销后收回"},
+    "provisioning.rule.recovery_exhausted": {"en": "recovery exhausted", "zh": "追偿终结"},
+    "provisioning.rule.small_balance": {"en": "small balance, pursued", "zh": "小额、经追索"},
+    "provisioning.role.risk_committee": {"en": "risk committee", "zh": "风险管理委员会"},
+    "provisioning.role.general_manager": {"en": "general manager", "zh": "总经理"},
+    "provisioning.role.board": {"en": "board", "zh": "董事会"},
+    "provisioning.lgd_bias": {
+        "en": "Open workouts are left out of the realised LGD; counted at their recoveries to "
+        "date they would give the 'including open' column, a conservative bound (long workouts "
+        "tend to lose more).",
+        "zh": "仍在清收中的违约未计入实际违约损失率；若按截至目前的回收计算，得到“含未结束”一列，为保守"
+        "上限（清收时间越长，损失往往越大）。",
+    },
+    "provisioning.lgd_collateral": {"en": "By collateral type", "zh": "按押品类型"},
+    "provisioning.fig_lgd": {
+        "en": "Realised LGD by guarantee type (95% CI) and the policy constant",
+        "zh": "按担保方式的实际违约损失率（95% 置信区间）与政策参数",
+    },
+    "provisioning.h_writeoffs": {
+        "en": "5. Write-offs and recoveries of the month",
+        "zh": "五、本月核销与清收",
+    },
+    "provisioning.writeoffs": {
+        "en": "{n} loans ({amount} RMB) were written off this month through the write-off "
+        "register ({total} loans, {total_amount} RMB in all). Cash received in the month: "
+        "{repaid} RMB of repayments on performing loans, {recovered} RMB of recoveries on "
+        "non-performing loans and {after} RMB recovered on loans already written off "
+        "(账销案存). Recoveries are never counted as repayments.",
+        "zh": "本月经核销登记簿核销贷款 {n} 笔，金额 {amount} 元（累计 {total} 笔，{total_amount} 元）。"
+        "本月收到：正常贷款还款 {repaid} 元，不良贷款清收 {recovered} 元，已核销贷款收回 {after} 元"
+        "（账销案存）。不良清收不计为正常还款。",
+    },
+    "provisioning.h_pd": {
+        "en": "6. PD term structures",
+        "zh": "六、违约概率期限结构",
+    },
+    "provisioning.pd": {
+        "en": "Cumulative probability of default (weighted scenarios) by segment and current "
+        "category, by months ahead.",
+        "zh": "按细分与当前分类的累计违约概率（情景加权），按未来月数列示。",
+    },
+    "provisioning.fig_pd": {
+        "en": "Cumulative PD (weighted scenarios)",
+        "zh": "累计违约概率（情景加权）",
+    },
+    "provisioning.months": {"en": "months ahead", "zh": "未来月数"},
     # --- score calibration ---
     "score_calibration.title": {
         "en": "Scorecard calibration as of {as_of}",
@@ -422,6 +669,16 @@ TEXT: dict[str, dict[str, str]] = {
     "term.repaid": {"en": "Repaid", "zh": "已结清"},
     "term.exited": {"en": "Left the book", "zh": "已移出"},
     "term.written_off": {"en": "Written off", "zh": "已核销"},
+    "term.recovered": {"en": "Recovered", "zh": "清收结清"},
+    "term.opening": {"en": "Opening", "zh": "期初余额"},
+    "term.transfer_to_stage_1": {"en": "Transfer to stage 1", "zh": "转入第一阶段"},
+    "term.transfer_to_stage_2": {"en": "Transfer to stage 2", "zh": "转入第二阶段"},
+    "term.transfer_to_stage_3": {"en": "Transfer to stage 3", "zh": "转入第三阶段"},
+    "term.new_loans": {"en": "New loans", "zh": "新发放贷款"},
+    "term.derecognised": {"en": "Repaid or recovered", "zh": "结清及清收结清"},
+    "term.remeasurement": {"en": "Remeasurement", "zh": "重新计量"},
+    "term.closing": {"en": "Closing", "zh": "期末余额"},
+    "term.pooled": {"en": "all (pooled)", "zh": "全部（合并）"},
     "term.total": {"en": "Total", "zh": "合计"},
     "term.downgrade": {"en": "Downgrade", "zh": "下调"},
     "term.upgrade": {"en": "Upgrade", "zh": "上调"},
@@ -473,7 +730,58 @@ TEXT: dict[str, dict[str, str]] = {
     "col.latest_signal_date": {"en": "Latest signal", "zh": "最近信号日期"},
     "col.outstanding": {"en": "Outstanding", "zh": "贷款余额"},
     "col.expected_loss": {"en": "Expected loss", "zh": "预期损失"},
+    "col.start": {"en": "Start", "zh": "期初"},
+    "col.stage": {"en": "Stage", "zh": "阶段"},
+    "col.ead": {"en": "Exposure", "zh": "敞口"},
+    "col.ecl": {"en": "ECL", "zh": "预期信用损失"},
+    "col.coverage": {"en": "ECL / exposure", "zh": "覆盖比例"},
+    "col.stage_1": {"en": "Stage 1", "zh": "第一阶段"},
+    "col.stage_2": {"en": "Stage 2", "zh": "第二阶段"},
+    "col.stage_3": {"en": "Stage 3", "zh": "第三阶段"},
+    "col.weight": {"en": "Weight", "zh": "权重"},
+    "col.description": {"en": "In words", "zh": "情景描述"},
+    "col.held": {"en": "Held", "zh": "已计提"},
+    "col.category_provisions": {"en": "Category-based", "zh": "按五级分类"},
+    "col.coverage_floor_amount": {"en": "Coverage floor", "zh": "拨备覆盖率下限"},
+    "col.ratio_floor_amount": {"en": "Loan provision ratio floor", "zh": "贷款拨备率下限"},
+    "col.regulatory_minimum": {"en": "Regulatory minimum", "zh": "监管最低要求"},
+    "col.required": {"en": "Required", "zh": "应计提"},
+    "col.shortfall": {"en": "Shortfall", "zh": "缺口"},
+    "col.binding": {"en": "Binding", "zh": "决定因素"},
+    "col.loan_provision_ratio": {"en": "Loan provision ratio", "zh": "贷款拨备率"},
+    "col.defaults": {"en": "Defaults", "zh": "违约笔数"},
+    "col.resolved": {"en": "Resolved", "zh": "已结束"},
+    "col.unresolved": {"en": "Open", "zh": "清收中"},
+    "col.lgd_mean": {"en": "Realised LGD", "zh": "实际违约损失率"},
+    "col.ci_lower": {"en": "CI low", "zh": "置信下限"},
+    "col.ci_upper": {"en": "CI high", "zh": "置信上限"},
+    "col.lgd_incl_open": {"en": "Including open", "zh": "含未结束"},
+    "col.policy_lgd": {"en": "Policy LGD", "zh": "政策参数"},
+    "col.lgd_used": {"en": "LGD used", "zh": "采用值"},
+    "col.source": {"en": "Source", "zh": "来源"},
+    "col.amount": {"en": "Amount", "zh": "金额"},
+    "col.payments": {"en": "Payments", "zh": "笔数"},
+    "col.principal": {"en": "Principal", "zh": "本金"},
+    "col.rule": {"en": "Rule", "zh": "核销依据"},
+    "col.collateral_type": {"en": "Collateral", "zh": "押品类型"},
+    "col.segment": {"en": "Segment", "zh": "细分"},
+    "col.state": {"en": "Category", "zh": "当前分类"},
+    "col.movement": {"en": "Movement", "zh": "变动项目"},
+    "col.scope": {"en": "Scope", "zh": "范围"},
+    "col.kind": {"en": "Cash received as", "zh": "收款性质"},
+    "col.write_off_date": {"en": "Written off on", "zh": "核销日期"},
+    "col.approver_role": {"en": "Approved by", "zh": "审批层级"},
+    "col.end": {"en": "End", "zh": "期末"},
+    "col.numerator": {"en": "Numerator (NPL balance)", "zh": "分子（不良余额）"},
+    "col.denominator": {"en": "Denominator (outstanding)", "zh": "分母（贷款余额）"},
 }
+
+
+def scenario_label(name: str, lang: str = "en") -> str:
+    """Display name of a scenario (``"adverse"`` -> ``"Adverse (stress)"`` / ``"压力情景"``);
+    a name without a translation is shown as given."""
+    entry = TEXT.get(f"scenario.{name}")
+    return entry[lang] if entry else str(name)
 
 
 def text(key: str, lang: str = "en", **fields) -> str:

@@ -165,9 +165,10 @@ register(
             Param(
                 "scenarios",
                 "mapping",
-                {"one_factor_z": {"z": None}, "down_migration": {"down_multiplier": None}},
-                "stress scenarios: name -> {z: value} or {down_multiplier: value} "
-                "(null: policy default)",
+                {"downside": {"z": None}, "adverse": {"z": None}},
+                "stress scenarios on an annual footing: name -> {z: Z of the year, or a list "
+                "per year} (null: the policy scenario of that name) or {down_multiplier: "
+                "value} (every month)",
             ),
             Param(
                 "amortisation",
@@ -189,6 +190,55 @@ register(
         "Monthly migration matrices (count and balance weighted, with confidence intervals), "
         "n-month matrix, lifetime PD by category, projected balance / NPL ratio / provisions / "
         "expected loss, stress scenarios beside the baseline.",
+    )
+)
+
+
+register(
+    ReportSpec(
+        "provisioning",
+        "Provisions and expected credit loss",
+        COMMON
+        + (
+            Param(
+                "history_months",
+                "int",
+                12,
+                "monthly steps of history the ECL migration matrices are estimated from",
+                min=1,
+                max=120,
+            ),
+            Param(
+                "lgd_history_months",
+                "int",
+                None,
+                "months of history searched for defaults and workouts (default: the book's life)",
+                nullable=True,
+                min=1,
+                max=240,
+            ),
+            Param(
+                "horizon_months",
+                "int",
+                None,
+                "lifetime horizon of the ECL (default: policy ecl.horizon_months)",
+                nullable=True,
+                min=1,
+                max=360,
+            ),
+            Param(
+                "provisions_held",
+                "float",
+                None,
+                "loan-loss provisions booked, RMB (default: the category-based provisions)",
+                nullable=True,
+                min=0.0,
+            ),
+            Param("policy_file", "path", None, "institution policy YAML", nullable=True),
+        ),
+        "Expected credit loss (CAS 22 / IFRS 9) by stage with its month-on-month movement, "
+        "provisioning adequacy against the regulator's floors, realised LGD with confidence "
+        "intervals, write-offs and recoveries of the month.",
     )
 )
 

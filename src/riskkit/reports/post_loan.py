@@ -29,11 +29,13 @@ from ..results import ReportMetrics, ReportResult
 
 def month_end_classification(book, as_of, policy=None, store=None, detected_signals=False):
     """Classification of every loan disbursed by ``as_of`` with the book's signals and, with
-    ``store``, manually recorded signals and overrides; with ``detected_signals`` also the
-    signals :func:`riskkit.inspection.detect_signals` derives from the data (income vs
-    installments, collateral value, missed installments)."""
+    ``store``, manually recorded signals, overrides and the write-off register (loans written
+    off by ``as_of`` are off the balance sheet); with ``detected_signals`` also the signals
+    :func:`riskkit.inspection.detect_signals` derives from the data (income vs installments,
+    collateral value, missed installments)."""
     from ..classification import Classifier
     from ..inspection import detect_signals, load_manual_signals
+    from ..workout import load_write_offs
 
     as_of = pd.Timestamp(as_of)
     b = book.disbursed_by(as_of)
@@ -44,7 +46,27 @@ def month_end_classification(book, as_of, policy=None, store=None, detected_sign
         extra.append(manual)
     extra = [e for e in extra if len(e)]
     signals = pd.concat(extra, ignore_index=True) if extra else None
-    return Classifier(policy).classify(b, as_of, overrides=store, extra_signals=signals), b
+    write_offs = load_write_offs(store, as_of)
+    res = Classifier(policy).classify(
+        b, as_of, overrides=store, extra_signals=signals, write_offs=write_offs
+    )
+    return res, b
+
+
+def on_balance_sheet(frame: pd.DataFrame) -> np.ndarray:
+    """Loans of a classification table still on the balance sheet: not paid off, not written
+    off."""
+    gone = frame["paid_off"].to_numpy(dtype=bool).copy()
+    if "written_off" in frame.columns:
+        gone |= frame["written_off"].to_numpy(dtype=bool)
+    return ~gone
+
+
+def written_off(frame: pd.DataFrame) -> np.ndarray:
+    """Loans of a classification table written off (the write-off register)."""
+    if "written_off" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["written_off"].to_numpy(dtype=bool)
 
 
 def scope_ids(book, branch=None, officer=None) -> np.ndarray:
@@ -91,6 +113,7 @@ class ReviewMetrics(ReportMetrics):
     n_loans: int
     n_outstanding: int
     n_closed: int
+    n_written_off: int
     balance: float
     npl_ratio: float
     npl_balance: float
@@ -99,12 +122,20 @@ class ReviewMetrics(ReportMetrics):
     provisions_general: float
     provisions_specific: float
     coverage_ratio: float
+    provision_coverage_floor: float
+    loan_provision_ratio: float
+    loan_provision_ratio_floor: float
+    regulatory_minimum: float
+    shortfall_vs_floors: float
+    adequacy_flags: list[str]
     loans_by_category: dict[str, int]
     balance_by_category: dict[str, float]
     downgrades: int
     upgrades: int
     new_loans: int
     repaid_this_month: int
+    recovered_this_month: int
+    written_off_this_month: int
     inspections_planned: int
     inspections_done: int
     inspections_overdue: int
@@ -126,6 +157,7 @@ class PostLoanReview(ReportResult):
     changes: pd.DataFrame
     migration: pd.DataFrame
     provisions: object
+    adequacy: object  # AdequacyResult against the regulator's floors
     provisions_by_branch: pd.DataFrame
     provisions_by_product: pd.DataFrame
     inspections_month: pd.DataFrame
@@ -189,7 +221,7 @@ def post_loan_review(
     """
     from ..inspection import inspection_plan, load_ledger, watch_list
     from ..policy import load_policy
-    from ..provisions import provisions
+    from ..provisions import provisioning_adequacy, provisions
 
     policy = load_policy(policy)
     as_of = pd.Timestamp(as_of).normalize()
@@ -208,11 +240,13 @@ def post_loan_review(
     migration = migration_matrix(changes, "loans")
 
     # Loans repaid in full by ``as_of`` keep the category normal (rule ``paid_off``) in the
-    # classification but are no longer on the book: category counts, shares and the loan counts
-    # of the provision tables are on outstanding loans only (balances are unaffected: zero).
-    live = ~result.table["paid_off"].to_numpy(dtype=bool)
+    # classification but are no longer on the book, nor are loans written off: category counts,
+    # shares and the loan counts of the provision tables are on outstanding loans only
+    # (balances are unaffected: zero).
+    live = on_balance_sheet(result.table)
     outstanding = _restrict(result, result.table.index[live])
     prov = provisions(outstanding, policy=policy)
+    adequacy = provisioning_adequacy(outstanding, ecl=0.0, policy=policy)
     prov_branch = provisions(outstanding, by="branch", policy=policy).table
     prov_product = provisions(outstanding, by="product", policy=policy).table
 
@@ -240,7 +274,7 @@ def post_loan_review(
 
     summary = result.summary()  # the outstanding loans, as ``outstanding.summary()``
     metrics = _review_metrics(
-        result, prev_res, summary, prov, changes, status, plan_next, watch,
+        result, prev_res, summary, (prov, adequacy), changes, status, plan_next, watch,
         scope=(as_of, prev, branch, officer),
     )  # fmt: skip
     return PostLoanReview(
@@ -252,6 +286,7 @@ def post_loan_review(
         changes=changes,
         migration=migration,
         provisions=prov,
+        adequacy=adequacy,
         provisions_by_branch=prov_branch,
         provisions_by_product=prov_product,
         inspections_month=status,
@@ -290,7 +325,7 @@ def loan_appendix(result, borrowers: pd.DataFrame, rows: int | None = None) -> p
         front = ["borrower_id", *pii]
         app = app[front + [c for c in app.columns if c not in front]]
     app = mask_frame(app)
-    app = app[~f["paid_off"].to_numpy(dtype=bool)]
+    app = app[on_balance_sheet(f)]
     app = app.assign(_c=f["category"].cat.codes.reindex(app.index))
     app = app.sort_values(
         ["_c", "outstanding_principal"], ascending=[False, False], kind="stable"
@@ -299,13 +334,16 @@ def loan_appendix(result, borrowers: pd.DataFrame, rows: int | None = None) -> p
 
 
 def _review_metrics(
-    result, prev_res, summary, prov, changes, status, plan_next, watch, *, scope: tuple
+    result, prev_res, summary, provision, changes, status, plan_next, watch, *, scope: tuple
 ) -> ReviewMetrics:
-    """The review's key figures from its tables; ``scope``: (as-of date, previous month-end,
-    branch, officer)."""
+    """The review's key figures from its tables; ``provision``: (category provisions,
+    adequacy against the floors); ``scope``: (as-of date, previous month-end, branch,
+    officer)."""
     as_of, prev, branch, officer = scope
+    prov, adequacy = provision
     f = result.table
-    live = ~f["paid_off"].to_numpy(dtype=bool)
+    live = on_balance_sheet(f)
+    gone = written_off(f)
     tot = prov.total()
     counts = changes["change"].value_counts()
     st_counts = status["status"].value_counts()
@@ -316,7 +354,8 @@ def _review_metrics(
         officer=officer,
         n_loans=int(len(f)),
         n_outstanding=int(live.sum()),
-        n_closed=int((~live).sum()),
+        n_closed=int((~live & ~gone).sum()),
+        n_written_off=int(gone.sum()),
         balance=float(f["outstanding_principal"].sum()),
         npl_ratio=float(result.npl_ratio),
         npl_balance=float(tot["npl_balance"]),
@@ -325,12 +364,21 @@ def _review_metrics(
         provisions_general=float(tot["general"]),
         provisions_specific=float(tot["specific"]),
         coverage_ratio=float(tot["coverage_ratio"]),
+        # adequacy against the regulator's floors (the ECL is in the provisioning report)
+        provision_coverage_floor=float(adequacy.coverage_floor),
+        loan_provision_ratio=float(adequacy.total["loan_provision_ratio"]),
+        loan_provision_ratio_floor=float(adequacy.ratio_floor),
+        regulatory_minimum=float(adequacy.total["regulatory_minimum"]),
+        shortfall_vs_floors=float(adequacy.shortfall),
+        adequacy_flags=adequacy.flags(),
         loans_by_category={c: int(summary.at[c, "loans"]) for c in Category.codes()},
         balance_by_category={c: float(summary.at[c, "balance"]) for c in Category.codes()},
         downgrades=int(counts.get("downgrade", 0)),
         upgrades=int(counts.get("upgrade", 0)),
         new_loans=int(counts.get("new", 0)),
         repaid_this_month=int(counts.get("repaid", 0)),
+        recovered_this_month=int(counts.get("recovered", 0)),
+        written_off_this_month=int(counts.get("written_off", 0)),
         inspections_planned=int(len(status)),
         inspections_done=int(st_counts.get("done", 0) + st_counts.get("late", 0)),
         inspections_overdue=int(st_counts.get("overdue", 0)),

@@ -51,6 +51,7 @@ BATCH = (
     "model_validation",
     "post_loan_review",
     "portfolio_migration",
+    "provisioning",
     "model_monitoring",
 )
 

@@ -278,7 +278,8 @@ def portfolio_dashboard(
     Parameters
     ----------
     matrix : riskkit.migration.TransitionMatrix
-        Monthly matrix over the five categories plus ``repaid`` and ``written_off``.
+        Monthly matrix over the five categories plus ``repaid``, ``recovered`` and
+        ``written_off`` (:data:`riskkit.migration.FIVE_CATEGORY`).
     balances : ClassificationResult, per-loan frame (``category``, ``outstanding_principal``)
         or Series of balance by category: the book today.
     horizon : int
