@@ -3,6 +3,8 @@ it; Z = 0 is the estimated matrix; words and return periods."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import norm
 
 from riskkit.migration import TransitionMatrix
@@ -104,3 +106,17 @@ def test_scenarios_in_words_and_paths():
     path = scenario_path(sample(), Scenario("x", (-2.0, 0.0)), 30, 0.05)
     assert len(path.years) == 3 and path.matrix(12) is path.years[0].monthly
     assert path.years[2].z_year == 0.0 and path.matrix(30).method != path.matrix(1).method
+
+
+@settings(max_examples=40, deadline=None)
+@given(z=st.floats(-3, 3), rho=st.floats(0.0, 0.3))
+def test_shift_rows_sum_to_one_and_worse_years_default_more(z, rho):
+    tm = sample()
+    s = shift_matrix(tm, z, rho)
+    np.testing.assert_allclose(s.matrix.sum(axis=1), 1.0, atol=1e-12)
+    assert (s.matrix >= 0).all()
+    worse = shift_matrix(tm, z - 0.5, rho)
+    d = [2, 3, 4, 6, 7]  # non-performing, recovered, written off
+    assert (worse.matrix[:2, d].sum(axis=1) >= s.matrix[:2, d].sum(axis=1) - 1e-12).all()
+    # repayment is held whatever the year
+    np.testing.assert_allclose(s.matrix[:, 5], tm.matrix[:, 5], atol=1e-12)

@@ -4,6 +4,8 @@ stage movements that add up, and the per-loan sum equal to the report total."""
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskkit.book import LoanBook, make_schedule
 from riskkit.classification import ClassificationResult
@@ -210,3 +212,34 @@ def test_prepayment_rate_estimated_from_history():
     )
     # performing loan-months with a next month: L1 Jan, L2 Jan, L2 Feb; one prepaid (L1)
     assert prepayment_rate(h, book)["__all__"] == pytest.approx(1 / 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.tuples(st.integers(1, 3), st.floats(0, 1e4))),
+            st.one_of(st.none(), st.tuples(st.integers(1, 3), st.floats(0, 1e4))),
+            st.booleans(),
+        ),
+        max_size=30,
+    )
+)
+def test_movement_always_reconciles(loans):
+    """Any two months: transfers sum to zero and opening + movements = closing, per stage."""
+    prev = {f"L{i}": p for i, (p, _, _) in enumerate(loans) if p is not None}
+    cur = {f"L{i}": c for i, (_, c, _) in enumerate(loans) if c is not None}
+    wo = [f"L{i}" for i, (p, c, w) in enumerate(loans) if w and p is not None and c is None]
+
+    def frame(d):
+        return pd.DataFrame(
+            {"stage": [v[0] for v in d.values()], "ecl": [v[1] for v in d.values()]},
+            index=pd.Index(list(d), dtype=object),
+        )
+
+    t = ecl_movement(frame(prev), frame(cur), written_off=wo).table
+    for k in (1, 2, 3):
+        assert abs(t.loc[f"transfer_to_stage_{k}", "total"]) < 1e-6
+    body = t.drop(index=["opening", "closing"]).sum()
+    np.testing.assert_allclose(t.loc["opening"] + body, t.loc["closing"], atol=1e-6)
+    assert t.loc["written_off", "total"] == pytest.approx(-sum(prev[w][1] for w in wo))
