@@ -86,6 +86,8 @@ def _cure_dates(post: pd.DataFrame, cure_months: int) -> pd.Series:
         & ~post["paid_off"].to_numpy(dtype=bool)
         & ~post["written_off"].to_numpy(dtype=bool)
     )
+    if not len(post):
+        return pd.Series(dtype="datetime64[ns]", index=pd.Index([], name="loan_id"))
     loan = pd.factorize(post["loan_id"])[0]
     new_run = np.r_[True, (loan[1:] != loan[:-1]) | (perf[1:] != perf[:-1])]
     run = np.cumsum(new_run)
