@@ -687,9 +687,9 @@ def _simulate(
             P, lastk, owed = P[owed > TOL], lastk[owed > TOL], owed[owed > TOL]
             pday = due_day[P, lastk] + 30 * (k[P] - lastk) + r.integers(0, 10, len(P))
             lg = base + risk[P] + macro[t] + shock[P] + 3.0
-            # the longer past maturity (and once enforced or exhausted), the rarer a payoff
-            late = np.exp(-0.35 * (k[P] - n_per[P]))
-            late = late * np.where(wo.exhausted[P], 0.0, np.where(wo.enforcing[P], 0.4, 1.0))
+            # once enforced a payoff is rarer; once recovery is exhausted, none (the missed
+            # balloon is already sized by balloon_exposure: no extra decay past maturity)
+            late = np.where(wo.exhausted[P], 0.0, np.where(wo.enforcing[P], 0.4, 1.0))
             cure_p = ~dead[P] & (r.random(len(P)) < 0.25 * (1 - _sigmoid(lg - 1.0)) * late)
             part_p = ~cure_p & ~dead[P] & (r.random(len(P)) < 0.15 * np.sqrt(late))
             amt_p = np.where(cure_p, owed, np.where(part_p, owed * r.uniform(0.05, 0.3, len(P)), 0))
