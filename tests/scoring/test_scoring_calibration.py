@@ -143,7 +143,7 @@ def test_sample_book_committee_scorecard_calibrated_on_validation():
     pd_r, d_r, n_r = _approved_half(raw, va[feats], va["bad"])
     pd_c, d_c, n_c = _approved_half(cal, va[feats], va["bad"])
     assert d_r / n_r > 1.5 * pd_r  # the gap: observed well above expected (2.5x in 2025)
-    assert jeffreys_test(n_r, d_r, pd_r) < 1e-3
+    assert jeffreys_test(n_r, d_r, pd_r) < 0.01  # rejected at 1%
     assert jeffreys_test(n_c, d_c, pd_c) > 0.02  # no longer rejected
     assert pd_c > 1.5 * pd_r
 
