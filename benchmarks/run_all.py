@@ -21,6 +21,7 @@ BENCHMARKS = {
     "migration": "benchmarks.bench_migration",
     "scoring": "benchmarks.bench_scoring",
     "registry": "benchmarks.bench_registry",
+    "ecl": "benchmarks.bench_ecl",
 }
 
 
