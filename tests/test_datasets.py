@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from riskkit.book import LoanBook, delinquency_status, make_schedule
@@ -397,6 +397,7 @@ def test_farm_loans_miss_less_at_harvest(book):
 
 @settings(max_examples=10, deadline=None)
 @given(n=st.integers(1, 150), months=st.integers(1, 30), seed=st.integers(0, 2**31))
+@example(n=6, months=20, seed=1233)  # a month with signals on the book but no installment due
 def test_generator_invariants(n, months, seed):
     from riskkit.datasets.synthetic_pii import id_number_valid
 

@@ -771,7 +771,7 @@ def _simulate(
             )
             st_L = np.zeros(len(L), dtype=np.int64)
             pos = np.searchsorted(A, L)
-            inA = (pos < len(A)) & (A[np.minimum(pos, len(A) - 1)] == L)
+            inA = (pos < len(A)) & (A[np.minimum(pos, len(A) - 1)] == L) if len(A) else pos < 0
             st_L[inA] = new_streak[pos[inA]]
             cc = once("contact_changes", L[u[:, 5] < 0.00015 + 0.05 * (st_L >= 2)])
             signal(
