@@ -95,7 +95,19 @@ def test_calibration_validation_approval_then_monitoring(tmp_path, riskkit_kerne
     mhtml = (reports / AS_OF / "model_monitoring/model_monitoring.html").read_text()
     assert "<strong>Red</strong>: CSI of income up to" in mhtml
     assert "Model: application_scorecard v1" in mhtml
-    assert [x["status"] for x in read_runs(reports)] == ["failed", "ok", "ok", "ok"]
+
+    # the next month-end run refits the same document: no new draft, the reports keep naming v1
+    r = run_report(
+        "score_calibration", AS_OF, params={**common, "seed": "7", "max_bins": 5}, **quiet
+    )
+    assert r.ok, r.error
+    assert reg.versions()["version"].tolist() == [1]
+    m2 = json.loads((out / "metrics.json").read_text())["metrics"]
+    assert m2["model_version"] == 1
+    html = (out / "score_calibration.html").read_text()
+    assert "status approved champion" in html and "no new draft is registered" in html
+    assert "status draft" not in html
+    assert [x["status"] for x in read_runs(reports)] == ["failed", "ok", "ok", "ok", "ok"]
 
 
 def test_file_target_missing_is_an_error_and_numeric_targets_work(tmp_path):

@@ -569,6 +569,11 @@ TEXT: dict[str, dict[str, str]] = {
         "(riskkit model approve).",
         "zh": "已登记至模型库：{model}，状态为草稿；经验证人员批准（riskkit model approve）后方可被其他报告和看板使用。",
     },
+    "score_calibration.same_document": {
+        "en": "The scorecard fitted now is the document already registered as {model} "
+        "(status {status}): no new draft is registered.",
+        "zh": "本次拟合的评分卡与模型库中已登记的 {model}（状态 {status}）完全相同：不重复登记草稿。",
+    },
     "score_calibration.not_registered": {
         "en": "Not registered: the sample has no application dates (no development window).",
         "zh": "未登记至模型库：样本无申请日期（无法确定开发窗口）。",

@@ -7,9 +7,20 @@ champion per use that every report, dashboard and lending decision reads.
 * Its **status** moves ``draft -> approved -> retired`` by events in an append-only audit table
   (who, when, why); an approved version is the **champion** of its use or a **challenger**.
   Approving a new champion retires the previous one, in the same transaction. The author of a
-  version cannot approve it (separation of duties).
+  version cannot approve it (separation of duties; names compared without case and surrounding
+  spaces).
+* **Registering a document again** (the same JSON, SHA-256 equal, for the same name, use and
+  development window) returns the version already holding it, unless that one is retired: a
+  month-end run that refits the same scorecard on the same data does not pile up drafts, and
+  the reports keep naming the version in force. A retired document registered again becomes a
+  new draft (retired is final; bringing a model back goes through approval again).
+* **Concurrent writers**: every registry write reads the current status inside its own
+  transaction, under the store's write lock (SQLite) or a transaction-scoped advisory lock
+  (PostgreSQL), so two approvals never leave two champions and nothing is approved after it
+  was retired.
 
-Tables: ``model_versions`` (one row per version) and ``model_events`` (numbered, append-only).
+Tables: ``model_versions`` (one row per version) and ``model_events`` (numbered); both are
+append-only, enforced by the database (triggers refuse UPDATE and DELETE).
 
 Examples
 --------
@@ -27,6 +38,9 @@ Examples
 >>> reg.approve("application_scorecard", 1, approver="validator", reason="validated").role
 'champion'
 >>> reg.champion("application").label
+'application_scorecard v1'
+>>> reg.register(Scorecard().fit(X, y), "application_scorecard", use="application",
+...              development_window=("2024-01-01", "2024-12-31"), author="analyst").label
 'application_scorecard v1'
 """
 
@@ -135,7 +149,8 @@ class ModelRegistry:
         metrics: dict | None = None,
         when=None,
     ) -> ModelVersion:
-        """Store ``scorecard`` as the next version of ``name``, status ``draft``.
+        """Store ``scorecard`` as the next version of ``name``, status ``draft``; or return the
+        version that already holds the same document (see the module docstring).
 
         ``development_window``: (first, last) application date of the development sample.
         """
@@ -144,31 +159,29 @@ class ModelRegistry:
         _check_text(name=name, author=author)
         if use not in USES:
             raise RegistryError(f"use must be one of {USES}, got {use!r}")
+        sha = hashlib.sha256(doc.encode("utf-8")).hexdigest()
         now = _now(when)
         with self.store.transaction() as conn:
-            version = self._next_version(conn, name)
-            row = {
-                "name": name,
-                "version": version,
-                "use": use,
-                "development_start": start,
-                "development_end": end,
-                "author": author,
-                "registered_at": now,
-                "description": description,
-                "metrics": json.dumps(metrics or {}, default=str, sort_keys=True),
-                "sha256": hashlib.sha256(doc.encode("utf-8")).hexdigest(),
-                "document": doc,
-            }
-            self.store.append(VERSIONS, pd.DataFrame([row]), conn=conn)
-            if version == 1:
-                conn.execute(
-                    sa.text(
-                        f"CREATE UNIQUE INDEX IF NOT EXISTS ux_{VERSIONS} ON {VERSIONS} "
-                        "(name, version)"
-                    )  # fmt: skip
-                )
-            self._event(conn, name, version, "draft", None, author, now, "registered")
+            _lock(conn)
+            version = self._same_document(conn, name, use, sha, start, end)
+            if version is None:
+                version = self._next_version(conn, name)
+                row = {
+                    "name": name,
+                    "version": version,
+                    "use": use,
+                    "development_start": start,
+                    "development_end": end,
+                    "author": author,
+                    "registered_at": now,
+                    "description": description,
+                    "metrics": json.dumps(metrics or {}, default=str, sort_keys=True),
+                    "sha256": sha,
+                    "document": doc,
+                }
+                self.store.append(VERSIONS, pd.DataFrame([row]), conn=conn)
+                self._event(conn, name, version, "draft", None, author, now, "registered")
+                _guard_tables(conn)
         return self.get(name, version)
 
     def approve(
@@ -186,29 +199,33 @@ class ModelRegistry:
         _check_text(approver=approver, reason=reason)
         if role not in ROLES:
             raise RegistryError(f"role must be one of {ROLES}, got {role!r}")
-        v = self.get(name, version)
-        if v.status == "retired" or (v.status == "approved" and v.role == role):
-            raise RegistryError(f"{v.label} is {v.status} ({v.role or 'no role'}): cannot {role}")
-        if approver == v.author:
-            raise RegistryError(f"{v.label}: its author {approver!r} cannot approve it")
         now = _now(when)
         with self.store.transaction() as conn:
+            _lock(conn)
+            cur = self._current(conn)
+            v = _row(cur, name, version)
+            label = f"{name} v{int(version)}"
+            if v["status"] == "retired" or (v["status"] == "approved" and v["role"] == role):
+                raise RegistryError(f"{label} is {v['status']} ({v['role'] or 'no role'}): "
+                                    f"cannot {role}")  # fmt: skip
+            if _same_person(approver, v["author"]):
+                raise RegistryError(f"{label}: its author {v['author']!r} cannot approve it")
             if role == "champion":
-                cur = self._current(conn)
-                old = cur[(cur["use"] == v.use) & (cur["role"] == "champion")]
+                old = cur[(cur["use"] == v["use"]) & (cur["role"] == "champion")]
                 for _, o in old.iterrows():
                     self._event(conn, o["name"], int(o["version"]), "retired", None, approver,
-                                now, f"superseded by {v.label}: {reason}")  # fmt: skip
+                                now, f"superseded by {label}: {reason}")  # fmt: skip
             self._event(conn, name, version, "approved", role, approver, now, reason)
         return self.get(name, version)
 
     def retire(self, name: str, version: int, *, by: str, reason: str, when=None):
-        """Retire a version (draft or approved); retired is final."""
+        """Retire a version (draft or approved); retired is final. Retiring the champion
+        leaves its use without one until a successor is approved."""
         _check_text(by=by, reason=reason)
-        v = self.get(name, version)
-        if v.status == "retired":
-            raise RegistryError(f"{v.label} is already retired")
         with self.store.transaction() as conn:
+            _lock(conn)
+            if _row(self._current(conn), name, version)["status"] == "retired":
+                raise RegistryError(f"{name} v{int(version)} is already retired")
             self._event(conn, name, version, "retired", None, by, _now(when), reason)
         return self.get(name, version)
 
@@ -241,17 +258,40 @@ class ModelRegistry:
         return _version(row, doc.iloc[0])
 
     def champion(self, use: str = "application") -> ModelVersion:
-        """The approved champion of ``use``; an error says how to approve one if none is."""
+        """The approved champion of ``use``; an error says how to approve one if none is (and
+        which champion was retired, by whom, if one was)."""
         cur = self.versions()
         rows = cur[(cur["use"] == use) & (cur["role"] == "champion")]
+        if len(rows) > 1:  # approvals are serialised, so only a hand-edited store gets here
+            labels = [f"{n} v{v}" for n, v in zip(rows["name"], rows["version"], strict=True)]
+            raise RegistryError(f"{len(rows)} {use} champions in the registry: {labels}")
         if rows.empty:
             raise LookupError(
-                f"no approved {use} champion in the model registry of {self.store!r}: "
-                "register a draft (score_calibration report) and approve it with "
+                f"no approved {use} champion in the model registry of {self.store!r}"
+                f"{self._last_champion(cur, use)}: register a draft (score_calibration "
+                "report) and approve it with "
                 "`riskkit model approve NAME VERSION --approver WHO --reason WHY`"
             )
-        r = rows.iloc[-1]
+        r = rows.iloc[0]
         return self.get(r["name"], int(r["version"]))
+
+    def _last_champion(self, cur: pd.DataFrame, use: str) -> str:
+        """``" (NAME vN, the last champion, was retired ...)"`` or ``""``."""
+        ev = self.history()
+        if ev.empty:
+            return ""
+        mine = cur[cur["use"] == use]
+        keys = set(zip(mine["name"], mine["version"], strict=True))
+        ev = ev[[(n, v) in keys for n, v in zip(ev["name"], ev["version"], strict=True)]]
+        was = ev[(ev["status"] == "approved") & (ev["role"] == "champion")]
+        if was.empty:
+            return ""
+        last = was.iloc[-1]
+        gone = ev[(ev["name"] == last["name"]) & (ev["version"] == last["version"])].iloc[-1]
+        return (
+            f" ({last['name']} v{last['version']}, the last champion, was retired on "
+            f"{pd.Timestamp(gone['event_time']):%Y-%m-%d} by {gone['actor']}: {gone['reason']})"
+        )
 
     def challengers(self, use: str = "application") -> list[ModelVersion]:
         cur = self.versions()
@@ -266,6 +306,22 @@ class ModelRegistry:
             sa.text(f"SELECT MAX(version) FROM {VERSIONS} WHERE name = :n"), {"n": name}
         ).scalar()
         return int(cur or 0) + 1
+
+    def _same_document(self, conn, name, use, sha, start, end) -> int | None:
+        """The version of ``name`` holding the document ``sha`` for the same use and window,
+        unless retired; None if there is none."""
+        if not sa.inspect(conn).has_table(VERSIONS):
+            return None
+        cur = self._current(conn)
+        same = cur[
+            (cur["name"] == name)
+            & (cur["sha256"] == sha)
+            & (cur["use"] == use)
+            & (cur["development_start"] == start)
+            & (cur["development_end"] == end)
+            & (cur["status"] != "retired")
+        ]
+        return None if same.empty else int(same["version"].iloc[-1])
 
     def _event(self, conn, name, version, status, role, actor, when, reason) -> None:
         ev = pd.DataFrame(
@@ -293,6 +349,63 @@ class ModelRegistry:
         )
         events = pd.read_sql(sa.text(f"SELECT * FROM {EVENTS} ORDER BY event_id"), conn)
         return _current_status(versions, events)
+
+
+#: Key of the PostgreSQL advisory lock that serialises registry writes (SQLite transactions
+#: take the database's write lock when they begin).
+LOCK_KEY = 0x726B6D72  # "rkmr"
+
+
+def _lock(conn) -> None:
+    """Serialise registry writers for the rest of the transaction ``conn``."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+
+
+def _guard_tables(conn) -> None:
+    """A unique (name, version) index, and triggers that refuse UPDATE and DELETE on both
+    registry tables (created once; also added to tables written by an older riskkit)."""
+    conn.execute(
+        sa.text(f"CREATE UNIQUE INDEX IF NOT EXISTS ux_{VERSIONS} ON {VERSIONS} (name, version)")
+    )
+    for table in (VERSIONS, EVENTS):
+        for statement in _append_only_sql(conn.dialect.name, table):
+            conn.execute(sa.text(statement))
+
+
+def _append_only_sql(dialect: str, table: str) -> list[str]:
+    message = f"{table} is append-only (model registry audit trail)"
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            for op in ("UPDATE", "DELETE")
+        ]
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION riskkit_append_only() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION '% is append-only (model registry audit trail)', TG_TABLE_NAME; "
+            "END $$ LANGUAGE plpgsql",
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = "
+            f"'{table}_append_only') THEN CREATE TRIGGER {table}_append_only BEFORE UPDATE OR "
+            f"DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION riskkit_append_only(); END IF; "
+            "END $$",
+        ]
+    return []  # other databases: append-only by this module's API only
+
+
+def _row(cur: pd.DataFrame, name: str, version: int) -> pd.Series:
+    """The current row of ``name`` ``version`` (KeyError naming the known versions)."""
+    rows = cur[(cur["name"] == name) & (cur["version"] == int(version))]
+    if rows.empty:
+        known = sorted(f"{n} v{v}" for n, v in zip(cur["name"], cur["version"], strict=True))
+        raise KeyError(f"no model {name!r} version {version} in the registry; known: {known}")
+    return rows.iloc[0]
+
+
+def _same_person(a: str, b: str) -> bool:
+    """Names compared as a person would: case and surrounding spaces ignored."""
+    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
 
 
 def _current_status(versions: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
