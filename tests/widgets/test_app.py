@@ -103,11 +103,10 @@ def test_lending_decision_from_the_champion(tmp_path):
     assert a.model_version == "application_scorecard v1"
     assert a.recommendation in ("decline as requested", "decline")
     champion = ModelRegistry(store).champion().scorecard()
-    assert (
-        a.score
-        == champion.credit_score(
-            __import__("riskkit.lending", fromlist=["model_input"]).model_input(
-                row, app_, list(champion.feature_names_in_)
-            )
-        )[0]
-    )
+    from riskkit.lending import amount_monotone_risk, model_input
+
+    raw = champion.credit_score(model_input(row, app_, list(champion.feature_names_in_)))[0]
+    pd_, score, why = amount_monotone_risk(champion, row, app_)
+    # the score is held like the PD: never above the score of the same terms at a lower amount
+    assert (a.pd, a.score) == (pd_, score) and score <= raw
+    assert (score < raw) == (why.code == "pd_held_for_amount")

@@ -51,7 +51,9 @@ from .assessment import (
 from .cutoff import cutoff_strategy
 from .decision import (
     DERIVED_FEATURES,
+    amount_breakpoints,
     amount_monotone_pd,
+    amount_monotone_risk,
     assess_with_champion,
     assess_with_model,
     model_input,
@@ -64,7 +66,9 @@ __all__ = [
     "AMORTISING_METHODS",
     "DERIVED_FEATURES",
     "RECOMMENDATIONS",
+    "amount_breakpoints",
     "amount_monotone_pd",
+    "amount_monotone_risk",
     "assess_with_champion",
     "assess_with_model",
     "model_input",

@@ -413,7 +413,7 @@ def _price_reasons(rate: float, floor: float) -> list[Reason]:
 # scorecard inputs that follow from the loan terms
 
 
-def term_features(app: Application, n_guarantors: int | None = None) -> dict:
+def term_features(app: Application, n_guarantors: int | None = None, amounts=None) -> dict:
     """Application features implied by the terms, as :func:`riskkit.datasets.application_sample`
     defines them, so a what-if on the terms reaches the scorecard consistently.
 
@@ -424,18 +424,25 @@ def term_features(app: Application, n_guarantors: int | None = None) -> dict:
       (the other households guarantee), for one guarantor ``n_guarantors`` if given (>= 1),
       else 1.
 
+    ``amounts``: an array of amounts to evaluate the same terms at (one schedule computation
+    for all); the amount-driven features are then arrays.
+
     Examples
     --------
     >>> f = term_features(Application(12_000, 12, 0.12, "equal_principal", "joint",
     ...                               monthly_income=2_000, households=3))
     >>> round(f["payment_to_income"], 4), f["n_guarantors"]  # (12000 + 780) / 12 / 2000
     (0.5325, 2)
+    >>> term_features(Application(12_000, 12, 0.12, "equal_principal", "credit",
+    ...               monthly_income=2_000), amounts=[12_000, 6_000])["payment_to_income"]
+    array([0.5325 , 0.26625])
     """
+    amount = np.asarray(app.amount if amounts is None else amounts, dtype=float)
     ds = monthly_debt_service(
-        app.amount, app.term_months, app.annual_rate, app.repayment_method,
-        ids=[app.application_id],
-    ).iloc[0]  # fmt: skip
-    total = app.amount + float(ds["total_interest"])
+        amount, app.term_months, app.annual_rate, app.repayment_method,
+        ids=np.full(max(amount.size, 1), app.application_id),
+    )  # fmt: skip
+    total = amount + ds["total_interest"].to_numpy().reshape(amount.shape)
     g = app.guarantee_type
     if g == "joint":
         ng = max(int(app.households) - 1, 0)
@@ -443,12 +450,9 @@ def term_features(app: Application, n_guarantors: int | None = None) -> dict:
         ng = max(int(n_guarantors or 1), 1)
     else:
         ng = 0
-    return {
-        "payment_to_income": total / app.term_months / app.monthly_income
-        if app.monthly_income > 0
-        else float("nan"),
-        "loan_to_value": app.amount / app.collateral_value
-        if app.collateral_value > 0
-        else float("nan"),
-        "n_guarantors": ng,
-    }
+    nan = np.full(amount.shape, np.nan)
+    pti = total / app.term_months / app.monthly_income if app.monthly_income > 0 else nan
+    ltv = amount / app.collateral_value if app.collateral_value > 0 else nan
+    if amounts is None:
+        return {"payment_to_income": float(pti), "loan_to_value": float(ltv), "n_guarantors": ng}
+    return {"payment_to_income": pti, "loan_to_value": ltv, "n_guarantors": ng}

@@ -6,9 +6,12 @@ falls because the amount rises, and the assessment with its counter-offer.
   and the derived features (``payment_to_income``, ``loan_to_value``, ``n_guarantors``) are
   recomputed from them (:func:`~riskkit.lending.assessment.term_features`).
 * :func:`amount_monotone_pd`: the model's PD at the requested terms, held at the largest PD the
-  same terms get at any smaller amount (a grid of amounts from 1,000 up, plus the edges of the
-  model's ``amount`` bins): asking for more never lowers the PD or the expected loss, unless
-  the policy lists a model feature allowed to say why (``limits.pd_may_fall_with_amount``).
+  same terms get at any smaller amount (every interval of amounts where the model's inputs are
+  constant: the bin edges of ``amount``, ``payment_to_income`` and ``loan_to_value`` mapped to
+  amounts, plus a grid from 1,000 up): asking for more never lowers the PD or the expected
+  loss, unless the policy lists a model feature allowed to say why
+  (``limits.pd_may_fall_with_amount``). :func:`amount_monotone_risk` holds the score the same
+  way, so a larger amount cannot lift a score over the cut-off.
 * :func:`assess_with_model`: :func:`~riskkit.lending.assessment.assess_application` with
   that PD, score and grade, the counter-offer's PD from the model at its amount, and the
   model version.
@@ -31,7 +34,6 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -88,17 +90,58 @@ def model_input(applicant, app: Application, features, columns: Mapping | None =
     return frame.astype({f: float for f in features if _is_number(row[f])})
 
 
+def inputs_at_amounts(applicant, app: Application, features, amounts) -> pd.DataFrame:
+    """:func:`model_input` for the terms of ``app`` at each of ``amounts`` (one row each):
+    ``amount`` and the derived features that move with it recomputed, vectorised."""
+    amounts = np.asarray(amounts, dtype=float)
+    base = model_input(applicant, app, features)
+    X = base.loc[base.index.repeat(len(amounts))]
+    if "amount" in features:
+        X["amount"] = amounts
+    derived = [f for f in ("payment_to_income", "loan_to_value") if f in features]
+    if derived:
+        implied = term_features(app, amounts=amounts)
+        for f in derived:
+            X[f] = implied[f]
+    return X
+
+
 def _is_number(v) -> bool:
     return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
 
 
-def _amount_grid(model, amount: float) -> np.ndarray:
-    grid = np.geomspace(1_000.0, max(amount, 1_000.0), AMOUNT_GRID)
-    binning = getattr(getattr(model, "binning_", None), "binnings_", {})
-    edges = getattr(binning.get("amount"), "splits_", None)
-    if edges is not None:
-        grid = np.r_[grid, edges[(edges > 0) & (edges < amount)]]
-    return np.unique(np.r_[grid[grid <= amount], amount])
+#: Model inputs that move in proportion to the amount when the other terms stay fixed.
+AMOUNT_DRIVEN = ("amount", "payment_to_income", "loan_to_value")
+
+
+def amount_breakpoints(model, applicant, app: Application, features) -> np.ndarray:
+    """Amounts up to ``app.amount`` where an input that moves with the amount crosses one of
+    its bin edges in ``model``: ``amount`` itself, and ``payment_to_income`` and
+    ``loan_to_value``, which are proportional to the amount for fixed other terms (their
+    edge ``e`` is crossed at ``amount x e / value``). Between two breakpoints every input of
+    the model, and so its PD and score, is constant."""
+    binnings = getattr(getattr(model, "binning_", None), "binnings_", {})
+    row = model_input(applicant, app, features).iloc[0]
+    out = []
+    for f in AMOUNT_DRIVEN:
+        edges = getattr(binnings.get(f), "splits_", None)
+        value = row.get(f)
+        if edges is None or value is None or not np.isfinite(value) or value <= 0:
+            continue
+        out.append(app.amount * np.asarray(edges, dtype=float) / float(value))
+    b = np.concatenate(out) if out else np.zeros(0)
+    return np.unique(b[(b > 0) & (b < app.amount)])
+
+
+def _amount_grid(model, applicant, app: Application, features) -> np.ndarray:
+    """Amounts to evaluate: a geometric grid from 1,000 (for models without bins), every
+    breakpoint and the middle of every interval between breakpoints (where the PD is
+    constant), and the amount asked."""
+    top = max(app.amount, 1_000.0)
+    grid = np.geomspace(min(1_000.0, top), top, AMOUNT_GRID)
+    b = np.unique(np.r_[grid[0], amount_breakpoints(model, applicant, app, features), top])
+    grid = np.r_[grid, b, (b[:-1] + b[1:]) / 2]
+    return np.unique(np.r_[grid[grid <= app.amount], app.amount])
 
 
 def amount_monotone_pd(model, applicant, app: Application, features=None, policy=None):
@@ -106,26 +149,55 @@ def amount_monotone_pd(model, applicant, app: Application, features=None, policy
     same terms get at a smaller amount when that is higher.
 
     Returns ``(pd, reason)``; ``reason`` says whether the PD was held and from which amount.
+    :func:`amount_monotone_risk` also returns the score held the same way.
+    """
+    pd_, _, reason = amount_monotone_risk(model, applicant, app, features, policy)
+    return pd_, reason
+
+
+def amount_monotone_risk(model, applicant, app: Application, features=None, policy=None):
+    """``(pd, score, reason)`` for ``app``: the PD of :func:`amount_monotone_pd` and the score
+    held the same way (the lowest score of the same terms at any amount up to the one asked,
+    so a larger amount cannot lift a score over the cut-off either). ``score`` is None for a
+    model without ``credit_score``.
+
+    Every interval of amounts where the model's inputs are constant is evaluated (bin edges of
+    ``amount``, ``payment_to_income`` and ``loan_to_value`` mapped to amounts,
+    :func:`amount_breakpoints`), so no narrow bin between grid points is missed.
     """
     p = load_policy(policy) if not isinstance(policy, Policy) else policy
     features = model_features(model) if features is None else list(features)
-    allowed = set(p["limits"]["pd_may_fall_with_amount"])
-    own = float(model.predict_proba(model_input(applicant, app, features))[0, 1])
-    if allowed & set(features):
-        return own, Reason("pd_model", "ok", f"PD {own:.2%} from the model (policy lets "
-                           f"{sorted(allowed & set(features))} lower it with the amount)")  # fmt: skip
-    grid = _amount_grid(model, app.amount)
-    X = pd.concat([model_input(applicant, replace(app, amount=float(a)), features) for a in grid])
+    allowed = sorted(set(p["limits"]["pd_may_fall_with_amount"]) & set(features))
+    if allowed:
+        X = model_input(applicant, app, features)
+        own = float(model.predict_proba(X)[0, 1])
+        why = f"PD {own:.2%} from the model (policy lets {allowed} lower it with the amount)"
+        return own, _score(model, X, 0), Reason("pd_model", "ok", why)
+    grid = _amount_grid(model, applicant, app, features)
+    X = inputs_at_amounts(applicant, app, features, grid)
     pds = model.predict_proba(X)[:, 1]
-    k = int(np.argmax(pds))
+    own, k = float(pds[-1]), int(np.argmax(pds))  # the grid ends at the amount asked
+    score = _score(model, X, None)
     if pds[k] > own + 1e-12:
-        return float(pds[k]), Reason(
-            "pd_held_for_amount",
-            "ok",
-            f"model PD {own:.2%} at {app.amount:,.0f} is below its {pds[k]:.2%} at "
-            f"{grid[k]:,.0f}: a larger amount does not lower the risk, {pds[k]:.2%} is used",
+        return (
+            float(pds[k]),
+            score,
+            Reason(
+                "pd_held_for_amount",
+                "ok",
+                f"model PD {own:.2%} at {app.amount:,.0f} is below its {pds[k]:.2%} at "
+                f"{grid[k]:,.0f}: a larger amount does not lower the risk, {pds[k]:.2%} is used",
+            ),
         )
-    return own, Reason("pd_model", "ok", f"PD {own:.2%} from the model")
+    return own, score, Reason("pd_model", "ok", f"PD {own:.2%} from the model")
+
+
+def _score(model, X: pd.DataFrame, row: int | None) -> float | None:
+    """The model's score of ``X``'s row ``row``, or its lowest over all rows (None)."""
+    if not hasattr(model, "credit_score"):
+        return None
+    s = np.asarray(model.credit_score(X), dtype=float)
+    return float(s[row] if row is not None else s.min())
 
 
 def assess_with_model(
@@ -142,17 +214,15 @@ def assess_with_model(
 ) -> Assessment:
     """Assess ``app`` for ``applicant`` with the PD of ``model`` (the approved champion).
 
-    The PD is :func:`amount_monotone_pd`'s; the score and grade are the model's at the
-    requested terms; the counter-offer's PD is the model's (held the same way) at the suggested
+    The PD and the score (checked against ``cutoff``) are :func:`amount_monotone_risk`'s, the
+    grade the PD's; the counter-offer's PD is the model's (held the same way) at the suggested
     limit. ``master_scale`` defaults to the policy's.
     """
     from ..scoring import MasterScale
 
     p = load_policy(policy) if not isinstance(policy, Policy) else policy
     features = model_features(model) if features is None else list(features)
-    pd_, why = amount_monotone_pd(model, applicant, app, features, p)
-    X = model_input(applicant, app, features)
-    score = float(np.asarray(model.credit_score(X))[0]) if hasattr(model, "credit_score") else None
+    pd_, score, why = amount_monotone_risk(model, applicant, app, features, p)
     ms = master_scale if master_scale is not None else MasterScale(policy=p)
     grade = str(ms.assign([pd_])[0])
     first = assess_application(
