@@ -513,11 +513,11 @@ TEXT: dict[str, dict[str, str]] = {
     "model_monitoring.stability": {
         "en": "Largest PSI after the reference: {max_psi} (below {psi_monitor} stable, "
         "{psi_monitor}-{psi_shifted} monitor, above {psi_shifted} shifted). "
-        "AUC out of time (up to {latest_period}): {latest_auc} against {reference_auc} in the "
-        "development window.",
+        "AUC out of time (applications with a known outcome, up to {latest_period}): "
+        "{latest_auc} against {reference_auc} in the development window.",
         "zh": "基准期之后 PSI 最大为 {max_psi}（低于 {psi_monitor} 稳定，"
         "{psi_monitor}-{psi_shifted} 需关注，高于 {psi_shifted} 显著偏移）。"
-        "跨时间（至 {latest_period}）AUC 为 {latest_auc}，开发窗口为 {reference_auc}。",
+        "跨时间（已有结果的申请，至 {latest_period}）AUC 为 {latest_auc}，开发窗口为 {reference_auc}。",
     },
     "model_monitoring.window_sample_book": {
         "en": "Why the latest period is {latest_period} and not the as-of date {as_of}: an "

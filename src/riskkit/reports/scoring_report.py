@@ -231,7 +231,9 @@ def calibrate_scorecard(
 
     Returns AUC/Gini/KS (DeLong and bootstrap intervals) in time and out of time, the gains
     table, the calibration curve, the per-grade tests (master scale) on the test sample and the
-    model rules' report.
+    model rules' report. The PDs tested are the scorecard's own; with ``target_rate`` the
+    scorecard is first recalibrated to it (:meth:`~riskkit.scoring.Scorecard.recalibrated`
+    on the fitting sample), so the registered model carries the long-run rate.
     """
     from sklearn.model_selection import train_test_split
 
@@ -246,7 +248,9 @@ def calibrate_scorecard(
     )
     sc = _fit_scorecard(X_tr, y_tr, max_n_bins, min_bin_share, monotonic_trend, min_iv,
                         base_score, base_odds, pdo, policy)  # fmt: skip
-    cal = _validate(sc, X_tr, y_tr, X_te, y_te, target_rate, policy, float(np.mean(y)))
+    if target_rate is not None:  # the registered model carries the long-run rate itself
+        sc = sc.recalibrated(X_tr, target_rate)
+    cal = _validate(sc, X_tr, y_tr, X_te, y_te, policy, float(np.mean(y)))
     if window is not None:
         cal.development_window = window
         for k, v in _out_of_time(sc, X[~inside], y[~inside], window).items():
@@ -278,12 +282,14 @@ def _fit_scorecard(X, y, max_n_bins, min_bin_share, monotonic_trend, min_iv, bas
     ).fit(X, y)
 
 
-def _validate(sc, X_tr, y_tr, X_te, y_te, target_rate, policy, bad_rate) -> ScoreCalibration:
-    from ..scoring.calibration import MasterScale, PDCalibrator
+def _validate(sc, X_tr, y_tr, X_te, y_te, policy, bad_rate) -> ScoreCalibration:
+    """Tables and key figures of ``sc`` on the held-out sample; the PDs are the scorecard's
+    own (the PDs the registry serves to decisions and monitoring)."""
+    from ..scoring.calibration import MasterScale
     from ..scoring.metrics import auc, auc_ci, calibration_curve, gains_table, grade_tests, ks_ci
 
     s_tr, s_te = sc.credit_score(X_tr), sc.credit_score(X_te)
-    pd_te = PDCalibrator(target_rate=target_rate).fit(s_tr, y_tr).predict(s_te)
+    pd_te = sc.predict_proba(X_te)[:, 1]
     ms = MasterScale(policy=policy)
     grades = _grade_order(grade_tests(ms.assign(pd_te), y_te, pd_te), ms)
     a = auc_ci(y_te, s_te, higher_is_bad=False)
@@ -417,6 +423,7 @@ class MonitoringMetrics(ReportMetrics):
     ks_oot_lower: float
     ks_oot_upper: float
     latest_period: str
+    latest_outcome_period: str | None
     latest_application_date: pd.Timestamp
     max_psi: float
     psi_monitor: float
@@ -501,6 +508,7 @@ def monitor_scorecard(
         n_reference=int(ref.sum()),
         **perf,
         latest_period=str(by_period.index[-1]),
+        latest_outcome_period=_last(recent.index[recent["n_with_outcome"] > 0]),
         latest_application_date=pd.to_datetime(np.asarray(dates))[monitored].max(),
         max_psi=float(recent["psi"].max()),
         psi_monitor=float(stability["psi_monitor"]),
@@ -514,6 +522,10 @@ def monitor_scorecard(
         amber=int((findings["light"] == "amber").sum()),
     )
     return Monitoring(table=by_period, csi=csi_t, grades=grades, findings=findings, metrics=metrics)
+
+
+def _last(index) -> str | None:
+    return str(index[-1]) if len(index) else None
 
 
 def _periods(X, y, dates, window, freq, reference_periods):

@@ -204,8 +204,8 @@ def _calibration_findings(grades, pd_, y) -> list:
     holm_fail = grades[grades["rejected_holm"]]["grade"].tolist()
     raw_fail = grades[grades["rejected"] & ~grades["rejected_holm"]]["grade"].tolist()
     lt = "red" if holm_fail else ("amber" if raw_fail else "green")
-    text = f"{len(grades)} grades tested; after Holm: {holm_fail or 'none'} fail"
-    text += f"; before it only: {raw_fail or 'none'}"
+    text = f"{len(grades)} grades tested; after Holm: {_names(holm_fail)} fail"
+    text += f"; before it only: {_names(raw_fail)}"
     return out + [("calibration", "per grade (binomial and Jeffreys)", text, lt)]
 
 
@@ -218,10 +218,15 @@ def _rule_findings(rules) -> list:
     reversed_ = signs[signs["verdict"] == "dropped"]["feature"].tolist()
     text = (
         f"{len(fails)} failing; {len(dropped)} features dropped by the rules; every coefficient "
-        f"negative (reversed and dropped: {reversed_ or 'none'})"
+        f"negative (reversed and dropped: {_names(reversed_)})"
     )
     return [("model rules", "sign, monotone bins, IV, correlation, VIF, missing share", text,
              "red" if len(fails) else "green")]  # fmt: skip
+
+
+def _names(items) -> str:
+    """``R6, R7`` (or ``none``) for a validator's text, not a Python list."""
+    return ", ".join(str(i) for i in items) or "none"
 
 
 def _metrics(disc, ch, findings) -> dict:

@@ -56,7 +56,7 @@ def plot_score_distribution(
     zh = figure_language(lang) == "zh"
     s, yv = np.asarray(score, dtype=float), np.asarray(y)
     fig, ax = new_figure(*figsize)
-    edges = np.histogram_bin_edges(s, bins=bins).tolist()
+    edges = _score_edges(s, bins)
     for value, en, cn, color in ((0, "good", "好", "tab:green"), (1, "bad", "坏", "tab:red")):
         ax.hist(s[yv == value], bins=edges, alpha=0.6, density=True, label=cn if zh else en,
                 color=color)  # fmt: skip
@@ -67,6 +67,15 @@ def plot_score_distribution(
     ax.set_title(title or "Score distribution: good vs bad")
     fig.tight_layout()
     return fig
+
+
+def _score_edges(s: np.ndarray, bins: int) -> list[float]:
+    """``bins`` equal bins; for whole-number scores, bins of a whole number of points centred
+    on integers (equal bins over integers otherwise hold 2 or 3 values in turn: a comb)."""
+    if not len(s) or not np.all(s == np.round(s)):
+        return np.histogram_bin_edges(s, bins=bins).tolist()
+    step = max(1, int(np.ceil((s.max() - s.min() + 1) / bins)))
+    return (np.arange(s.min() - 0.5, s.max() + step, step)).tolist()
 
 
 def plot_roc_ks(y, pd_) -> Figure:
@@ -139,7 +148,8 @@ def plot_psi_auc(
     sharing the period axis, so each threshold line plainly belongs to the PSI scale.
 
     ``by_period`` is :attr:`riskkit.reports.scoring_report.Monitoring.table` (index =
-    period; columns ``psi``, ``auc``, ``reference``).
+    period; columns ``psi``, ``auc``, ``reference``; ``auc_lower`` and ``auc_upper``, when
+    present, are drawn as the AUC's interval).
     """
     zh = figure_language(lang) == "zh"
     bp = by_period
@@ -162,8 +172,12 @@ def plot_psi_auc(
     ax1.set_title(title or "PSI and AUC by period")
     ax1.legend(loc="upper left", fontsize=8, ncol=4)
     ax1.grid(axis="y", alpha=0.3)
-    ax2.plot(x, bp["auc"].to_numpy(dtype=float), color="#3a7d44", marker="o", label="AUC")
-    ax2.set_ylabel("AUC")
+    auc_ = bp["auc"].to_numpy(dtype=float)
+    if {"auc_lower", "auc_upper"} <= set(bp.columns):  # the 95% interval, so a dip is read
+        err = np.abs(bp[["auc_lower", "auc_upper"]].to_numpy(dtype=float).T - auc_)
+        ax2.errorbar(x, auc_, yerr=err, fmt="none", ecolor="#3a7d44", alpha=0.5, capsize=3)
+    ax2.plot(x, auc_, color="#3a7d44", marker="o", label="AUC")
+    ax2.set_ylabel("AUC (95% CI)" if not zh else "AUC（95% 置信区间）")
     ax2.grid(alpha=0.3)
     ax2.set_xticks(x, [str(p) for p in bp.index], rotation=45)
     fig.tight_layout()
