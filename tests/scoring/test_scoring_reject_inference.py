@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import beta
 from sklearn.base import clone
 
 from riskkit.datasets import make_microloan_book
@@ -12,6 +13,7 @@ from riskkit.scoring.metrics import auc
 from riskkit.scoring.reject_inference import (
     augment_fuzzy,
     event_rate_increase_from_sample,
+    event_rate_increase_interval,
     infer_rejects,
     parcel,
     through_the_door,
@@ -45,6 +47,26 @@ def simulation():
     k = event_rate_increase_from_sample(base.predict_proba(D[swap][feats])[:, 1], D[swap]["bad"])
     oracle = clone(sc).fit(s[feats], s["bad"])  # what knowing every outcome would give
     return s, feats, A, D[~swap], sc, base, oracle, k
+
+
+def test_swap_in_factor_reproduces_the_sample_bad_rate():
+    # the factor applied PD by PD gives back the swap-in sample's bad rate (the odds ratio of
+    # the means would not: 1/(0.3/0.7) = 2.33 on the hand example infers 43%, not 50%)
+    pds, bad = np.array([0.1, 0.5]), np.array([1, 0])
+    k = event_rate_increase_from_sample(pds, bad)
+    assert k == pytest.approx(3.0) and augment_fuzzy(pds, k).mean() == pytest.approx(0.5)
+    # interval: the factor at the Clopper-Pearson ends of the rate, around the estimate
+    rng = np.random.default_rng(0)
+    pds = rng.uniform(0.02, 0.3, 240)
+    bad = (rng.random(240) < 0.39).astype(int)
+    k = event_rate_increase_from_sample(pds, bad)
+    lo, hi = event_rate_increase_interval(pds, bad)
+    assert lo < k < hi
+    # 79 bad of 240: Clopper-Pearson ends are Beta quantiles, (0.2701, 0.3925)
+    assert bad.sum() == 79
+    assert augment_fuzzy(pds, k).mean() == pytest.approx(79 / 240, abs=1e-9)
+    assert augment_fuzzy(pds, lo).mean() == pytest.approx(beta.ppf(0.025, 79, 162), abs=1e-9)
+    assert augment_fuzzy(pds, hi).mean() == pytest.approx(beta.ppf(0.975, 80, 161), abs=1e-9)
 
 
 def _bias(model, D, feats):

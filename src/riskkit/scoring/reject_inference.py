@@ -15,9 +15,14 @@ under-predicts the risk of the applicants it will now score: the through-the-doo
 
 ``event_rate_increase`` is an assumption, documented with the model: from bureau outcomes of
 declined applicants at other lenders, or from a small random sample of declined applicants
-lent to on purpose (:func:`event_rate_increase_from_sample`). :func:`through_the_door`
-simulates a book where the declined applicants' outcomes are known, to measure the bias each
-method removes.
+lent to on purpose (:func:`event_rate_increase_from_sample`, the factor that makes the
+approved-only model right on average for that sample, and
+:func:`event_rate_increase_interval`, its interval from the sample's size). On the sample-book
+simulation of the tests (20,000 loans; 70% approved by the features and the officer's
+judgement; 237 declined lent to, 35.4% bad, against a mean approved-only PD of 12.5%) the
+factor is 4.2 (95% interval 3.1 to 5.7): the declined are about four times worse on the odds
+than their features say. :func:`through_the_door` simulates a book where the declined
+applicants' outcomes are known, to measure the bias each method removes.
 
 Examples
 --------
@@ -60,13 +65,51 @@ def parcel(score_approved, bad_approved, score_declined, event_rate_increase=1.0
 
 
 def event_rate_increase_from_sample(pd_sample, bad_sample) -> float:
-    """The odds ratio of the observed bad rate to the mean PD the approved-only model gives a
-    random sample of declined applicants who were lent to (a "swap-in" test sample)."""
-    p = float(np.mean(pd_sample))
+    """The odds factor ``k`` that makes the approved-only model right on average for a random
+    sample of declined applicants who were lent to (a "swap-in" sample): the mean of their
+    PDs with the odds of each multiplied by ``k`` (as :func:`augment_fuzzy` and
+    :func:`parcel` apply it) equals their observed bad rate.
+
+    Not the odds ratio of the bad rate to the mean PD: the odds of a mean are not the mean of
+    the odds, and that ratio, applied PD by PD, falls short of the observed rate (see the
+    hand example below).
+
+    Examples
+    --------
+    PDs 10% and 50%, one bad and one good: ``k/(9+k) + k/(1+k) = 1`` gives ``k = 3`` (the
+    ratio of the odds, 1 / (0.3/0.7) = 2.33, would infer a bad rate of 43%, not 50%):
+
+    >>> round(event_rate_increase_from_sample([0.1, 0.5], [1, 0]), 9)
+    3.0
+    """
+    from .calibration import logodds_shift
+
+    p = np.clip(np.asarray(pd_sample, dtype=float), 1e-9, 1 - 1e-9)
     b = float(np.mean(bad_sample))
     if not 0 < b < 1:
         raise ValueError(f"the sample's bad rate is {b:.3f}: need goods and bads to estimate it")
-    return (b / (1 - b)) / (p / (1 - p))
+    return float(np.exp(logodds_shift(logit(p), b)))
+
+
+def event_rate_increase_interval(pd_sample, bad_sample, level: float = 0.95):
+    """``(low, high)``: the factor of :func:`event_rate_increase_from_sample` at the ends of
+    the Clopper-Pearson interval of the swap-in sample's bad rate (the factor rises with the
+    rate). A swap-in sample is small: report the interval with the assumption.
+
+    Examples
+    --------
+    >>> lo, hi = event_rate_increase_interval([0.1] * 100, [1] * 50 + [0] * 50)
+    >>> round(lo, 2), round(hi, 2)  # 50/100 bad: Clopper-Pearson 39.83%-60.17%, x 9 / odds
+    (5.96, 13.59)
+    """
+    from scipy.stats import binomtest
+
+    from .calibration import logodds_shift
+
+    bad = np.asarray(bad_sample).astype(int)
+    ci = binomtest(int(bad.sum()), len(bad)).proportion_ci(level, method="exact")
+    lo = logit(np.clip(np.asarray(pd_sample, dtype=float), 1e-9, 1 - 1e-9))
+    return tuple(float(np.exp(logodds_shift(lo, r))) for r in (ci.low, ci.high))
 
 
 @dataclass
