@@ -98,3 +98,12 @@ def test_psi_thresholds_belong_to_the_psi_panel():
     assert [set(ln.get_ydata()) for ln in auc_ax.get_lines()] == [{0.71, 0.70, 0.66}]
     assert psi_ax.get_ylim()[1] >= 0.31 and auc_ax.get_ylim()[1] < 1.0
     assert [t.get_text() for t in auc_ax.get_xticklabels()] == list(bp.index)
+    with_ci = bp.assign(auc_lower=bp["auc"] - 0.02, auc_upper=bp["auc"] + 0.03)
+    auc_ax = plot_psi_auc(with_ci).axes[1]
+    assert auc_ax.get_ylabel() == "AUC (95% CI)"
+    (bars,) = [c for c in auc_ax.collections if c.get_segments()]
+    assert [tuple(s[:, 1].round(2)) for s in bars.get_segments()] == [
+        (0.69, 0.74),
+        (0.68, 0.73),
+        (0.64, 0.69),
+    ]

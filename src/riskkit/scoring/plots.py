@@ -173,11 +173,13 @@ def plot_psi_auc(
     ax1.legend(loc="upper left", fontsize=8, ncol=4)
     ax1.grid(axis="y", alpha=0.3)
     auc_ = bp["auc"].to_numpy(dtype=float)
-    if {"auc_lower", "auc_upper"} <= set(bp.columns):  # the 95% interval, so a dip is read
+    with_ci = {"auc_lower", "auc_upper"} <= set(bp.columns)
+    if with_ci:  # the 95% interval, so a dip is read against the sampling noise
         err = np.abs(bp[["auc_lower", "auc_upper"]].to_numpy(dtype=float).T - auc_)
         ax2.errorbar(x, auc_, yerr=err, fmt="none", ecolor="#3a7d44", alpha=0.5, capsize=3)
     ax2.plot(x, auc_, color="#3a7d44", marker="o", label="AUC")
-    ax2.set_ylabel("AUC (95% CI)" if not zh else "AUC（95% 置信区间）")
+    ci = (" (95% CI)" if not zh else "（95% 置信区间）") if with_ci else ""
+    ax2.set_ylabel("AUC" + ci)
     ax2.grid(alpha=0.3)
     ax2.set_xticks(x, [str(p) for p in bp.index], rotation=45)
     fig.tight_layout()
