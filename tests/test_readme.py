@@ -107,3 +107,26 @@ def test_getting_started_page_runs(tmp_path, monkeypatch):
     for i, code in enumerate(python_blocks(page.read_text(encoding="utf-8"))):
         exec(compile(code, f"getting-started.md python block {i + 1}", "exec"), ns)  # noqa: S102
     assert ns["res"].summary().loc["total", "loans"] == int((~ns["res"].table["paid_off"]).sum())
+
+
+@pytest.mark.slow
+def test_the_readme_report_example_runs_on_the_bundled_sample_book(tmp_path, monkeypatch):
+    """The `riskkit report run` line of the README, as written, on the sample book."""
+    import shlex
+
+    from riskkit import cli
+    from riskkit.reports import ensure_kernel
+
+    text = README.read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if ln.startswith("riskkit report run ")]
+    assert lines, "the README shows no `riskkit report run` example"
+    url = f"sqlite:///{tmp_path / 'riskkit.db'}"
+    ensure_kernel("riskkit")
+    cli.ensure_demo_book(url, "2026-10-31", n_loans=1200)
+    monkeypatch.setenv("RISKKIT_DB_URL", url)
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        assert cli.main([*argv, "--no-progress"]) == 0, line
+    scoped = tmp_path / "reports/2026-10-31/post_loan_review@branch=城关支行"
+    assert "贷后检查报告" in (scoped / "post_loan_review.html").read_text(encoding="utf-8")

@@ -32,13 +32,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db-url",
         default=None,
-        help="store URL (default: $RISKKIT_DB_URL or sqlite:///data/riskkit.db)",
+        help="store URL (default: $RISKKIT_DB_URL or sqlite:///data/riskkit.db); prefer "
+        "$RISKKIT_DB_URL for a URL with a password (command lines are visible to other users)",
     )
     p.add_argument("--kernel", default="riskkit", help="Jupyter kernel name (default: riskkit)")
     p.add_argument(
         "--timeout", type=float, default=None, help="seconds each report may take (default 1800)"
     )
     p.add_argument("--no-progress", action="store_true", help="no papermill progress bar")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run of the same report and scope (default: fail)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +148,7 @@ def _runner_kwargs(args) -> dict:
         "db_url": args.db_url,
         "kernel_name": args.kernel,
         "progress": not args.no_progress,
+        "lock_wait": args.wait,
     }
     if args.timeout is not None:
         kw["timeout"] = args.timeout
@@ -315,7 +324,9 @@ def main(argv=None) -> int:
         print(f"\nReports index: {index}")
         return code
     except (ValidationError, ValueError, KeyError, LookupError) as e:
-        print(f"riskkit: error: {e}", file=sys.stderr)
+        from .privacy import Redactor
+
+        print(f"riskkit: error: {Redactor().text(str(e))}", file=sys.stderr)
         return 2
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from riskkit.reports import ensure_kernel
+from riskkit.reports import REPORTS, ensure_kernel
+from riskkit.reports.params import COMMON, Param, ReportSpec, register
 from riskkit.store import Store
 
 from .books import hand_review_book
@@ -24,7 +25,7 @@ time.sleep(sleep)
 print("value is", value)
 if fail:
     raise RuntimeError("forced failure in cell")
-print(extra)
+print(extra.replace("#", ""))  # the notebook builds what it prints (parameters hold no PII)
 if write_metrics:
     pathlib.Path(output_dir, "metrics.json").write_text(json.dumps({"metrics": {"value": value}}))
 """
@@ -35,7 +36,7 @@ def write_tiny_notebook(path, body: str = TINY_BODY):
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(
         "as_of = None\noutput_dir = None\ndb_url = None\nvalue = 1\nfail = False\n"
-        "sleep = 0\nextra = ''\nwrite_metrics = True"
+        "sleep = 0\nextra = ''\nwrite_metrics = True\nbranch = None\nlanguage = 'en'"
     )
     params.metadata["tags"] = ["parameters"]
     nb.cells = [
@@ -52,8 +53,33 @@ def write_tiny_notebook(path, body: str = TINY_BODY):
     return path
 
 
+#: The tiny test report, registered only while a test uses it (only registered reports run).
+TINY = ReportSpec(
+    "tiny",
+    "Tiny report",
+    COMMON
+    + (
+        Param("value", "int", 1),
+        Param("fail", "bool", False),
+        Param("sleep", "float", 0.0),
+        Param("extra", "str", ""),
+        Param("write_metrics", "bool", True),
+        Param("branch", "str", None, nullable=True),
+    ),
+    scope=("branch",),
+)
+
+
 @pytest.fixture
-def tiny_notebooks(tmp_path):
+def tiny_report():
+    """Register the ``tiny`` report for one test."""
+    register(TINY)
+    yield TINY
+    REPORTS.pop("tiny", None)
+
+
+@pytest.fixture
+def tiny_notebooks(tmp_path, tiny_report):
     d = tmp_path / "notebooks"
     d.mkdir()
     write_tiny_notebook(d / "tiny.ipynb")

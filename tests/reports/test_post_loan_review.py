@@ -143,30 +143,36 @@ def test_notebook_figures_and_failure_semantics(repaid_store, riskkit_kernel, ca
         str(reports),
         "--no-progress",
     ]
+    whole = (reports / "2026-10-31/post_loan_review/metrics.json").read_text()
     assert cli.main(base + ["-p", "branch=0042", "-p", "language=zh"]) == 0
-    m = json.loads((reports / "2026-10-31/post_loan_review/metrics.json").read_text())
+    scoped = reports / "2026-10-31/post_loan_review@branch=0042"  # its own address
+    m = json.loads((scoped / "metrics.json").read_text())
     sub = exp[exp["branch"] == "0042"]
     hb = hand_figures(sub)
     assert m["params"]["branch"] == "0042" and m["metrics"]["n_loans"] == hb["n_loans"] == 14
     assert m["metrics"]["n_outstanding"] == hb["n_outstanding"] == 12
     assert m["metrics"]["npl_ratio"] == pytest.approx(hb["npl_ratio"], abs=1e-12)
     assert m["metrics"]["loans_by_category"] == hb["loans_by_category"]
-    html = (reports / "2026-10-31/post_loan_review/post_loan_review.html").read_text()
+    html = (scoped / "post_loan_review.html").read_text()
     assert "贷后检查报告（截至 2026-10-31）" in html and "不良贷款率" in html
+    # the all-branch report is not replaced by the scoped one
+    assert (reports / "2026-10-31/post_loan_review/metrics.json").read_text() == whole
 
-    # an unknown branch fails inside the notebook: failed run kept, last good report kept
+    # an unknown branch fails inside the notebook: failed run kept at its own address
     assert cli.main(base + ["-p", "branch=9999"]) == 1
-    failed = reports / "2026-10-31/post_loan_review.failed/post_loan_review.ipynb"
+    failed = reports / "2026-10-31/post_loan_review@branch=9999.failed/post_loan_review.ipynb"
     nb = nbformat.read(failed, as_version=4)
     errs = [
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
     assert errs and errs[0].ename == "ValidationError" and "9999" in errs[0].evalue
-    m2 = json.loads((reports / "2026-10-31/post_loan_review/metrics.json").read_text())
-    assert m2 == m  # the last good (branch 0042) report is untouched
+    m2 = json.loads((scoped / "metrics.json").read_text())
+    assert m2 == m  # the branch-0042 report is untouched
+    assert (reports / "2026-10-31/post_loan_review/metrics.json").read_text() == whole
     runs = read_runs(reports)
     assert [x["status"] for x in runs] == ["ok", "ok", "failed"]
+    assert [x["scope"] for x in runs] == [{}, {"branch": "0042"}, {"branch": "9999"}]
     assert "matches no loan's branch" in runs[-1]["error"]
     index = (reports / "index.html").read_text()
-    assert "post_loan_review.failed/post_loan_review.ipynb" in index
+    assert "post_loan_review%40branch%3D9999.failed/post_loan_review.ipynb" in index
     assert np.isfinite(runs[0]["duration_s"])

@@ -55,7 +55,7 @@ def test_good_run_layout_and_rerun_replaces(tiny_notebooks, tmp_path, riskkit_ke
     r2 = _run(tiny_notebooks, reports, params={"value": 8})
     assert r2.ok
     assert json.loads((out / "metrics.json").read_text())["metrics"] == {"value": 8}
-    assert sorted(os.listdir(reports / AS_OF)) == ["tiny"]
+    assert sorted(os.listdir(reports / AS_OF)) == ["tiny"]  # no temp or old folders left
     runs = read_runs(reports)
     assert [x["status"] for x in runs] == ["ok", "ok"]
     index = (reports / "index.html").read_text()
@@ -101,10 +101,11 @@ def test_timeout_is_a_failure(tiny_notebooks, tmp_path, riskkit_kernel):
 
 def test_unmasked_pii_and_missing_metrics_fail(tiny_notebooks, tmp_path, riskkit_kernel):
     reports = tmp_path / "reports"
-    r = _run(tiny_notebooks, reports, params={"extra": "id 110101199003071234"})
-    assert not r.ok and "unmasked personal data" in r.error
-    r = _run(tiny_notebooks, reports, params={"extra": "phone 13812345678"})
-    assert not r.ok and "unmasked personal data" in r.error
+    r = _run(tiny_notebooks, reports, params={"extra": "id 1101#01199003071234"})
+    assert not r.ok and "personal data or a password in the report output" in r.error
+    assert "tiny.ipynb: ID number" in r.error and "tiny.html: ID number" in r.error
+    r = _run(tiny_notebooks, reports, params={"extra": "phone 138#12345678"})
+    assert not r.ok and "phone number" in r.error
     r = _run(tiny_notebooks, reports, params={"extra": "id 110***********1234"})
     assert r.ok  # masked is fine
     r = _run(tiny_notebooks, reports, params={"write_metrics": False})
@@ -117,9 +118,8 @@ def test_missing_kernel_and_notebook_fail_clearly(tiny_notebooks, tmp_path):
     reports = tmp_path / "reports"
     r = _run(tiny_notebooks, reports, kernel_name="no-such-kernel-xyz")
     assert not r.ok and "kernel 'no-such-kernel-xyz' is not installed" in r.error
-    r = run_report(
-        "nope", AS_OF, reports_dir=reports, notebooks_dir=tiny_notebooks, log=lambda m: None
-    )
+    (tiny_notebooks / "tiny.ipynb").unlink()  # registered, but its notebook is missing
+    r = _run(tiny_notebooks, reports)
     assert not r.ok and "no notebook" in r.error
     assert [x["status"] for x in read_runs(reports)] == ["failed", "failed"]
 
@@ -159,7 +159,7 @@ def test_cli_exit_codes(tiny_notebooks, tmp_path, riskkit_kernel, capsys):
     assert metrics["metrics"] == {"value": 9}
     assert cli.main(base + ["--params", str(pfile), "-p", "value=11"]) == 0  # -p wins
     metrics = json.loads((reports / AS_OF / "tiny" / "metrics.json").read_text())
-    assert metrics["metrics"] == {"value": "11"}  # unregistered notebook: text stays text
+    assert metrics["metrics"] == {"value": 11}  # typed by the report's specification
     assert cli.main(base + ["-p", "fail=True"]) == 1
     out = capsys.readouterr().out
     assert "failed" in out and str((reports / "index.html").resolve()) in out
@@ -196,13 +196,15 @@ def test_index_escapes_and_lists_latest():
     assert "no good report yet" in page
 
 
-def test_kernel_runs_encrypted_without_the_tcp_warning(tmp_path, riskkit_kernel, capfd):
+def test_kernel_runs_encrypted_without_the_tcp_warning(
+    tmp_path, riskkit_kernel, capfd, tiny_report
+):
     """The kernel gets CurveZMQ keys, so ipykernel's "running over TCP without encryption"
     warning is gone from the batch output, while what the kernel process writes to stderr
     and a failing cell's error still come through."""
     import zmq
 
-    from riskkit.reports.runner import kernel_config
+    from riskkit.reports.kernel import kernel_config
 
     from .conftest import write_tiny_notebook
 

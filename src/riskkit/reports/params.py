@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ import pandas as pd
 import yaml
 
 from ..errors import ProblemCollector
+from ..privacy import mask_text, personal_data_kinds
 
 _MISSING = object()
 
@@ -82,9 +84,18 @@ class Param:
         return self.default is _MISSING
 
 
+#: Report names: lower-case letters, digits and underscores, starting with a letter. A name is
+#: never a path: the runner only runs registered reports (``notebooks/<name>.ipynb``).
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+
+
 @dataclass(frozen=True)
 class ReportSpec:
-    """A report notebook: its name, title, parameters and whether run-all includes it."""
+    """A report notebook: its name, title, parameters and whether run-all includes it.
+
+    ``scope`` names the parameters that narrow the report to a part of the book (for example
+    ``branch``); a scoped run is published at its own address, beside the all-book report.
+    """
 
     name: str
     title: str
@@ -92,6 +103,14 @@ class ReportSpec:
     description: str = ""
     in_batch: bool = True
     extra: dict = field(default_factory=dict)
+    scope: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if not NAME_PATTERN.fullmatch(self.name):
+            raise ValueError(f"report name {self.name!r} must match {NAME_PATTERN.pattern}")
+        unknown = [s for s in self.scope if s not in self.names]
+        if unknown:
+            raise ValueError(f"report {self.name!r}: scope parameters {unknown} are not parameters")
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -122,6 +141,24 @@ def register(spec: ReportSpec) -> ReportSpec:
     return spec
 
 
+def registered_report(name) -> ReportSpec:
+    """The specification of registered report ``name``.
+
+    Raises
+    ------
+    riskkit.errors.ValidationError
+        ``name`` is not a registered report (a path, an unknown name, not text); the message
+        lists the registered reports.
+    """
+    spec = REPORTS.get(name) if isinstance(name, str) else None
+    if spec is None or not NAME_PATTERN.fullmatch(name):
+        pc = ProblemCollector("report name")
+        rule = "is not a registered report" if isinstance(name, str) else "must be text"
+        pc.add("report", "name", f"{mask_text(repr(name))} {rule}; reports: {sorted(REPORTS)}")
+        pc.raise_if_any()
+    return spec
+
+
 register(
     ReportSpec(
         "post_loan_review",
@@ -143,6 +180,7 @@ register(
         ),
         "Five-category classification and changes vs last month, NPL and provisions, "
         "inspections due/overdue, risk-signal watch list, loan appendix (PII masked).",
+        scope=("branch", "officer"),
     )
 )
 
@@ -589,8 +627,31 @@ def validate_params(name: str, values: Mapping, *, allow_unknown: bool = False) 
                 problems.add(
                     "parameters", str(k), f"unknown parameter; known parameters: {spec.names}"
                 )
+    _refuse_personal_data(out, problems)
     problems.raise_if_any()
     return out
+
+
+def _refuse_personal_data(typed: Mapping, problems: ProblemCollector) -> None:
+    """Parameters are ids, dates, numbers and choices: a value that reads as an ID or phone
+    number is refused, so personal data never reaches a notebook, a path or the run log."""
+    for k, v in typed.items():
+        if v is None or isinstance(v, bool | int | float | pd.Timestamp):
+            continue
+        text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+        kinds = personal_data_kinds(text)
+        if kinds:
+            problems.add(
+                "parameters",
+                str(k),
+                f"looks like personal data ({', '.join(kinds)}: {mask_text(text)}); report "
+                "parameters are loan, officer and branch ids, never ID or phone numbers",
+            )
+
+
+def scope_of(spec: ReportSpec, typed: Mapping) -> dict[str, str]:
+    """The scope of a run: ``spec.scope`` parameters that are set (name -> text)."""
+    return {k: str(typed[k]) for k in spec.scope if typed.get(k) not in (None, "")}
 
 
 def to_papermill(name: str, typed: Mapping) -> dict:

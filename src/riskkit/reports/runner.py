@@ -1,6 +1,8 @@
 """Run report notebooks with papermill: validated parameters, atomic output, failure semantics.
 
-Each run of report ``NAME`` for as-of date ``D`` writes ``reports/D/NAME/``:
+Each run of registered report ``NAME`` for as-of date ``D`` writes ``reports/D/NAME/`` (a run
+scoped with ``-p branch=X`` writes ``reports/D/NAME@branch=X/``, see
+:mod:`riskkit.reports.paths`):
 
 - ``NAME.ipynb``: the executed notebook (with the injected parameters);
 - ``NAME.html``: the report without code (nbconvert ``--no-input``), figures as PNG;
@@ -8,21 +10,31 @@ Each run of report ``NAME`` for as-of date ``D`` writes ``reports/D/NAME/``:
 - ``run.json``: parameters, timings and versions; plus any artefact the notebook saved
   (for example ``scorecard.json``).
 
-The notebook executes inside a temporary directory next to the target, which is renamed into
-place only when everything succeeded, so a re-run replaces the previous good report and a failed
-run never damages it. A failed or timed-out run (cell error, timeout, dead kernel, missing
-metrics, unmasked personal data in the output, bad parameters) keeps what it produced in
-``reports/D/NAME.failed/`` with ``error.txt``, is logged as failed in ``reports/runs.json`` and
-``reports/index.html``, and leaves the last good report in place.
+The notebook executes inside a private temporary folder next to the target, which is renamed
+into place only when everything succeeded, so a re-run replaces the previous good report and a
+failed run never damages it. A failed or timed-out run (cell error, timeout, dead kernel,
+missing metrics, personal data or the password in the output, bad parameters) keeps what it
+produced in ``<folder>.failed/`` with ``error.txt``, is logged as failed in
+``reports/runs.json`` and ``reports/index.html``, and leaves the last good report in place.
+
+What the runner guarantees (tested by grepping every artefact of real runs):
+
+- only registered reports run (:func:`~riskkit.reports.params.registered_report`), from their
+  notebook inside the notebooks folder; every path written or deleted is checked to lie inside
+  the reports directory first;
+- the store URL reaches the kernel through its environment, never the notebook, and is shown
+  masked (``***``); the kernel keeps no IPython history;
+- one check (:mod:`riskkit.reports.scrub`) masks every file of a run, good or failed, and every
+  line of the run log, index, ``error.txt`` and terminal output; parameters that read as ID or
+  phone numbers are refused;
+- one run per report address at a time (a lock); leftovers of killed runs are cleaned at the
+  next start; an unreadable run log is moved aside.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
-import shutil
 import sys
 import time
 import uuid
@@ -31,17 +43,34 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import ValidationError
+from ..errors import ProblemCollector, ValidationError
+from ..privacy import Redactor, mask_url, url_secrets
 from .context import METRICS_FILE, write_json_atomic
 from .index import append_run
+from .kernel import DB_URL_ENV, execute_notebook
 from .params import (
     REPORTS,
     ParameterValueError,
+    ReportSpec,
     load_params_file,
     parse_date,
+    registered_report,
+    scope_of,
     to_papermill,
     validate_params,
 )
+from .paths import (
+    ReportBusyError,
+    RunPaths,
+    UnsafePathError,
+    address_folder,
+    address_lock,
+    check_folder_name,
+    clean_leftovers,
+    inside,
+    scope_text,
+)
+from .scrub import scrub_folder
 
 #: Reports of the month-end batch, in run order (score_calibration registers a draft scorecard
 #: that model_validation reads; model_monitoring monitors the approved champion). Only
@@ -58,7 +87,6 @@ BATCH = (
 DEFAULT_TIMEOUT = 1800.0
 #: Cells with this tag (e.g. the notebook's how-to-run note) are left out of the HTML report.
 HIDE_TAG = "hide-in-report"
-_DATA_URI = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
 
 
 def default_notebooks_dir() -> Path:
@@ -120,7 +148,7 @@ def resolve_db_url(db_url: str | None) -> str:
 
 @dataclass
 class RunResult:
-    """Outcome of one report run."""
+    """Outcome of one report run (``scope``: the parameters that narrowed it, if any)."""
 
     name: str
     as_of: str
@@ -130,6 +158,7 @@ class RunResult:
     failed_path: str | None = None
     error: str | None = None
     metrics: dict = field(default_factory=dict)
+    scope: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -138,14 +167,27 @@ class RunResult:
     def __repr__(self) -> str:
         where = self.path if self.ok else self.failed_path
         tail = "" if self.ok else f", error={self.error!r}"
+        scope = f" [{scope_text(self.scope)}]" if self.scope else ""
         return (
-            f"RunResult({self.name!r}, as_of={self.as_of}, {self.status}, "
+            f"RunResult({self.name!r}{scope}, as_of={self.as_of}, {self.status}, "
             f"{self.duration_s:.1f} s, {where}{tail})"
         )
 
 
-class _RunFailed(Exception):
-    pass
+class RunFailure(Exception):
+    """A run failed for a reason the runner states (the message is the error shown)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: kernel, limits, where the notebooks are, progress output."""
+
+    kernel_name: str = "riskkit"
+    timeout: float = DEFAULT_TIMEOUT
+    start_timeout: float = 120
+    notebooks_dir: Path | None = None
+    progress: bool = True
+    lock_wait: float = 0.0
 
 
 def _now() -> str:
@@ -156,48 +198,19 @@ def _log_default(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _error_text(exc: BaseException, timeout: float) -> str:
+def error_text(exc: BaseException, timeout: float) -> str:
+    """The error shown for an exception raised while executing a notebook."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
         lines = [ln for ln in str(exc.evalue).splitlines() if ln.strip()]
-        evalue = " | ".join(lines[:6])
-        return f"cell {exc.exec_count}: {exc.ename}: {evalue}"
+        return f"cell {exc.exec_count}: {exc.ename}: {' | '.join(lines[:6])}"
     if isinstance(exc, CellTimeoutError | TimeoutError):
         return f"timed out: the report did not finish within {timeout:g} s"
     if isinstance(exc, DeadKernelError):
         return f"kernel died: {exc}"
     return f"{type(exc).__name__}: {exc}"
-
-
-def _notebook_texts(nb) -> list[str]:
-    out = []
-    for cell in nb.cells:
-        for o in cell.get("outputs", []):
-            if o.get("output_type") == "stream":
-                out.append(o.get("text", ""))
-            elif o.get("output_type") == "error":
-                out.extend(o.get("traceback", []))
-            data = o.get("data", {})
-            for mime in ("text/plain", "text/html", "text/markdown", "application/json"):
-                if mime in data:
-                    v = data[mime]
-                    out.append(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-    return out
-
-
-def check_no_pii(texts) -> None:
-    """Raise if any text shows an unmasked ID number or mobile phone number."""
-    from ..privacy import mask_text
-
-    for t in texts:
-        t = _DATA_URI.sub("", t)
-        if mask_text(t) != t:
-            raise _RunFailed(
-                "unmasked personal data (ID or phone number) in the report output; "
-                "mask it with riskkit.privacy before showing"
-            )
 
 
 def export_html(nb, path: Path, title: str) -> None:
@@ -223,6 +236,30 @@ def export_html(nb, path: Path, title: str) -> None:
     path.write_text(body, encoding="utf-8")
 
 
+def as_of_text(name: str, as_of) -> str:
+    """``as_of`` as ``YYYY-MM-DD``; ValidationError naming the parameter otherwise."""
+    try:
+        return parse_date(as_of).strftime("%Y-%m-%d")
+    except ParameterValueError as e:
+        pc = ProblemCollector(f"parameters of report {name!r}")
+        pc.add("parameters", "as_of", str(e))
+        raise ValidationError(pc.problems, pc.what) from None
+
+
+def gather_params(name: str, params: Mapping | None, params_file) -> dict:
+    """Raw parameters: the file's, then ``params`` (which win)."""
+    raw: dict = {}
+    if params_file:
+        try:
+            raw.update(load_params_file(params_file, name))
+        except (OSError, ValueError) as exc:  # yaml errors are ValueErrors too
+            pc = ProblemCollector(f"parameters file of report {name!r}")
+            pc.add("parameters", "file", f"cannot read {params_file}: {exc}")
+            raise ValidationError(pc.problems, pc.what) from None
+    raw.update(params or {})
+    return raw
+
+
 def run_report(
     name: str,
     as_of,
@@ -237,18 +274,21 @@ def run_report(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     start_timeout: float = 120,
+    lock_wait: float = 0.0,
 ) -> RunResult:
-    """Execute report notebook ``name`` for ``as_of`` and publish it under ``reports_dir``.
+    """Execute registered report ``name`` for ``as_of`` and publish it under ``reports_dir``.
 
     Parameters
     ----------
     name : str
-        Report name: ``notebooks/<name>.ipynb``.
+        A registered report (:data:`~riskkit.reports.params.REPORTS`); its notebook is
+        ``notebooks/<name>.ipynb``. Anything else (a path, an unknown name) is refused.
     as_of : date-like
         As-of date (YYYY-MM-DD); the output goes to ``reports_dir/<as_of>/<name>/``.
     params : mapping, optional
         Parameter values (text values are converted by the report's specification, so
-        ``{"branch": "0042"}`` stays a string).
+        ``{"branch": "0042"}`` stays a string). A scope parameter (``branch``, ``officer``)
+        gives the run its own address (``<name>@branch=0042``).
     params_file : path, optional
         YAML/JSON file of parameters; ``params`` take precedence.
     reports_dir : path, default "reports"
@@ -259,11 +299,15 @@ def run_report(
     notebooks_dir : path, optional
         Where the notebooks are (default :func:`default_notebooks_dir`).
     db_url : str, optional
-        Store URL passed to the notebook (default: ``$RISKKIT_DB_URL`` or ``data/riskkit.db``).
+        Store URL given to the kernel in ``$RISKKIT_DB_URL`` (default: ``$RISKKIT_DB_URL`` or
+        ``data/riskkit.db``); shown masked everywhere.
     progress : bool, default True
         papermill progress bar.
     log : callable, optional
-        Receives progress lines (default: stderr).
+        Receives progress lines, masked (default: stderr).
+    lock_wait : float, default 0
+        Seconds to wait while another run of the same report, as-of date and scope holds its
+        lock; then this run fails saying so.
 
     Returns
     -------
@@ -274,201 +318,256 @@ def run_report(
     Raises
     ------
     riskkit.errors.ValidationError
-        When ``as_of`` is not a date (nothing is written).
+        When ``name`` is not a registered report, ``as_of`` is not a date or the parameters
+        file cannot be read (nothing is written).
     """
-    log = log or _log_default
-    t0 = time.perf_counter()
-    started = _now()
-    try:
-        as_of_s = parse_date(as_of).strftime("%Y-%m-%d")
-    except ParameterValueError as e:
-        from ..errors import ProblemCollector
-
-        pc = ProblemCollector(f"parameters of report {name!r}")
-        pc.add("parameters", "as_of", str(e))
-        raise ValidationError(pc.problems, pc.what) from None
-
-    reports_dir = Path(reports_dir).resolve()
-    nb_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks_dir()
-    nb_path = (nb_dir / f"{name}.ipynb").resolve()
-    out_root = reports_dir / as_of_s
-    target = out_root / name
-    failed_dir = out_root / f"{name}.failed"
-    run_id = f"{datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    tmp = out_root / f".{name}.tmp-{run_id}"
-    entry = {
-        "run_id": run_id,
-        "as_of": as_of_s,
-        "name": name,
-        "status": "failed",
-        "started": started,
-        "notebook_source": str(nb_path),
-        "kernel_name": kernel_name,
-    }
-    metrics: dict = {}
-    error = None
-    executed = None
-    log(
-        f"[riskkit] {name} as of {as_of_s}: starting (kernel {kernel_name!r}, "
-        f"timeout {timeout:g} s)"
+    spec = registered_report(name)
+    as_of_s = as_of_text(spec.name, as_of)
+    raw = gather_params(spec.name, params, params_file)
+    url = resolve_db_url(raw.pop("db_url", None) or db_url)
+    redactor = Redactor(url_secrets(url))
+    sink = log or _log_default
+    opts = RunOptions(
+        kernel_name, timeout, start_timeout, _notebooks_dir(notebooks_dir), progress, lock_wait
     )
-    try:
-        out_root.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir()
-        raw: dict = {}
-        if params_file:
-            raw.update(load_params_file(params_file, name))
-        raw.update(params or {})
-        if "output_dir" in raw:
-            raise _RunFailed("output_dir is set by the runner; do not pass it")
-        raw["as_of"] = as_of_s
-        raw["output_dir"] = "."
-        if not raw.get("db_url"):
-            raw["db_url"] = db_url
-        raw["db_url"] = resolve_db_url(raw["db_url"])
-        if name in REPORTS:
-            typed = validate_params(name, raw)
-            for p in REPORTS[name].params:
-                if p.kind == "path" and typed.get(p.name) and p.name != "output_dir":
-                    typed[p.name] = str(Path(typed[p.name]).resolve())
-            pm_params = to_papermill(name, typed)
-        else:
-            pm_params = raw
-        entry["params"] = {k: v for k, v in pm_params.items() if k not in ("db_url",)}
-        if not nb_path.exists():
-            raise _RunFailed(f"no notebook {nb_path}; available: {available_reports(nb_dir)}")
-        if not kernel_installed(kernel_name):
-            raise _RunFailed(
-                f"Jupyter kernel {kernel_name!r} is not installed; run "
-                f"`{sys.executable} -m ipykernel install --sys-prefix --name {kernel_name}` "
-                "(make demo / make test do this)"
-            )
-        executed = _execute(
-            nb_path,
-            tmp / f"{name}.ipynb",
-            pm_params,
-            kernel_name,
-            tmp,
-            timeout,
-            progress,
-            start_timeout,
+    run = _ReportRun(spec, as_of_s, Path(reports_dir).resolve(), url, redactor, sink, opts)
+    return run.run(raw)
+
+
+def _notebooks_dir(notebooks_dir) -> Path:
+    return Path(notebooks_dir) if notebooks_dir else default_notebooks_dir()
+
+
+class _ReportRun:
+    """One run of one report: parameters, address, execution, publication, log entry."""
+
+    def __init__(self, spec: ReportSpec, as_of: str, root: Path, url: str, redactor, sink, opts):
+        self.spec, self.as_of, self.root, self.url, self.opts = spec, as_of, root, url, opts
+        self.redactor: Redactor = redactor
+        self.sink = sink
+        self.t0 = time.perf_counter()
+        self.scope: dict[str, str] = {}
+        self.run_id = f"{datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.nb_path = opts.notebooks_dir / f"{spec.name}.ipynb"
+        self.entry: dict = {
+            "run_id": self.run_id,
+            "as_of": as_of,
+            "name": spec.name,
+            "scope": {},
+            "status": "failed",
+            "started": _now(),
+            "notebook_source": str(self.nb_path),
+            "kernel_name": opts.kernel_name,
+            "db_url": mask_url(url),
+        }
+
+    def log(self, msg: str) -> None:
+        self.sink(self.redactor.text(msg))
+
+    @property
+    def what(self) -> str:
+        scope = f" [{scope_text(self.scope)}]" if self.scope else ""
+        return f"report {self.spec.name}{scope} as of {self.as_of}"
+
+    # --- the steps ------------------------------------------------------------------------
+    def run(self, raw: dict) -> RunResult:
+        try:
+            pm_params = self.parameters(raw)
+            folder = address_folder(self.spec.name, self.scope)
+            check_folder_name(folder, self.spec.name)
+            paths = RunPaths.build(self.root, self.as_of, folder)
+        except (ValidationError, UnsafePathError) as e:
+            return self.finish(None, str(e))
+        self.log(
+            f"[riskkit] {self.what}: starting (kernel {self.opts.kernel_name!r}, "
+            f"timeout {self.opts.timeout:g} s)"
         )
-        check_no_pii(_notebook_texts(executed))
-        mpath = tmp / METRICS_FILE
+        try:
+            with address_lock(paths, self.what, self.opts.lock_wait):
+                clean_leftovers(paths, self.log)
+                return self.run_locked(paths, pm_params)
+        except (ReportBusyError, UnsafePathError) as e:
+            return self.finish(None, str(e))
+
+    def parameters(self, raw: dict) -> dict:
+        """Typed parameters as papermill gets them (no store URL: that goes to the kernel's
+        environment); sets the run's scope."""
+        raw = dict(raw)
+        if "output_dir" in raw:
+            pc = ProblemCollector(f"parameters of report {self.spec.name!r}")
+            pc.add("parameters", "output_dir", "is set by the runner; do not pass it")
+            pc.raise_if_any()
+        raw["as_of"], raw["output_dir"] = self.as_of, "."
+        typed = validate_params(self.spec.name, raw)
+        for p in self.spec.params:
+            if p.kind == "path" and typed.get(p.name) and p.name != "output_dir":
+                typed[p.name] = str(Path(typed[p.name]).resolve())
+        self.scope = scope_of(self.spec, typed)
+        self.entry["scope"] = dict(self.scope)
+        pm_params = to_papermill(self.spec.name, typed)
+        pm_params["db_url"] = None
+        self.entry["params"] = {k: v for k, v in pm_params.items() if k != "db_url"}
+        return pm_params
+
+    def run_locked(self, paths: RunPaths, pm_params: dict) -> RunResult:
+        work = paths.new_work_folder(self.run_id)
+        metrics: dict = {}
+        try:
+            metrics = self.execute(work, pm_params)
+            error = None
+        except (ValidationError, RunFailure) as e:
+            error = str(e)
+        except Exception as e:  # noqa: BLE001 - any failure of the run is a failed run
+            error = error_text(e, self.opts.timeout)
+        findings = scrub_folder(work, self.redactor)
+        if error is None and findings:
+            error = (
+                "personal data or a password in the report output, now masked in the failed "
+                "run (mask it with riskkit.privacy before showing): " + "; ".join(findings)
+            )
+        if error is None:
+            self.publish(paths, work)
+        else:
+            self.keep_failed(paths, work, error)
+        return self.finish(paths, error, metrics if error is None else {})
+
+    def execute(self, work: Path, pm_params: dict) -> dict:
+        """Run the notebook in ``work``; the metrics it recorded."""
+        nb_path = self.notebook()
+        if not kernel_installed(self.opts.kernel_name):
+            raise RunFailure(
+                f"Jupyter kernel {self.opts.kernel_name!r} is not installed; run "
+                f"`{sys.executable} -m ipykernel install --sys-prefix --name "
+                f"{self.opts.kernel_name}` (make demo / make test do this)"
+            )
+        executed = execute_notebook(
+            nb_path,
+            work / f"{self.spec.name}.ipynb",
+            pm_params,
+            kernel_name=self.opts.kernel_name,
+            cwd=work,
+            timeout=self.opts.timeout,
+            progress=self.opts.progress,
+            start_timeout=self.opts.start_timeout,
+            kernel_env={DB_URL_ENV: self.url},
+            secrets=self.redactor.secrets,
+        )
+        mpath = work / METRICS_FILE
         if not mpath.exists():
-            raise _RunFailed(
+            raise RunFailure(
                 "the notebook recorded no metrics (it must end with rpt.finish(), which writes "
                 "metrics.json)"
             )
         metrics = json.loads(mpath.read_text(encoding="utf-8"))
-        title = f"{REPORTS[name].title if name in REPORTS else name} — {as_of_s}"
-        export_html(executed, tmp / f"{name}.html", title)
-        check_no_pii([(tmp / f"{name}.html").read_text(encoding="utf-8")])
-        entry["status"] = "ok"
-    except ValidationError as e:
-        error = str(e)
-    except _RunFailed as e:
-        error = str(e)
-    except Exception as e:  # noqa: BLE001 - any failure of the run is a failed run
-        error = _error_text(e, timeout)
-    duration = time.perf_counter() - t0
-    entry["finished"] = _now()
-    entry["duration_s"] = round(duration, 3)
-    rel = lambda p: os.path.relpath(p, reports_dir)  # noqa: E731
-    if entry["status"] == "ok":
-        write_json_atomic(tmp / "run.json", entry)
-        _swap_into_place(tmp, target, out_root, run_id)
-        entry.update(
-            path=rel(target),
-            html=rel(target / f"{name}.html"),
-            notebook=rel(target / f"{name}.ipynb"),
-            metrics=rel(target / METRICS_FILE),
+        export_html(executed, work / f"{self.spec.name}.html", self.title())
+        return metrics
+
+    def notebook(self) -> Path:
+        """The report's notebook, checked to lie inside the notebooks folder."""
+        nb_dir = self.opts.notebooks_dir
+        try:
+            nb_path = inside(nb_dir, self.nb_path)
+        except UnsafePathError as e:
+            raise RunFailure(str(e)) from None
+        if not nb_path.is_file():
+            raise RunFailure(f"no notebook {self.nb_path}; available: {available_reports(nb_dir)}")
+        return nb_path
+
+    def title(self) -> str:
+        scope = f" ({scope_text(self.scope)})" if self.scope else ""
+        return f"{self.spec.title}{scope} — {self.as_of}"
+
+    # --- publication ----------------------------------------------------------------------
+    def publish(self, paths: RunPaths, work: Path) -> None:
+        """Swap the good run into place; clear this address's failed run."""
+        self.entry["status"] = "ok"
+        self._stamp()
+        write_json_atomic(work / "run.json", self.redactor.value(self.entry))
+        _world_readable(work)
+        old = paths.old_folder(self.run_id)
+        if paths.target.exists():
+            os.rename(paths.checked(paths.target), old)
+        try:
+            os.rename(work, paths.target)
+        except BaseException:
+            if old.exists():
+                os.rename(old, paths.target)
+            raise
+        if old.exists():
+            paths.remove(old)
+        if paths.failed.exists():
+            paths.remove(paths.failed)
+        t = paths.target
+        rel = self.relative
+        self.entry.update(
+            path=rel(t),
+            html=rel(t / f"{self.spec.name}.html"),
+            notebook=rel(t / f"{self.spec.name}.ipynb"),
+            metrics=rel(t / METRICS_FILE),
         )
-        log(f"[riskkit] {name} as of {as_of_s}: ok in {duration:.1f} s -> {target}")
-    else:
-        entry["error"] = error
-        failed_path = None
-        if tmp.exists():
-            (tmp / "error.txt").write_text(f"{error}\n", encoding="utf-8")
-            write_json_atomic(tmp / "run.json", entry)
-            if failed_dir.exists():
-                shutil.rmtree(failed_dir)
-            os.rename(tmp, failed_dir)
-            failed_path = failed_dir
-            nb_file = failed_dir / f"{name}.ipynb"
-            entry["failed_path"] = rel(failed_dir)
-            if nb_file.exists():
-                entry["failed_notebook"] = rel(nb_file)
-        good = target.exists()
-        log(
-            f"[riskkit] {name} as of {as_of_s}: FAILED after {duration:.1f} s: {error}"
-            + (f"\n[riskkit]   failed run kept in {failed_path}" if failed_path else "")
-            + (f"\n[riskkit]   last good report left in place: {target}" if good else "")
+
+    def keep_failed(self, paths: RunPaths, work: Path, error: str) -> None:
+        """The failed run's folder, masked, with ``error.txt``, replaces the previous one."""
+        self.entry["error"] = error
+        self._stamp()
+        (work / "error.txt").write_text(self.redactor.text(error) + "\n", encoding="utf-8")
+        write_json_atomic(work / "run.json", self.redactor.value(self.entry))
+        _world_readable(work)
+        if paths.failed.exists():
+            paths.remove(paths.failed)
+        os.rename(work, paths.checked(paths.failed))
+        self.entry["failed_path"] = self.relative(paths.failed)
+        self.entry["error_file"] = self.relative(paths.failed / "error.txt")
+        if (paths.failed / f"{self.spec.name}.ipynb").exists():
+            self.entry["failed_notebook"] = self.relative(paths.failed / f"{self.spec.name}.ipynb")
+
+    def relative(self, p: Path) -> str:
+        return os.path.relpath(p, self.root)
+
+    def _stamp(self) -> None:
+        self.entry["finished"] = _now()
+        self.entry["duration_s"] = round(time.perf_counter() - self.t0, 3)
+
+    def finish(self, paths: RunPaths | None, error: str | None, metrics=None) -> RunResult:
+        """Log the run (masked) in the run log and the index, and say how it went."""
+        if error is not None:
+            self.entry["status"] = "failed"
+            self.entry["error"] = error
+        self._stamp()
+        entry = self.redactor.value(self.entry)
+        append_run(self.root, entry)
+        self._log_outcome(paths, entry)
+        good = paths is not None and paths.target.exists()
+        return RunResult(
+            name=self.spec.name,
+            as_of=self.as_of,
+            status=entry["status"],
+            duration_s=entry["duration_s"],
+            path=str(paths.target) if good else None,
+            failed_path=str(self.root / entry["failed_path"]) if "failed_path" in entry else None,
+            error=entry.get("error"),
+            metrics=metrics or {},
+            scope=dict(self.scope),
         )
-    append_run(reports_dir, entry)
-    return RunResult(
-        name=name,
-        as_of=as_of_s,
-        status=entry["status"],
-        duration_s=duration,
-        path=str(target) if entry["status"] == "ok" else (str(target) if target.exists() else None),
-        failed_path=entry.get("failed_path") and str(reports_dir / entry["failed_path"]),
-        error=error,
-        metrics=metrics,
-    )
+
+    def _log_outcome(self, paths: RunPaths | None, entry: dict) -> None:
+        d = entry["duration_s"]
+        if entry["status"] == "ok":
+            self.log(f"[riskkit] {self.what}: ok in {d:.1f} s -> {paths.target}")
+            return
+        msg = f"[riskkit] {self.what}: FAILED after {d:.1f} s: {entry['error']}"
+        if "failed_path" in entry:
+            msg += f"\n[riskkit]   failed run kept in {self.root / entry['failed_path']}"
+        if paths is not None and paths.target.exists():
+            msg += f"\n[riskkit]   last good report left in place: {paths.target}"
+        self.log(msg)
 
 
-def kernel_config():
-    """traitlets config for the kernel manager: CurveZMQ transport encryption where pyzmq
-    supports it and the kernelspec declares it (``transport_encryption="auto"``), so the
-    kernel's localhost TCP traffic is encrypted; ipykernel then no longer logs "Kernel is
-    running over TCP without encryption" to the batch's terminal. Other kernel messages and
-    every error still reach stderr, the notebook and ``error.txt``."""
-    import zmq
-    from traitlets.config import Config
-
-    cfg = Config()
-    if zmq.has("curve"):
-        cfg.KernelManager.transport_encryption = "auto"
-    return cfg
-
-
-def _execute(nb_path, out_path, parameters, kernel_name, cwd, timeout, progress, start_timeout):
-    import papermill as pm
-
-    deadline = time.monotonic() + timeout
-
-    def timeout_func(cell):  # whole-run budget: each cell gets what is left (at least 1 s)
-        return max(1, math.ceil(deadline - time.monotonic()))
-
-    return pm.execute_notebook(
-        str(nb_path),
-        str(out_path),
-        parameters=dict(parameters),
-        kernel_name=kernel_name,
-        cwd=str(cwd),
-        progress_bar=progress,
-        request_save_on_cell_execute=True,
-        start_timeout=start_timeout,
-        timeout_func=timeout_func,
-        config=kernel_config(),
-    )
-
-
-def _swap_into_place(tmp: Path, target: Path, out_root: Path, run_id: str) -> None:
-    """Rename ``tmp`` to ``target``; the previous target is removed only once replaced."""
-    old = None
-    if target.exists():
-        old = out_root / f".{target.name}.old-{run_id}"
-        os.rename(target, old)
-    try:
-        os.rename(tmp, target)
-    except BaseException:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _world_readable(folder: Path) -> None:
+    """Give a run's private working folder the permissions of a normally created folder."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(folder, 0o777 & ~mask)
 
 
 def run_all(
@@ -481,11 +580,12 @@ def run_all(
     """Run the month-end batch (:func:`batch_reports`) for ``as_of``; failures don't stop it.
 
     ``params`` are common parameters (e.g. ``{"language": "zh"}``) given to every report that
-    has them.
+    has them. Every name must be a registered report (ValidationError before anything runs).
     """
     names = list(names) if names is not None else batch_reports(kwargs.get("notebooks_dir"))
-    known = set().union(*(REPORTS[n].names for n in names if n in REPORTS)) if names else set()
-    unknown = sorted(set(params or {}) - known) if all(n in REPORTS for n in names) else []
+    specs = [registered_report(n) for n in names]
+    known = set().union(*(s.names for s in specs)) if specs else set()
+    unknown = sorted(set(params or {}) - known)
     if unknown:
         raise ValueError(
             f"parameter(s) {unknown} belong to none of the reports {names}; known: {sorted(known)}"
@@ -493,13 +593,10 @@ def run_all(
     log = kwargs.get("log") or _log_default
     results = []
     t0 = time.perf_counter()
-    for i, name in enumerate(names, 1):
-        log(f"[riskkit] report {i}/{len(names)}: {name}")
-        own = {}
-        if params:
-            spec = REPORTS.get(name)
-            own = {k: v for k, v in params.items() if spec is None or k in spec.names}
-        results.append(run_report(name, as_of, params=own, reports_dir=reports_dir, **kwargs))
+    for i, spec in enumerate(specs, 1):
+        log(f"[riskkit] report {i}/{len(specs)}: {spec.name}")
+        own = {k: v for k, v in (params or {}).items() if k in spec.names}
+        results.append(run_report(spec.name, as_of, params=own, reports_dir=reports_dir, **kwargs))
     n_ok = sum(r.ok for r in results)
     log(
         f"[riskkit] batch as of {results[0].as_of if results else as_of}: {n_ok} ok, "
