@@ -27,6 +27,9 @@ from riskkit.scoring import OptimalBinning, PDCalibrator, Scorecard, WoETransfor
 #: statsmodels fit is singular. The same estimators with pure bins allowed and a penalised
 #: regression pass every check (second instances).
 _TINY = "tiny separable sample: every split makes a pure bin, which the defaults forbid"
+#: The unpenalised fit separates sklearn's 20-row samples (2 bads): training PDs of 0 and 1,
+#: which Scorecard.fit refuses rather than return (issue 15).
+_SEPARATED = "tiny separable sample: the unpenalised fit separates it (PDs 0/1); fit refuses"
 EXPECTED_FAILURES = {
     "WoETransformer": dict.fromkeys(
         [
@@ -41,6 +44,21 @@ EXPECTED_FAILURES = {
         "check_pipeline_consistency": _TINY,
         "check_classifiers_classes": _TINY,
         "check_fit2d_1feature": _TINY,
+        **dict.fromkeys(
+            [
+                "check_dont_overwrite_parameters",
+                "check_f_contiguous_array_estimator",
+                "check_methods_sample_order_invariance",
+                "check_methods_subset_invariance",
+                "check_dict_unchanged",
+                "check_fit2d_predict1d",
+                "check_estimators_fit_returns_self",
+                "check_estimators_overwrite_params",
+                "check_estimators_pickle",
+                "check_readonly_memmap_input",
+            ],
+            _SEPARATED,
+        ),
     },
 }
 

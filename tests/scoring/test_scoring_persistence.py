@@ -158,3 +158,91 @@ def test_numeric_categorical_and_categorical_special_in_sql(german_data):
     X.assign(rid=np.arange(len(X))).to_sql("apps", con, index=False)
     got = pd.read_sql_query(scorecard_to_sql(sc, "apps") + " ORDER BY rid", con)["score"]
     np.testing.assert_array_equal(got.to_numpy(np.int64), sc.credit_score(X))
+
+
+# --- issue 15 (6): model files are validated on load ----------------------------------------
+
+
+def _doc(fitted):
+    return json.loads(fitted[0].to_json())
+
+
+def _load_error(doc_or_text) -> str:
+    from riskkit.errors import ValidationError
+
+    text = doc_or_text if isinstance(doc_or_text, str) else json.dumps(doc_or_text)
+    with pytest.raises(ValidationError) as ei:
+        Scorecard.from_json(text)
+    return str(ei.value)
+
+
+def test_non_finite_or_absurd_coefficients_are_refused_naming_the_field(fitted):
+    doc = _doc(fitted)
+    doc["coef"][0] = float("nan")  # json.dumps writes NaN, json.loads reads it back
+    assert "scorecard.coef[0]: expected a finite number, got float nan" in _load_error(doc)
+    doc = _doc(fitted)
+    doc["coef"][1] = 1e308  # finite, but the points overflowed to INT64_MIN scores
+    assert "scorecard.coef[1]: must be within ±10000, got 1e+308" in _load_error(doc)
+    doc = _doc(fitted)
+    doc["intercept"] = "-1.5"
+    assert "scorecard.intercept: expected a finite number, got str '-1.5'" in _load_error(doc)
+    doc = _doc(fitted)
+    doc["scaling"]["pdo"] = 0
+    assert "scorecard.scaling.pdo: must be in (0, 1e+06], got 0" in _load_error(doc)
+
+
+def test_arrays_must_agree_with_the_bins(fitted):
+    sc = fitted[0]
+    doc = _doc(fitted)
+    f = sc.features_[0]
+    ob = sc.binning_.binnings_[f]
+    n = len(doc["bins"][f]["woe"])
+    doc["bins"][f]["woe"] = doc["bins"][f]["woe"][:-1]  # truncated: IndexError when scoring
+    msg = _load_error(doc)
+    assert f"scorecard.bins.{f}.woe: has {n - 1} values, expected {n} ({ob.n_bins_} bins" in msg
+    doc = _doc(fitted)
+    doc["coef"] = doc["coef"][:-1]
+    assert f"scorecard.coef: has {len(sc.features_) - 1} values, expected" in _load_error(doc)
+    doc = _doc(fitted)
+    num = next(g for g in sc.features_ if doc["bins"][g]["dtype"] == "numerical")
+    doc["bins"][num]["splits"] = doc["bins"][num]["splits"][::-1]
+    assert f"scorecard.bins.{num}.splits: must increase strictly" in _load_error(doc)
+    cat = next(g for g in sc.features_ if doc["bins"][g]["dtype"] == "categorical")
+    doc = _doc(fitted)
+    doc["bins"][cat]["categories"] = [[], ["x"]]
+    assert f"scorecard.bins.{cat}.categories: expected non-empty lists of levels" in (
+        _load_error(doc)
+    )
+
+
+def test_features_and_parameters_must_be_known(fitted):
+    doc = _doc(fitted)
+    doc["features"] = [*doc["features"], "shoe_size"]
+    assert "scorecard.features: ['shoe_size'] are not among features_in" in _load_error(doc)
+    doc = _doc(fitted)
+    del doc["bins"][doc["features"][0]]
+    assert "scorecard.bins: has bins for" in _load_error(doc)
+    doc = _doc(fitted)
+    doc["params"]["shell"] = "rm -rf /"
+    assert "scorecard.params: unknown parameter(s) ['shell']" in _load_error(doc)
+    doc = _doc(fitted)
+    doc["bins"][doc["features"][0]]["params"]["unseen"] = "explode"
+    assert "params.unseen: must be one of ['neutral', 'missing', 'error']" in _load_error(doc)
+
+
+def test_not_a_document_says_what_was_expected(fitted, tmp_path):
+    expected = "expected a scorecard JSON document (text starting with '{') or the path of"
+    assert expected in _load_error("")
+    assert expected in _load_error("   ")
+    assert "a scorecard JSON document is an object {...}" in _load_error("[1,2,3]")
+    assert "got a JSON list" in _load_error("[1,2,3]")
+    assert "not JSON" in _load_error(fitted[0].to_json()[:500])  # a truncated file
+    assert "nested too deep" in _load_error("[" * 100_000 + "]" * 100_000)
+    deep = _doc(fitted)
+    deep["iv"]["x"] = json.loads("[" * 50 + "]" * 50)
+    assert "nested deeper than 12 levels" in _load_error(deep)
+    with pytest.raises(FileNotFoundError, match="no scorecard file at"):
+        Scorecard.from_json(tmp_path / "missing.json")
+    assert f"{tmp_path} is a folder" in _load_error(str(tmp_path))
+    (tmp_path / "gbk.json").write_bytes("{'模型'}".encode("gb18030"))
+    assert "cannot read" in _load_error(str(tmp_path / "gbk.json"))

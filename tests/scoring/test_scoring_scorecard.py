@@ -258,3 +258,62 @@ def test_perfectly_collinear_features_give_a_clear_error():
     v = ruled.validation_.table
     assert ruled.features_ == ["a"]
     assert v.query("rule == 'max_corr' and feature == 'b'")["verdict"].tolist() == ["dropped"]
+
+
+# --- issue 15 (11): scoring refuses what it cannot fit honestly -----------------------------
+
+
+def test_a_separated_tiny_sample_is_refused_not_scored_0_and_1():
+    from riskkit.scoring import InsufficientDataWarning
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=8), "b": rng.normal(size=8), "c": rng.normal(size=8)})
+    y = np.array([0, 1] * 4)
+    with pytest.warns(InsufficientDataWarning, match="only 4 rows of the smaller class for 3"):
+        with pytest.raises(ValueError, match="cannot fit this sample honestly: the model separ"):
+            Scorecard(rules=None).fit(X, y)
+    with pytest.warns(InsufficientDataWarning), pytest.raises(ValueError, match="separates"):
+        Scorecard().fit(X, y)  # under the policy's model rules too
+    # regularised, the same sample gives PDs strictly inside (0, 1)
+    with pytest.warns(InsufficientDataWarning):
+        sc = Scorecard(estimator="sklearn").fit(X, y)
+    p = sc.predict_proba(X)[:, 1]
+    assert ((p > 1e-6) & (p < 1 - 1e-6)).all()
+
+
+def test_too_few_events_per_feature_warns_with_the_policy_minimum(tmp_path):
+    from riskkit.scoring import InsufficientDataWarning
+
+    rng = np.random.default_rng(1)
+    n = 300
+    X = pd.DataFrame({"income": rng.normal(size=n), "age": rng.normal(size=n)})
+    y = (rng.random(n) < 1 / (1 + np.exp(3.2 + X["income"]))).astype(int)
+    bads = int(y.sum())
+    assert 10 <= bads < 20  # fewer than 10 per feature for 2 features, enough to fit
+    with pytest.warns(InsufficientDataWarning, match=f"only {bads} rows of the smaller class"):
+        sc = Scorecard().fit(X, y)
+    assert len(sc.features_) == 2
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("scorecard:\n  min_events_per_feature: 5\n")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InsufficientDataWarning)
+        Scorecard(policy=str(policy)).fit(X, y)  # the institution's own minimum: no warning
+
+
+def test_a_mixed_type_numpy_array_keeps_numeric_columns_numeric():
+    rng = np.random.default_rng(2)
+    n = 3000
+    income = rng.normal(size=n)
+    segment = rng.choice(["trader", "farmer", "consumer"], n)
+    y = (rng.random(n) < 1 / (1 + np.exp(2 + income))).astype(int)
+    arr = np.empty((n, 2), dtype=object)
+    arr[:, 0], arr[:, 1] = income, segment
+    sc = Scorecard().fit(arr, y)
+    kinds = {f: sc.binning_.binnings_[f].dtype for f in sc.binning_.binnings_}
+    assert kinds == {"x0": "numerical", "x1": "categorical"}
+    frame = pd.DataFrame({"x0": income, "x1": segment})
+    np.testing.assert_array_equal(
+        sc.predict_proba(arr), Scorecard().fit(frame, y).predict_proba(frame)
+    )

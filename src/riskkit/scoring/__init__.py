@@ -28,11 +28,12 @@ from .metrics import (
 from .persistence import points_to_excel, scorecard_from_json, scorecard_to_json, scorecard_to_sql
 from .registry import ModelRegistry, ModelVersion, RegistryError
 from .sample import APPLICATION_FEATURES, application_sample, feature_columns
-from .scorecard import Scorecard
+from .scorecard import InsufficientDataWarning, Scorecard
 from .selection import select_by_correlation, select_by_iv, select_by_vif, stepwise, vif
 from .woe import WoETransformer
 
 __all__ = [
+    "InsufficientDataWarning",
     "APPLICATION_FEATURES",
     "application_sample",
     "feature_columns",

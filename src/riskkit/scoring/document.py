@@ -11,21 +11,26 @@ scorecard can import it without a cycle.
 
 Examples
 --------
->>> doc = read_document('{"schema": "riskkit.scoring.Scorecard", "schema_version": 1}')
->>> doc["schema_version"]
-1
+>>> read_document('{"schema": "riskkit.scoring.Scorecard", "schema_version": 2}')
+Traceback (most recent call last):
+...
+riskkit.errors.ValidationError: 1 problem(s) in scorecard JSON:
+  - scorecard.schema_version: scorecard JSON schema_version 2 is not supported (this riskkit reads version 1)
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..atomic import atomic_path
+from ..errors import ProblemCollector
+from .document_check import check_document
 
 SCHEMA = "riskkit.scoring.Scorecard"
 SCHEMA_VERSION = 1
@@ -84,17 +89,74 @@ def _jsonable(o):
     return o
 
 
-def read_document(text_or_path) -> dict:
-    """The scorecard document in a JSON text or file, its schema and version checked."""
-    text = str(text_or_path)
-    if not text.lstrip().startswith("{"):
-        text = Path(text_or_path).read_text(encoding="utf-8")
-    doc = json.loads(text)
-    if doc.get("schema") != SCHEMA:
-        raise ValueError(f"not a riskkit scorecard JSON (schema={doc.get('schema')!r})")
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(
-            f"scorecard JSON schema_version {doc.get('schema_version')} is not supported "
-            f"(this riskkit reads version {SCHEMA_VERSION})"
+def read_document(text_or_path, allowed_params: dict[str, set[str]] | None = None) -> dict:
+    """The scorecard document in a JSON text or file, checked whole
+    (:func:`~riskkit.scoring.document_check.check_document`).
+
+    Raises
+    ------
+    riskkit.errors.ValidationError
+        Not a scorecard document: not JSON, another schema or version, or any field wrong
+        (each named); also text that is neither JSON nor a path.
+    FileNotFoundError
+        A path that does not exist.
+    """
+    doc = _parse(_document_text(text_or_path))
+    if not isinstance(doc, dict):
+        _refuse(
+            "",
+            f"a scorecard JSON document is an object {{...}} as Scorecard.to_json writes it, "
+            f"got a JSON {type(doc).__name__}",
         )
+    if doc.get("schema") != SCHEMA:
+        _refuse("schema", f"not a riskkit scorecard JSON (schema={doc.get('schema')!r})")
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        _refuse(
+            "schema_version",
+            f"scorecard JSON schema_version {doc.get('schema_version')} is not supported "
+            f"(this riskkit reads version {SCHEMA_VERSION})",
+        )
+    check_document(doc, allowed_params)
     return doc
+
+
+_EXPECTED = (
+    "expected a scorecard JSON document (text starting with '{') or the path of a .json file"
+)
+
+
+def _refuse(field: str, rule: str):
+    pc = ProblemCollector("scorecard JSON")
+    pc.add("scorecard", field, rule)
+    pc.raise_if_any()
+
+
+def _document_text(text_or_path) -> str:
+    """The JSON text: given directly, or read from the file a path names."""
+    if not isinstance(text_or_path, str | os.PathLike):
+        _refuse("", f"{_EXPECTED}, got {type(text_or_path).__name__}")
+    if isinstance(text_or_path, str) and text_or_path.lstrip()[:1] in ("{", "["):
+        return text_or_path
+    if isinstance(text_or_path, str) and (
+        not text_or_path.strip() or "\n" in text_or_path or len(text_or_path) > 4096
+    ):
+        _refuse("", f"{_EXPECTED}, got {text_or_path[:40]!r}")
+    path = Path(text_or_path)
+    try:
+        if path.is_dir():
+            _refuse("", f"{_EXPECTED}; {path} is a folder")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no scorecard file at {path} ({_EXPECTED})") from None
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, NUL in the name
+        _refuse("", f"{_EXPECTED}; cannot read {str(path)[:80]!r}: {exc}")
+    raise AssertionError("unreachable")
+
+
+def _parse(text: str):
+    try:
+        return json.loads(text)
+    except RecursionError:
+        _refuse("", "nested too deep to be a scorecard document")
+    except ValueError as exc:
+        _refuse("", f"not JSON ({exc}); a scorecard file is what Scorecard.to_json writes")

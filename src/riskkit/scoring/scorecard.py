@@ -48,6 +48,14 @@ from .rules import COLUMNS as RULE_COLUMNS
 from .rules import ModelRules, RuleReport, reversed_feature
 from .woe import WoETransformer
 
+#: Training log-odds beyond this (PD below 1e-11 or above 1 - 1e-11) mean the regression
+#: separated the sample: its PDs of 0 and 1 are artefacts, not estimates.
+MAX_FITTED_LOG_ODDS = 25.0
+
+
+class InsufficientDataWarning(UserWarning):
+    """Fewer rows of the smaller class per feature than the policy asks for."""
+
 
 class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
     """Credit scorecard estimator (scikit-learn API).
@@ -141,7 +149,10 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(self.binning_.features_in_, dtype=object)
         features = list(self.binning_.selected_)
         W = self.binning_.transform(X, features=features)
+        self.features_ = list(features)
+        self._warn_if_too_few_events(yv)
         dropped = self._fit_with_signs(W, yv, features, rules)
+        self._refuse_separation(W[self.features_].to_numpy(dtype=float), yv)
         self._record_sign_drops(dropped)
         if rules is not None:
             rows += rules.selection_rows(self.binning_, self.features_, W)
@@ -191,6 +202,38 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
                 return dropped
             dropped.append(bad)
             features = [f for f in features if f != bad[0]]
+
+    def _events_per_feature(self, yv) -> tuple[int, int, float]:
+        """(rows of the smaller class, features, policy minimum of such rows per feature)."""
+        minority = int(min(np.sum(yv == 1), np.sum(yv == 0)))
+        minimum = float(load_policy(self.policy)["scorecard"]["min_events_per_feature"])
+        return minority, max(len(self.features_), 1), minimum
+
+    def _warn_if_too_few_events(self, yv) -> None:
+        minority, p, minimum = self._events_per_feature(yv)
+        if minority < minimum * p:
+            warnings.warn(
+                f"only {minority} rows of the smaller class for {p} feature(s) "
+                f"({minority / p:.1f} per feature, policy scorecard.min_events_per_feature = "
+                f"{minimum:g}): the PDs will be over-confident; collect more data or use fewer "
+                "features",
+                InsufficientDataWarning,
+                stacklevel=3,
+            )
+
+    def _refuse_separation(self, A: np.ndarray, yv) -> None:
+        """A fit whose training PDs reach 0 or 1 separated the sample: refuse it."""
+        lo = self.intercept_ + A @ self.coef_
+        extreme = ~np.isfinite(lo) | (np.abs(lo) > MAX_FITTED_LOG_ODDS)
+        if extreme.any():
+            minority, p, minimum = self._events_per_feature(yv)
+            raise ValueError(
+                f"cannot fit this sample honestly: the model separates it (PD of 0 or 1 for "
+                f"{int(extreme.sum())} of {len(lo)} rows) with {minority} rows of the smaller "
+                f"class for {p} feature(s) (policy scorecard.min_events_per_feature = "
+                f"{minimum:g}); collect more data, use fewer features, or use "
+                "estimator='sklearn' (regularised)"
+            )
 
     def _record_sign_drops(self, dropped) -> None:
         if not dropped:
@@ -482,8 +525,22 @@ class Scorecard(FittedReprMixin, ClassifierMixin, BaseEstimator):
 
     @classmethod
     def from_json(cls, text_or_path) -> Scorecard:
-        """Rebuild a scorecard from :meth:`to_json`'s text or file (document checked)."""
-        return cls._from_document(read_document(text_or_path))
+        """Rebuild a scorecard from :meth:`to_json`'s text or file.
+
+        The whole document is checked first (types, finite numbers, array lengths consistent
+        with the bins, known features and parameters, nesting depth): a bad file is a
+        :class:`~riskkit.errors.ValidationError` naming the field, a missing one a
+        ``FileNotFoundError``; nothing is built from a document that fails."""
+        return cls._from_document(read_document(text_or_path, cls.document_params()))
+
+    @classmethod
+    def document_params(cls) -> dict[str, set[str]]:
+        """Parameter names a scorecard document may hold (scorecard, binning, per feature)."""
+        return {
+            "params": set(cls().get_params(deep=False)) - {"binning"},
+            "binning_params": set(WoETransformer().get_params(deep=False)),
+            "bin_params": set(OptimalBinning().get_params(deep=False)),
+        }
 
     @classmethod
     def _from_document(cls, doc: dict) -> Scorecard:
