@@ -110,3 +110,65 @@ def test_lending_decision_from_the_champion(tmp_path):
     # the score is held like the PD: never above the score of the same terms at a lower amount
     assert (a.pd, a.score) == (pd_, score) and score <= raw
     assert (score < raw) == (why.code == "pd_held_for_amount")
+
+
+# --- issue 15 (12): `riskkit app` stops cleanly ---------------------------------------------
+
+_SPAWNING = """\
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+print("kernel child", child.pid)
+"""
+
+
+def _start_app(tmp_path):
+    import subprocess
+    import sys
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(_SPAWNING)]
+    nb.metadata["kernelspec"] = {"name": "riskkit", "display_name": "riskkit", "language": "python"}
+    path = tmp_path / "committee.ipynb"
+    nbformat.write(nb, str(path))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "riskkit.cli", "app", "--port", "0", "--notebook", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = proc.stdout.readline()  # "credit-committee dashboards: http://127.0.0.1:PORT/ ..."
+    assert "credit-committee dashboards: http://127.0.0.1:" in line, line
+    url = line.split()[2]
+    return proc, url, int(url.rstrip("/").rsplit(":", 1)[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_app_stops_voila_and_its_kernels_on_a_signal(tmp_path, signum):
+    import signal
+    import urllib.request
+
+    import psutil
+
+    from riskkit.reports import ensure_kernel
+
+    ensure_kernel("riskkit")
+    proc, url, port = _start_app(tmp_path)
+    try:
+        with urllib.request.urlopen(url, timeout=120) as page:  # runs the notebook in a kernel
+            assert "kernel child" in page.read().decode()
+        family = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()) for p in family)
+        assert "voila" in names and "ipykernel" in names and "time.sleep(600)" in names
+        proc.send_signal(getattr(signal, signum))
+        assert proc.wait(timeout=60) == 0
+        _, alive = psutil.wait_procs(family, timeout=30)
+        assert alive == [], [" ".join(p.cmdline()) for p in alive]
+        with pytest.raises(ConnectionRefusedError):  # nobody serves on the port any more
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        with socket.socket() as s:  # and it can be listened on again
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+    finally:
+        for p in psutil.Process().children(recursive=True):
+            p.kill()

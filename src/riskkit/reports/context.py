@@ -130,6 +130,18 @@ class Report:
         """Narrative text ``key`` in the report's language, formatted with ``fields``."""
         return text(key, self.language, **fields)
 
+    @property
+    def fig_lang(self) -> str:
+        """Language of the text inside figures: the report's, unless it is Chinese and no
+        font with Chinese glyphs is installed (then English, for every figure text alike)."""
+        from ..plotting import figure_language
+
+        return figure_language(self.language)
+
+    def ft(self, key: str, **fields) -> str:
+        """Text ``key`` for use inside a figure, in :attr:`fig_lang`."""
+        return text(key, self.fig_lang, **fields)
+
     def _show(self, obj):
         if self._display:
             from IPython.display import display

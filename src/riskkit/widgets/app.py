@@ -13,13 +13,16 @@ Committee members without Jupyter open the printed URL in a browser; the noteboo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 DEFAULT_PORT = 8866
@@ -100,7 +103,9 @@ def serve(
 ) -> tuple[subprocess.Popen, str]:
     """Start Voila on ``127.0.0.1:port`` (``0`` or ``None``: a free port) in the background.
 
-    Returns the process and the URL; stop it with ``proc.terminate()``.
+    Returns the process and the URL; stop it, its kernels included, with :func:`stop`.
+    Voila runs in its own session, so a Ctrl-C in the terminal reaches only ``riskkit app``,
+    which then stops it.
     """
     nb = find_notebook(notebook)
     port = free_port() if not port else int(port)
@@ -110,8 +115,64 @@ def serve(
         env={**os.environ, **(env or {})},
         stdout=stdout,
         stderr=stderr,
+        start_new_session=True,
     )
     return proc, f"http://127.0.0.1:{port}/"
+
+
+def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop Voila and every process it started (its kernels run in sessions of their own):
+    SIGTERM to Voila, which shuts its kernels down; after ``grace`` seconds SIGKILL to whatever
+    of them is left."""
+    import psutil
+
+    try:
+        family = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _, alive = psutil.wait_procs(family, timeout=grace)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(alive, timeout=grace)
+
+
+class _Stop(Exception):
+    """SIGTERM or SIGHUP asked ``riskkit app`` to stop."""
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception, so the cleanup in ``main`` runs (by default
+    they end the process at once, leaving Voila serving on its port)."""
+
+    def handler(signum, frame):
+        raise _Stop(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    stops = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in stops}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,22 +212,18 @@ def main(argv=None) -> int:
         print(f"riskkit app: {exc}", file=sys.stderr)
         return 2
     try:
-        wait_until_serving(url, proc)
-        print(f"credit-committee dashboards: {url}  (Ctrl-C stops)", flush=True)
-        return proc.wait()
-    except KeyboardInterrupt:
+        with _stop_on_signals():
+            wait_until_serving(url, proc)
+            print(f"credit-committee dashboards: {url}  (Ctrl-C stops)", flush=True)
+            return proc.wait()
+    except (KeyboardInterrupt, _Stop):
         return 0
     except (RuntimeError, TimeoutError) as exc:
         print(f"riskkit app: {exc}", file=sys.stderr)
         return 1
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        with _signals_ignored():  # a second Ctrl-C or SIGTERM must not cut the cleanup short
+            stop(proc)
 
 
 # ---------------------------------------------------------------------------------------------
