@@ -325,9 +325,7 @@ def _parse_meta(meta: pd.DataFrame | None, errors: ProblemCollector):
                 as_of = None
         elif t and c and k:
             kinds.setdefault(str(t), {})[str(c)] = str(k)
-    for t, cols in kinds.items():
-        _checked_kinds(cols, t, errors)
-    return kinds, as_of
+    return {t: _checked_kinds(cols, t, errors) for t, cols in kinds.items()}, as_of
 
 
 def _checked_kinds(kinds: dict[str, str] | None, table: str, errors: ProblemCollector) -> dict:

@@ -6,7 +6,8 @@ comes from.
   column becomes its digits, unless it has more digits than Excel keeps exactly (15);
 * ``num`` / ``int``: decimal numbers (``int``: whole and below 2**53);
 * ``date``: a full ISO date ``YYYY-MM-DD``, optionally with a time, never a timezone or a
-  partial date (``2026-05`` is not the 1st of May);
+  partial date (``2026-05`` is not the 1st of May), within 1677-09-22..2262-04-11 (what a
+  ``datetime64[ns]`` column holds);
 * ``bool``: true/false, 1/0, yes/no, t/f, y/n.
 
 A cell holding a list, dict or other object is not a value of any kind.
@@ -151,7 +152,9 @@ def _numbers(text: pd.Series, present: np.ndarray, kind: str) -> tuple[pd.Series
     if kind == "num":
         return v, bad
     vals = v.fillna(0).to_numpy()
-    wrong = v.notna().to_numpy() & ((np.mod(vals, 1.0) != 0) | (np.abs(vals) >= MAX_EXACT_INT))
+    with np.errstate(invalid="ignore"):  # inf: not whole, flagged below
+        fraction = np.mod(vals, 1.0) != 0
+    wrong = v.notna().to_numpy() & (fraction | (np.abs(vals) >= MAX_EXACT_INT))
     v = v.where(~wrong)
     bad = bad | wrong
     return (v.astype("int64") if not v.isna().any() else v.astype("Int64")), bad
@@ -161,6 +164,9 @@ def _dates(text: pd.Series, present: np.ndarray) -> tuple[pd.Series, np.ndarray]
     stripped = text.str.strip()
     full = stripped.str.fullmatch(ISO_DATE.pattern).fillna(False).to_numpy(dtype=bool)
     v = pd.to_datetime(stripped.where(full), format="ISO8601", errors="coerce")
+    # dates a datetime64[ns] column cannot hold (before 1677-09-21, after 2262-04-11)
+    in_range = v.isna() | ((v >= pd.Timestamp.min) & (v <= pd.Timestamp.max))
+    v = v.where(in_range)
     bad = present & (~full | v.isna().to_numpy())
     return v.astype("datetime64[ns]"), bad
 

@@ -41,10 +41,24 @@ def floats(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype=float, na_value=np.nan)
 
 
+def disbursement_of(loans: pd.DataFrame, loan_ids: pd.Series) -> np.ndarray:
+    """Disbursement date of each of ``loan_ids`` (NaT for a loan not in ``loans``), as
+    ``datetime64`` values whatever the tables' sizes (comparisons with NaT are False)."""
+    disb = loans.drop_duplicates("loan_id").set_index("loan_id")["disbursement_date"]
+    return disb.reindex(loan_ids.to_numpy()).to_numpy(dtype="datetime64[ns]")
+
+
+def id_labels(s: pd.Series) -> pd.Series:
+    """Ids as text for messages (any cell, bytes and objects included, becomes its str)."""
+    if pdt.is_object_dtype(s.dtype):
+        return s.map(lambda v: v if isinstance(v, str) else str(v))
+    return s.astype(str)
+
+
 def _row_ids(df: pd.DataFrame, spec: TableSpec) -> pd.Series:
     for c in ("loan_id", "borrower_id", "collateral_id"):
-        if c in df.columns:
-            return df[c].astype(str)
+        if c in df.columns and not isinstance(df[c], pd.DataFrame):
+            return id_labels(df[c])
     return pd.Series(df.index.astype(str), index=df.index)
 
 
@@ -157,7 +171,7 @@ def _check_present(tables: dict, errors: ProblemCollector) -> None:
 
 
 def _validate_loans(loans: pd.DataFrame, errors: ProblemCollector) -> None:
-    lid = loans["loan_id"].astype(str)
+    lid = id_labels(loans["loan_id"])
     amt = floats(loans["amount"])
     errors.check("loans", "amount", amt <= 0, lid, "must be positive")
     errors.check(
@@ -203,16 +217,14 @@ def _validate_references(tables: dict, ok: dict, errors: ProblemCollector) -> No
     if not ok.get("loans"):
         return
     loans = tables["loans"]
-    disb = loans.drop_duplicates("loan_id").set_index("loan_id")["disbursement_date"]
     for name, date_col in _DATED_CHILDREN:
         df = tables.get(name)
         if df is None or not ok.get(name) or not len(df):
             continue
         unk = ~isin_values(df["loan_id"], loans["loan_id"])
         errors.check(name, "loan_id", unk, df["loan_id"], "unknown loan")
-        if name in ("payments", "signals", "recovery_status") and len(loans):
-            d0 = df["loan_id"].map(disb)
-            early = (~unk) & (df[date_col] < d0).to_numpy(dtype=bool, na_value=False)
+        if name in ("payments", "signals", "recovery_status"):
+            early = ~unk & (df[date_col].to_numpy() < disbursement_of(loans, df["loan_id"]))
             errors.check(name, date_col, early, df["loan_id"], "before disbursement")
 
 
@@ -253,7 +265,7 @@ def validate_book(tables: dict[str, pd.DataFrame | None]) -> None:
 
 def _validate_periods(s: pd.DataFrame, errors: ProblemCollector) -> None:
     """Per loan: periods 1, 2, ..., n without gaps; due dates increase with the period."""
-    lid = s["loan_id"].astype(str).to_numpy()
+    lid = s["loan_id"].astype("str").fillna("").to_numpy(dtype=object)  # missing ids sort first
     per = floats(s["period"])
     order = np.lexsort((per, lid))
     ids, pp, dd = lid[order], per[order], s["due_date"].to_numpy()[order]
@@ -279,9 +291,7 @@ def _validate_schedule(s: pd.DataFrame, loans: pd.DataFrame | None, errors: Prob
     if not len(s):
         return
     unique_loans = loans.drop_duplicates("loan_id").set_index("loan_id")
-    early = (s["due_date"] <= s["loan_id"].map(unique_loans["disbursement_date"])).to_numpy(
-        dtype=bool, na_value=False
-    )
+    early = s["due_date"].to_numpy() <= disbursement_of(loans, lid)
     errors.check("schedule", "due_date", early, lid, "due on or before disbursement")
     tot = s.groupby("loan_id", sort=False)["principal_due"].sum()
     diff = (tot - unique_loans["amount"].reindex(tot.index)).abs()

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..book.parsing import is_full_date
 from ..errors import ProblemCollector
 from ..privacy import mask_text, personal_data_kinds
 
@@ -444,23 +445,29 @@ class ParameterValueError(Exception):
 
 
 def parse_date(v):
-    if isinstance(v, pd.Timestamp):
-        return v.normalize() if v.tz is None else _bad_date(v)
-    if isinstance(v, dt.datetime | dt.date | np.datetime64):
-        return pd.Timestamp(v).normalize()
+    """A date parameter as a normalised, timezone-naive Timestamp: a full ISO date (a time is
+    dropped), ``YYYYMMDD`` text or integer (papermill turns ``-p as_of 20261031`` into an int),
+    or a date object. ``ParameterValueError`` otherwise (``2026-05``, ``""``, NaT, a timezone)."""
     if isinstance(v, int | np.integer) and not isinstance(v, bool):
-        v = str(int(v))  # papermill: -p as_of 20261031 arrives as an int
+        v = str(int(v))
     if isinstance(v, str):
         s = v.strip()
-        fmt = "%Y%m%d" if s.isdigit() and len(s) == 8 else "ISO8601"
-        try:
-            ts = pd.to_datetime(s, format=fmt)
-        except (ValueError, TypeError):
+        if s.isdigit() and len(s) == 8:
+            s = f"{s[:4]}-{s[4:6]}-{s[6:]}"
+        if not is_full_date(s):
             _bad_date(v)
-        if ts.tz is not None:
-            _bad_date(v)
-        return ts.normalize()
-    _bad_date(v)
+        value = s
+    elif isinstance(v, pd.Timestamp | dt.datetime | dt.date | np.datetime64):
+        value = v
+    else:
+        _bad_date(v)
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        _bad_date(v)
+    if ts is pd.NaT or ts.tz is not None:
+        _bad_date(v)
+    return ts.normalize()
 
 
 def _bad_date(v):
@@ -541,11 +548,14 @@ def _to_mapping(v):
     if isinstance(v, str):
         try:
             v = yaml.safe_load(v)
-        except yaml.YAMLError as e:
+        except (yaml.YAMLError, ValueError, RecursionError) as e:  # ValueError: bad dates
             raise ParameterValueError(f"must be a mapping (JSON or YAML text): {e}") from None
     if not isinstance(v, Mapping):
         raise ParameterValueError(f"must be a mapping, got {v!r}")
-    return json.loads(json.dumps(dict(v), default=str))
+    try:
+        return json.loads(json.dumps(dict(v), default=str))
+    except (ValueError, RecursionError) as e:  # circular or too deep
+        raise ParameterValueError(f"must be a plain mapping: {e}") from None
 
 
 def convert(p: Param, v):

@@ -167,6 +167,11 @@ def _check_params(c: _Checker, doc: dict, allowed: dict) -> None:
             if depth(v) > 2:
                 c.bad(f"{key}.{name}", "nested too deep for a parameter value")
     params = doc.get("params")
+    if isinstance(params, dict) and params.get("policy") is not None:
+        # the scaling is stored in the document; a model file never names a file to read
+        c.bad(
+            "params.policy", f"must be null (the scaling is stored), got {_show(params['policy'])}"
+        )
     if isinstance(params, dict) and "n_reasons" in params:
         n = params["n_reasons"]
         if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 1000:
@@ -221,7 +226,10 @@ def _check_scaling(c: _Checker, doc: dict) -> None:
 
 
 def _check_stats(c: _Checker, doc: dict) -> None:
-    stats = doc.get("stats")
+    if "stats" not in doc:
+        c.bad("stats", "missing (expected null or the coefficient table)")
+        return
+    stats = doc["stats"]
     if stats is None:
         return
     if not isinstance(stats, dict) or "index" not in stats:
@@ -236,8 +244,31 @@ def _check_stats(c: _Checker, doc: dict) -> None:
             c.bad(f"stats.{k}", "holds values that are not numbers or text")
 
 
+#: Fields of one feature's bins (``OptimalBinning.to_dict``).
+BIN_FIELDS = (
+    "name",
+    "dtype",
+    "params",
+    "splits",
+    "categories",
+    "special_values",
+    "woe",
+    "iv",
+    "trend",
+    "table",
+    "n",
+    "n_event",
+)
+
+
 def check_bins(c: _Checker, b: dict, field: str, name: str, allowed: set[str] | None) -> None:
     """One feature's bins: kind, splits or groups, specials, and WoE of the right length."""
+    missing = [k for k in BIN_FIELDS if k not in b]
+    if missing:
+        c.bad(field, f"missing field(s) {missing}")
+        return
+    if b["trend"] is not None and not isinstance(b["trend"], str):
+        c.bad(f"{field}.trend", f"expected text or null, got {_show(b['trend'])}")
     if b.get("name") != name:
         c.bad(f"{field}.name", f"expected {name!r}, got {_show(b.get('name'))}")
     params = c.get(b, "params", dict, f"{field}.params")
@@ -249,8 +280,8 @@ def check_bins(c: _Checker, b: dict, field: str, name: str, allowed: set[str] | 
             c.bad(f"{field}.params.unseen", f"must be one of {list(UNSEEN)}")
     n_bins = _regular_bins(c, b, field)
     specials = c.get(b, "special_values", list, f"{field}.special_values")
-    if specials is not None and not all(map(_scalar, specials)):
-        c.bad(f"{field}.special_values", "special values must be numbers or text")
+    if specials is not None and not _special_values_ok(specials, b.get("dtype")):
+        c.bad(f"{field}.special_values", "must be distinct numbers (or text, categorical)")
         specials = None
     if n_bins is not None and specials is not None:
         n = n_bins + len(specials) + 2
@@ -279,9 +310,21 @@ def _regular_bins(c: _Checker, b: dict, field: str) -> int | None:
         if not ok:
             c.bad(f"{field}.categories", f"expected non-empty lists of levels, got {_show(groups)}")
             return None
+        levels = [v for g in groups for v in g]
+        if None in levels or len(set(levels)) != len(levels):
+            c.bad(f"{field}.categories", "a level is missing or in more than one group")
+            return None
         return len(groups)
     c.bad(f"{field}.dtype", f"expected 'numerical' or 'categorical', got {_show(dtype)}")
     return None
+
+
+def _special_values_ok(values: list, dtype) -> bool:
+    def ok(v) -> bool:
+        number = _is_number(v) and math.isfinite(v)
+        return number or (dtype == "categorical" and isinstance(v, str))
+
+    return all(map(ok, values)) and len(set(values)) == len(values)
 
 
 def _levels(g) -> bool:
