@@ -165,9 +165,11 @@ def url_secrets(url: str | None) -> list[str]:
         u = make_url(url)
     except ArgumentError:
         return []
-    found = [u.password] if u.password else []
-    found += [v for k, v in u.query.items() if k.lower() in ("password", "passwd", "pwd")]
-    return [str(s) for s in found if s]
+    found: list[str] = [str(u.password)] if u.password else []
+    for key, value in u.query.items():
+        if key.lower() in ("password", "passwd", "pwd"):
+            found += [value] if isinstance(value, str) else list(value)
+    return [s for s in found if s]
 
 
 # --- one check for everything written -----------------------------------------------------

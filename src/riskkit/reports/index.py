@@ -25,7 +25,7 @@ RUN_LOG = "runs.json"
 INDEX = "index.html"
 LOCK = ".runs.lock"
 #: Every logged run has these fields, of these types.
-ENTRY_FIELDS = {
+ENTRY_FIELDS: dict[str, type | tuple[type, ...]] = {
     "as_of": str,
     "name": str,
     "status": str,

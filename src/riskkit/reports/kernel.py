@@ -40,7 +40,8 @@ class ReportKernelManager(AsyncKernelManager):
     kernel_env = Dict(Unicode(), config=True, help="variables added to the kernel's environment")
     secrets = List(Unicode(), config=True, help="literal secrets masked in the kernel's output")
 
-    async def start_kernel(self, **kw):
+    # jupyter_client's AsyncKernelManager overrides these the same way (type: ignore there too)
+    async def start_kernel(self, **kw):  # type: ignore[override]
         env = dict(kw.pop("env", None) or os.environ)
         env.update(self.kernel_env)
         kw["env"] = env
@@ -50,13 +51,12 @@ class ReportKernelManager(AsyncKernelManager):
         await super().start_kernel(**kw)
         process = getattr(self.provisioner, "process", None)
         redactor = Redactor(self.secrets)
-        self.output_pumps = [
-            _pump(stream, target, redactor)
-            for stream, target in ((process.stdout, sys.stdout), (process.stderr, sys.stderr))
-            if process is not None and stream is not None
-        ]
+        streams = (
+            [] if process is None else [(process.stdout, sys.stdout), (process.stderr, sys.stderr)]
+        )
+        self.output_pumps = [_pump(s, t, redactor) for s, t in streams if s is not None]
 
-    async def shutdown_kernel(self, now: bool = False, restart: bool = False):
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False):  # type: ignore[override]
         await super().shutdown_kernel(now=now, restart=restart)
         for t in getattr(self, "output_pumps", []):
             t.join(timeout=5)

@@ -36,7 +36,7 @@ import pandas as pd
 import yaml
 
 from ..book.parsing import is_full_date
-from ..errors import ProblemCollector
+from ..errors import ProblemCollector, ValidationError
 from ..privacy import mask_text, personal_data_kinds
 
 _MISSING = object()
@@ -152,12 +152,12 @@ def registered_report(name) -> ReportSpec:
         lists the registered reports.
     """
     spec = REPORTS.get(name) if isinstance(name, str) else None
-    if spec is None or not NAME_PATTERN.fullmatch(name):
-        pc = ProblemCollector("report name")
-        rule = "is not a registered report" if isinstance(name, str) else "must be text"
-        pc.add("report", "name", f"{mask_text(repr(name))} {rule}; reports: {sorted(REPORTS)}")
-        pc.raise_if_any()
-    return spec
+    if spec is not None and NAME_PATTERN.fullmatch(name):
+        return spec
+    pc = ProblemCollector("report name")
+    rule = "is not a registered report" if isinstance(name, str) else "must be text"
+    pc.add("report", "name", f"{mask_text(repr(name))} {rule}; reports: {sorted(REPORTS)}")
+    raise ValidationError(pc.problems, pc.what)
 
 
 register(
@@ -448,6 +448,7 @@ def parse_date(v):
     """A date parameter as a normalised, timezone-naive Timestamp: a full ISO date (a time is
     dropped), ``YYYYMMDD`` text or integer (papermill turns ``-p as_of 20261031`` into an int),
     or a date object. ``ParameterValueError`` otherwise (``2026-05``, ``""``, NaT, a timezone)."""
+    value: object
     if isinstance(v, int | np.integer) and not isinstance(v, bool):
         v = str(int(v))
     if isinstance(v, str):

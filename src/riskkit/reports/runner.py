@@ -543,7 +543,7 @@ class _ReportRun:
             as_of=self.as_of,
             status=entry["status"],
             duration_s=entry["duration_s"],
-            path=str(paths.target) if good else None,
+            path=str(paths.target) if paths is not None and good else None,
             failed_path=str(self.root / entry["failed_path"]) if "failed_path" in entry else None,
             error=entry.get("error"),
             metrics=metrics or {},
@@ -552,7 +552,7 @@ class _ReportRun:
 
     def _log_outcome(self, paths: RunPaths | None, entry: dict) -> None:
         d = entry["duration_s"]
-        if entry["status"] == "ok":
+        if entry["status"] == "ok" and paths is not None:
             self.log(f"[riskkit] {self.what}: ok in {d:.1f} s -> {paths.target}")
             return
         msg = f"[riskkit] {self.what}: FAILED after {d:.1f} s: {entry['error']}"

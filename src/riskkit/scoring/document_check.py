@@ -22,7 +22,6 @@ riskkit.errors.ValidationError: 9 problem(s) in scorecard JSON:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from ..errors import ProblemCollector
 
@@ -306,8 +305,7 @@ def _regular_bins(c: _Checker, b: dict, field: str) -> int | None:
         if b.get("splits") is not None:
             c.bad(f"{field}.splits", "must be null for a categorical feature")
         groups = b.get("categories")
-        ok = isinstance(groups, list) and groups and all(_levels(g) for g in groups)
-        if not ok:
+        if not isinstance(groups, list) or not groups or not all(_levels(g) for g in groups):
             c.bad(f"{field}.categories", f"expected non-empty lists of levels, got {_show(groups)}")
             return None
         levels = [v for g in groups for v in g]
@@ -333,8 +331,8 @@ def _levels(g) -> bool:
 
 def _check_counts(c: _Checker, b: dict, field: str) -> None:
     n, events = b.get("n"), b.get("n_event")
-    valid: Callable[[object], bool] = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
-    if not (valid(n) and valid(events) and 0 <= events <= n):
+    counts = [v for v in (n, events) if isinstance(v, int) and not isinstance(v, bool)]
+    if len(counts) != 2 or not 0 <= counts[1] <= counts[0]:
         c.bad(f"{field}.n", f"expected counts 0 <= n_event <= n, got n={n!r}, n_event={events!r}")
     c.number(b.get("iv"), f"{field}.iv", MAX_ABS_SCALE)
     table = b.get("table")
