@@ -224,23 +224,36 @@ def _check_scaling(c: _Checker, doc: dict) -> None:
     c.number(scaling.get("pdo"), "scaling.pdo", MAX_ABS_SCALE, positive=True)
 
 
+def _check_table(c: _Checker, table, field: str, what: str) -> bool:
+    """A table as ``{column: [values]}``: lists of one length holding numbers or text."""
+    if not isinstance(table, dict) or not table:
+        c.bad(field, f"expected {what}, got {_show(table)}")
+        return False
+    lengths = {len(v) if isinstance(v, list) else -1 for v in table.values()}
+    if len(lengths) != 1 or -1 in lengths:
+        c.bad(field, "columns must be lists of one length")
+        return False
+    ok = True
+    for k, v in table.items():
+        if not all(map(_scalar, v)):
+            c.bad(f"{field}.{k}", "holds values that are not numbers or text")
+            ok = False
+    return ok
+
+
 def _check_stats(c: _Checker, doc: dict) -> None:
+    """The coefficient table (required, may be null) and the rule report (optional)."""
     if "stats" not in doc:
         c.bad("stats", "missing (expected null or the coefficient table)")
-        return
-    stats = doc["stats"]
-    if stats is None:
-        return
-    if not isinstance(stats, dict) or "index" not in stats:
-        c.bad("stats", f"expected null or a table with an index column, got {_show(stats)}")
-        return
-    lengths = {k: len(v) if isinstance(v, list) else -1 for k, v in stats.items()}
-    if len(set(lengths.values())) != 1 or -1 in lengths.values():
-        c.bad("stats", f"columns must be lists of one length, got lengths {lengths}")
-        return
-    for k, v in stats.items():
-        if not all(map(_scalar, v)):
-            c.bad(f"stats.{k}", "holds values that are not numbers or text")
+    elif doc["stats"] is not None:
+        stats = doc["stats"]
+        if (
+            _check_table(c, stats, "stats", "null or the coefficient table")
+            and "index" not in stats
+        ):
+            c.bad("stats", "the coefficient table has no index column")
+    if doc.get("validation") is not None:
+        _check_table(c, doc["validation"], "validation", "null or the model-rule report")
 
 
 #: Fields of one feature's bins (``OptimalBinning.to_dict``).
@@ -335,14 +348,4 @@ def _check_counts(c: _Checker, b: dict, field: str) -> None:
     if len(counts) != 2 or not 0 <= counts[1] <= counts[0]:
         c.bad(f"{field}.n", f"expected counts 0 <= n_event <= n, got n={n!r}, n_event={events!r}")
     c.number(b.get("iv"), f"{field}.iv", MAX_ABS_SCALE)
-    table = b.get("table")
-    if not isinstance(table, dict) or not table:
-        c.bad(f"{field}.table", f"expected the binning table, got {_show(table)}")
-        return
-    lengths = {len(v) if isinstance(v, list) else -1 for v in table.values()}
-    if len(lengths) != 1 or -1 in lengths:
-        c.bad(f"{field}.table", "columns must be lists of one length")
-        return
-    for k, v in table.items():
-        if not all(map(_scalar, v)):
-            c.bad(f"{field}.table.{k}", "holds values that are not numbers or text")
+    _check_table(c, b.get("table"), f"{field}.table", "the binning table")
