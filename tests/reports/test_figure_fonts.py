@@ -3,7 +3,6 @@ English for every figure text when none is installed."""
 
 from __future__ import annotations
 
-import copy
 import io
 import warnings
 
@@ -30,18 +29,18 @@ HAS_CJK_FILE = any(
 
 @pytest.fixture
 def stale_font_cache(monkeypatch):
-    """matplotlib's font list as built before the CJK fonts were installed."""
-    stale = copy.copy(font_manager.fontManager)
-    stale.ttflist = [
-        f
-        for f in font_manager.fontManager.ttflist
-        if not any(f.name.startswith(fam) for fam in figures.CJK_FAMILIES)
-    ]
-    monkeypatch.setattr(font_manager, "fontManager", stale)
+    """matplotlib's font list as built before the CJK fonts were installed (the one font
+    manager every backend uses, with its CJK entries taken out for the test)."""
+    fm = font_manager.fontManager
+    stale = [f for f in fm.ttflist if not any(f.name.startswith(c) for c in figures.CJK_FAMILIES)]
+    monkeypatch.setattr(fm, "ttflist", stale)
     monkeypatch.setitem(matplotlib.rcParams, "font.sans-serif", ["DejaVu Sans"])
+    fm._findfont_cached.cache_clear()  # matplotlib's lookups made with the full list
     figures.cjk_font.cache_clear()
-    yield stale
+    yield fm
     figures.cjk_font.cache_clear()
+    monkeypatch.undo()
+    fm._findfont_cached.cache_clear()
 
 
 def _render(fig) -> list[str]:

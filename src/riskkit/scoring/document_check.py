@@ -12,7 +12,7 @@ Examples
 >>> check_document({"schema": "riskkit.scoring.Scorecard", "schema_version": 1})
 Traceback (most recent call last):
 ...
-riskkit.errors.ValidationError: 9 problem(s) in scorecard JSON:
+riskkit.errors.ValidationError: 10 problem(s) in scorecard JSON:
   - scorecard.params: missing (expected an object)
 ...
   - scorecard.intercept: missing (expected a number)
