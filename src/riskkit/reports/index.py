@@ -174,47 +174,48 @@ margin:2em;color:#222;max-width:1200px}
 h1{font-size:1.6em;margin-bottom:0.2em} h2{font-size:1.2em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%;font-size:0.93em}
 th,td{border-bottom:1px solid #dde;padding:5px 8px;text-align:left;vertical-align:top}
-th{background:#eef1f6} td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef1f6} td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.nw{white-space:nowrap}
 .ok{color:#1e7b34;font-weight:600} .failed{color:#b3261e;font-weight:600}
 .muted{color:#777;font-size:0.9em} .error{color:#5a1e1a;overflow-wrap:anywhere}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f7f7f9;padding:6px;margin:4px 0}
 """
 
 
-def _failure_note(r: dict) -> str:
+def _failure_parts(r: dict) -> tuple[list[str], str]:
+    """Links of a failed run (failed notebook, last good report) and its error line."""
     g = r.get("last_good")
-    note = (
-        " · last good: " + _link(g.get("html"), g["finished"][:16].replace("T", " "))
-        if g
-        else " · no good report yet"
-    )
+    parts = [_link(r.get("failed_notebook"), "failed notebook")]
+    if g:
+        parts.append("last good: " + _link(g.get("html"), g["finished"][:16].replace("T", " ")))
+    else:
+        parts.append("no good report yet")
+    error = ""
     if r.get("error"):
         full = _link(r.get("error_file"), "full error") or (
             f"<a href='#run-{r['log_index']}'>full error</a>"
         )
-        summary = html.escape(error_summary(r["error"]))
-        note += f"<br><span class='error'>{summary}</span> · {full}"
-    return note
+        error = f"<br><span class='error'>{html.escape(error_summary(r['error']))}</span> · {full}"
+    return parts, error
 
 
 def _report_row(r: dict) -> str:
     if r["status"] == "ok":
-        links = [
+        parts = [
             _link(r.get("html"), "report"),
             _link(r.get("notebook"), "notebook"),
             _link(r.get("metrics"), "metrics"),
         ]
-        note = ""
+        error = ""
     else:
-        links = [_link(r.get("failed_notebook"), "failed notebook")]
-        note = _failure_note(r)
+        parts, error = _failure_parts(r)
     return (
-        f"<tr><td>{html.escape(r['as_of'])}</td><td>{html.escape(r['name'])}</td>"
-        f"<td>{html.escape(scope_label(r))}</td>"
+        f"<tr><td class='nw'>{html.escape(r['as_of'])}</td><td>{html.escape(r['name'])}</td>"
+        f"<td class='nw'>{html.escape(scope_label(r))}</td>"
         f"<td class='{html.escape(r['status'])}'>{html.escape(r['status'])}</td>"
         f"<td class='num'>{r['duration_s']:.1f} s</td>"
-        f"<td>{html.escape(r['finished'][:19].replace('T', ' '))}</td>"
-        f"<td>{' · '.join(x for x in links if x)}{note}</td></tr>"
+        f"<td class='nw'>{html.escape(r['finished'][:19].replace('T', ' '))}</td>"
+        f"<td>{' · '.join(x for x in parts if x)}{error}</td></tr>"
     )
 
 
@@ -226,9 +227,9 @@ def _history_row(i: int, r: dict) -> str:
     else:
         cell = summary
     return (
-        f"<tr id='run-{i}'><td>{html.escape(r['finished'][:19].replace('T', ' '))}</td>"
-        f"<td>{html.escape(r['as_of'])}</td><td>{html.escape(r['name'])}</td>"
-        f"<td>{html.escape(scope_label(r))}</td>"
+        f"<tr id='run-{i}'><td class='nw'>{html.escape(r['finished'][:19].replace('T', ' '))}</td>"
+        f"<td class='nw'>{html.escape(r['as_of'])}</td><td>{html.escape(r['name'])}</td>"
+        f"<td class='nw'>{html.escape(scope_label(r))}</td>"
         f"<td class='{html.escape(r['status'])}'>{html.escape(r['status'])}</td>"
         f"<td class='num'>{r['duration_s']:.1f} s</td>"
         f"<td class='error'>{cell}</td></tr>"
