@@ -245,7 +245,7 @@ def test_a_scoped_run_never_replaces_the_all_branch_report(
         "value": 2
     }
     page = (reports / "index.html").read_text()
-    assert "<td>all</td>" in page and "<td>branch=城关支行</td>" in page
+    assert "<td class='nw'>all</td>" in page and "<td class='nw'>branch=城关支行</td>" in page
     # a failure of the scoped report is its own; the next good run of the same scope clears it
     assert not run_report("tiny", AS_OF, params={"branch": "城关支行", "fail": True}, **kw).ok
     assert (day / "tiny@branch=城关支行.failed").is_dir() and (day / "tiny").is_dir()
