@@ -34,8 +34,9 @@ DOCUMENTED = {
     "riskkit.classification.plots": "plot_by_category",
     "riskkit.formatting": "money pct number table_html",
     "riskkit.reports": "run_report run_all",
-    "riskkit.widgets": "applicant_dashboard cutoff_dashboard portfolio_dashboard",
-    "riskkit.lending": "assess_application",
+    "riskkit.widgets": "applicant_dashboard cutoff_dashboard portfolio_dashboard committee_screen",
+    "riskkit.lending": "assess_application CreditProcess CreditCommittee check_admission "
+    "approval_route committee_outcome group_exposure SeparationOfDutiesError QuorumError",
 }
 
 

@@ -11,6 +11,7 @@
     riskkit model list|history [NAME]  # the model registry (riskkit.scoring.registry)
     riskkit model approve NAME VERSION --approver WHO --reason WHY [--challenger]
     riskkit model retire NAME VERSION --by WHO --reason WHY
+    riskkit credit [...]               # the credit process (riskkit.lending.cli)
 
 Exit status: 0 when every report ran, 1 when any report failed, 2 for bad usage or parameters.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 DEMO_LOANS = 20_000
 DEMO_SEED = 0
 DEMO_LEDGER_MONTHS = 3
+DEMO_APPLICATIONS = 120
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("app", help="credit-committee dashboards (Voila)", add_help=False)
     _model_parser(sub)
+    sub.add_parser("credit", help="the credit process (riskkit credit --help)", add_help=False)
     return parser
 
 
@@ -283,12 +286,48 @@ def approve_demo_champion(db_url, as_of: str):
     return v
 
 
+def ensure_demo_process(db_url: str | None) -> list[str]:
+    """The sample month of applications after the stored book, taken through the credit
+    process by the sample staff (register, admission, route, investigation, review, approval,
+    committee meetings), if the store has no applications yet. Returns the meeting dates."""
+    import pandas as pd
+
+    from .book.customers import TABLE as REGISTER
+    from .book.customers import register_from_book
+    from .datasets.applications import make_applications, run_sample_process, store_sample
+    from .lending.committee import CreditCommittee
+    from .lending.process import APPLICATIONS_TABLE, CreditProcess
+    from .store import Store
+
+    store = Store(db_url)
+    if not store.has_table(APPLICATIONS_TABLE):
+        book = store.load_book()
+        if not store.has_table(REGISTER):
+            register_from_book(store, book)
+        n = max(24, min(DEMO_APPLICATIONS, book.n_loans // 20))
+        print(f"[riskkit] taking {n} sample applications through the credit process ...",
+              file=sys.stderr, flush=True)  # fmt: skip
+        sample = make_applications(book, n=n, seed=DEMO_SEED)
+        run_sample_process(store_sample(store, sample), seed=DEMO_SEED)
+    meetings = CreditCommittee(CreditProcess(store)).meetings()
+    return sorted({str(pd.Timestamp(d).date()) for d in meetings.get("meeting_date", [])})
+
+
+def run_demo_committee(db_url, runner_kwargs: dict):
+    """The committee packs of the demo's meetings (after the month-end batch, whose
+    score_calibration gives the approved champion the process scores with)."""
+    from .reports import run_report
+
+    return [run_report("committee_pack", d, **runner_kwargs) for d in ensure_demo_process(db_url)]
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "app":
+    if argv and argv[0] in ("app", "credit"):
         from importlib import import_module
 
-        return import_module("riskkit.widgets.app").main(argv[1:]) or 0
+        module = {"app": "riskkit.widgets.app", "credit": "riskkit.lending.cli"}[argv[0]]
+        return import_module(module).main(argv[1:]) or 0
     args = build_parser().parse_args(argv)
 
     from .errors import ValidationError
@@ -319,6 +358,7 @@ def main(argv=None) -> int:
             ensure_kernel(args.kernel)
             ensure_demo_book(args.db_url, args.as_of, args.n_loans)
             res = run_demo_batch(args.as_of, args.db_url, _runner_kwargs(args))
+            res += run_demo_committee(args.db_url, _runner_kwargs(args))
             code = _summary(res)
         index = (Path(args.reports_dir) / "index.html").resolve()
         print(f"\nReports index: {index}")

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+#: What the ids of a table's problems are (default: loan ids).
+ID_LABELS = {"applications": "application", "borrowers": "customer", "votes": "member",
+             "staff": "staff"}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -27,7 +31,8 @@ class Problem:
         if self.ids:
             shown = ", ".join(str(i) for i in self.ids[:5])
             more = f" (+{self.count - 5} more)" if self.count > 5 else ""
-            return f"{where}: {self.rule} [{self.count} row(s); loan id {shown}{more}]"
+            label = ID_LABELS.get(self.table, "loan id")
+            return f"{where}: {self.rule} [{self.count} row(s); {label} {shown}{more}]"
         return f"{where}: {self.rule}"
 
 

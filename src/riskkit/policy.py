@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -23,15 +24,34 @@ import numpy as np
 import yaml
 
 
-def _defaults() -> dict:
+@functools.lru_cache(maxsize=1)
+def _parsed_defaults() -> dict:
     text = resources.files("riskkit").joinpath("policy_defaults.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def _defaults() -> dict:
+    """The documented defaults (parsed once; a fresh copy each time)."""
+    return copy.deepcopy(_parsed_defaults())
+
+
+#: Sections whose entries an institution may add to (its own products), each new entry with
+#: exactly the keys of the first default entry.
+OPEN_SECTIONS = ("products",)
 
 
 def _merge(base: dict, override: Mapping, path: str = "") -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
         where = f"{path}.{key}" if path else str(key)
+        if key not in base and path in OPEN_SECTIONS and base:
+            template = next(iter(base.values()))
+            if not isinstance(value, Mapping) or set(value) != set(template):
+                raise KeyError(
+                    f"new policy entry {where!r} needs exactly the keys {sorted(template)}"
+                )
+            out[key] = _merge(template, value, where)
+            continue
         if key not in base:
             raise KeyError(f"unknown policy key {where!r}; known keys here: {sorted(base)}")
         if isinstance(base[key], dict):

@@ -7,6 +7,12 @@ riskkit learns of it (``detection``): ``derived`` (computed from the book by
 :func:`riskkit.inspection.detect_signals`), ``feed`` (arrives in the book's ``signals`` table
 from other systems) or ``manual`` (recorded by the officer).
 
+After the sixteen of article 5 comes ``guarantor_liability`` (联保成员违约): a member of the loan's
+joint-guarantee group (三户联保, seed 002) has a loan at special mention or worse, so this borrower
+is liable for it as a joint guarantor and this loan's own guarantee has weakened. It is a case
+of item 13 (the guarantor's standing fell) that riskkit derives from the classification
+(:func:`riskkit.book.groups.guarantor_liability_signals`).
+
 Examples
 --------
 >>> from riskkit.risk_signals import RiskSignal
@@ -14,8 +20,8 @@ Examples
 ('收入明显下降，不足以还款', 3, 'derived')
 >>> RiskSignal.parse("enforcement_started") is RiskSignal.ENFORCEMENT_STARTED
 True
->>> len(SIGNAL_CODES), SIGNAL_CODES[0]
-(16, 'missed_installment')
+>>> len(SIGNAL_CODES), SIGNAL_CODES[0], RiskSignal.GUARANTOR_LIABILITY.number
+(17, 'missed_installment', 13)
 """
 
 from __future__ import annotations
@@ -87,11 +93,19 @@ _DEFINITIONS: dict[str, tuple[str, str, str]] = {
         "已要求履行保证、保险责任或诉诸法律",
         "feed",
     ),
+    "guarantor_liability": (
+        "a joint-guarantee partner's loan is in arrears: joint liability",
+        "联保成员贷款出现风险，承担连带保证责任",
+        "derived",
+    ),
 }
+#: Article-5 item of the signals riskkit adds after the sixteen of the seed.
+_ITEM_OF_ADDED = {"guarantor_liability": 13}
 
 
 class RiskSignal(StrEnum):
-    """One risk signal of seed 002 art. 5; the value is its code (``"income_drop"``)."""
+    """One risk signal of seed 002 art. 5 (or ``guarantor_liability``, see the module
+    docstring); the value is its code (``"income_drop"``)."""
 
     MISSED_INSTALLMENT = "missed_installment"
     SANCTIONED = "sanctioned"
@@ -109,6 +123,7 @@ class RiskSignal(StrEnum):
     LAW_CHANGE = "law_change"
     DOCUMENTS_MISSING = "documents_missing"
     ENFORCEMENT_STARTED = "enforcement_started"
+    GUARANTOR_LIABILITY = "guarantor_liability"
 
     @property
     def code(self) -> str:
@@ -117,8 +132,8 @@ class RiskSignal(StrEnum):
 
     @property
     def number(self) -> int:
-        """Item number in seed 002 art. 5 (1..16)."""
-        return list(_DEFINITIONS).index(self.value) + 1
+        """Item number in seed 002 art. 5 (1..16; ``guarantor_liability`` is a case of 13)."""
+        return _ITEM_OF_ADDED.get(self.value) or list(_DEFINITIONS).index(self.value) + 1
 
     @property
     def en(self) -> str:
@@ -152,7 +167,7 @@ class RiskSignal(StrEnum):
             ) from None
 
 
-#: Signal codes in the order of seed 002 art. 5.
+#: Signal codes in the order of seed 002 art. 5, then ``guarantor_liability``.
 SIGNAL_CODES: tuple[str, ...] = tuple(s.value for s in RiskSignal)
 #: code -> (English, Chinese) wording.
 SIGNAL_TEXT: dict[str, tuple[str, str]] = {s.value: (s.en, s.zh) for s in RiskSignal}

@@ -219,8 +219,10 @@ class Store:
         where: dict | None = None,
         order_by: str | None = None,
         allowed: Mapping[str, Collection] | None = None,
+        where_in: Mapping[str, Collection] | None = None,
     ) -> pd.DataFrame:
-        """Rows of ``table`` (optionally filtered by equality on columns) with their dtypes.
+        """Rows of ``table`` (optionally filtered by equality on columns, or with ``where_in``
+        by membership: column -> values) with their dtypes.
 
         Values read back are validated like input: a date, number or flag that does not parse
         as the kind it was written with, or a value outside ``allowed`` (column -> allowed
@@ -230,13 +232,22 @@ class Store:
             raise KeyError(f"no table {table!r} in {self!r}")
         sql = f"SELECT * FROM {table}"
         params = {}
-        if where:
-            sql += " WHERE " + " AND ".join(f"{k} = :{k}" for k in where)
-            params = {k: self._param(v) for k, v in where.items()}
+        conds = [f"{k} = :{k}" for k in (where or {})]
+        params = {k: self._param(v) for k, v in (where or {}).items()}
+        for i, (k, values) in enumerate((where_in or {}).items()):
+            conds.append(f"{k} IN :in_{i}")
+            params[f"in_{i}"] = [self._param(v) for v in values]
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
         if order_by:
             sql += f" ORDER BY {order_by}"
+        stmt = sa.text(sql)
+        if where_in:
+            stmt = stmt.bindparams(
+                *(sa.bindparam(f"in_{i}", expanding=True) for i in range(len(where_in)))
+            )
         with self.engine.connect() as conn:
-            df = pd.read_sql(sa.text(sql), conn, params=params)
+            df = pd.read_sql(stmt, conn, params=params)
             kinds = {}
             if sa.inspect(conn).has_table(_META):
                 m = pd.read_sql(

@@ -18,10 +18,13 @@ from riskkit.store import Store
 from tests.classification.helpers import AS_OF, loan_rows, make_book, on_time
 
 
-def test_catalogue_has_the_16_signals_in_seed_order():
+def test_catalogue_has_the_16_signals_in_seed_order_then_guarantor_liability():
     cat = signal_catalogue()
     assert list(cat.index) == list(SIGNAL_CODES)
-    assert cat["number"].tolist() == list(range(1, 17))
+    assert cat["number"].tolist() == list(range(1, 17)) + [13]
+    assert cat.index[-1] == "guarantor_liability"
+    assert cat.loc["guarantor_liability", "detection"] == "derived"
+    assert cat.loc["guarantor_liability", "minimum_category"] == "normal"
     assert cat.loc["death_or_missing", "zh"] == "借款人死亡、失踪或丧失民事行为能力"
     assert cat.loc["enforcement_started", "severity"] == "severe"
     assert cat.loc["contact_changes", "severity"] == "adverse"

@@ -75,3 +75,23 @@ def champion_store(path, n_loans: int = 3000, seed: int = 0) -> str:
     v = register_draft(store, calibrate_scorecard(X, y, dates=dates), author="developer")
     ModelRegistry(store).approve(v.name, v.version, approver="validator", reason="test")
     return url
+
+
+def committee_store(path, n_loans: int = 2_000, n_applications: int = 30, seed: int = 0) -> str:
+    """:func:`champion_store` plus the customer register and a month of sample applications
+    taken through the credit process, with a committee meeting left open. Returns the URL."""
+    from riskkit.book.customers import register_from_book
+    from riskkit.datasets.applications import (
+        make_applications,
+        run_sample_process,
+        store_sample,
+    )
+    from riskkit.store import Store
+
+    url = champion_store(path, n_loans=n_loans, seed=seed)
+    store = Store(url)
+    book = store.load_book()
+    register_from_book(store, book)
+    proc = store_sample(store, make_applications(book, n=n_applications, seed=seed))
+    run_sample_process(proc, seed=seed)
+    return url

@@ -34,7 +34,12 @@ def test_finds_the_committee_notebook_and_it_has_no_outputs():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
     text = "\n".join(c.source for c in code)
-    for call in ("applicant_dashboard(", "cutoff_dashboard(", "portfolio_dashboard("):
+    for call in (
+        "committee_screen(",
+        "applicant_dashboard(",
+        "cutoff_dashboard(",
+        "portfolio_dashboard(",
+    ):
         assert call in text
 
 

@@ -1,9 +1,12 @@
 """End to end: `riskkit app`'s Voila server on a free loopback port, driven by Debian's chromium.
 
-Moves the score cut-off slider and checks that the chart and the approval figures shown in the
-page change; edits the applicant's amount and checks the limit panel follows; raises the
-portfolio's down-migration multiplier and checks its chart and summary change. Saves
-screenshots to $RISKKIT_SCREENSHOT_DIR if set (to look at them), else to the test's tmp dir.
+On the committee's screen (a store with a sample month of applications and an open meeting)
+votes for the first agenda item, records the decision through the confirmation and reads it
+back from the store; moves the score cut-off slider and checks that the chart and the approval
+figures shown in the page change; edits the applicant's amount and checks the limit panel
+follows; raises the portfolio's down-migration multiplier and checks its chart and summary
+change. Saves screenshots to $RISKKIT_SCREENSHOT_DIR if set (to look at them), else to the
+test's tmp dir.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.widgets.helpers import champion_store
+from tests.widgets.helpers import committee_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -43,7 +46,45 @@ def _cell(page, panel: str, label: str) -> str:
     return page.locator(f"{panel} th:text-is('{label}') + td").first.inner_text().strip()
 
 
-def test_committee_app_in_chromium(tmp_path):
+@pytest.fixture(scope="module")
+def committee_db(tmp_path_factory):
+    return committee_store(tmp_path_factory.mktemp("committee") / "riskkit.db")
+
+
+def _record_committee_decision(page, db_url, shots) -> None:
+    """Vote on the first agenda item, record, confirm, and find the decision in the store."""
+    from riskkit.lending.process import CreditProcess
+    from riskkit.store import Store
+
+    agenda = page.locator(".rk-cm-agenda select")
+    agenda.wait_for(timeout=45_000)
+    app_id = agenda.input_value().split(" · ")[0]  # the option shows "id · product · amount"
+    page.screenshot(path=str(shots / "credit_committee_screen.png"), full_page=True)
+    for member in ("A01", "C01", "C02", "C03", "C04", "C05", "R01"):
+        select = page.locator(f".rk-cm-vote-{member} select")
+        if select.is_disabled():  # recused: handled this application
+            continue
+        vote = "decline" if member == "C04" else "approve"
+        select.select_option(label=vote)
+        if vote == "decline":
+            page.locator(f".rk-cm-vote-{member} input").nth(1).fill("cash flow too thin")
+            page.locator(f".rk-cm-vote-{member} input").nth(1).press("Enter")
+    page.locator("button.rk-cm-record").click()
+    page.locator(".rk-cm-preview").wait_for(timeout=20_000)
+    preview = page.locator(".rk-cm-preview").inner_text()
+    assert f"Record for {app_id}" in preview
+    assert CreditProcess(Store(db_url)).state(app_id).stage == "committee"  # not yet
+    page.locator("button.rk-cm-confirm").click()
+    page.locator(".rk-cm-outcome").wait_for(timeout=20_000)
+    shown = page.locator(".rk-cm-outcome").inner_text().strip()
+    step = CreditProcess(Store(db_url)).steps(app_id).iloc[-1]
+    assert step["step"] == "committee" and step["decision"] == shown
+    assert shown in ("approved", "declined")  # 4+ of 5-6 for, or the chair's veto never here
+    page.locator(".rk-cm-decision").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "credit_committee_decision.png"))
+
+
+def test_committee_app_in_chromium(tmp_path, committee_db):
     pw = pytest.importorskip("playwright.sync_api", reason="playwright (pip extra 'app')")
     from riskkit.widgets.app import serve, wait_until_serving
 
@@ -51,7 +92,7 @@ def test_committee_app_in_chromium(tmp_path):
     log = (tmp_path / "voila.log").open("w")
     proc, url = serve(
         port=0,
-        env={"RISKKIT_APP_DB_URL": champion_store(tmp_path / "app.db")},
+        env={"RISKKIT_APP_DB_URL": committee_db},
         stdout=log,
         stderr=subprocess.STDOUT,
         tracebacks=True,
@@ -70,6 +111,9 @@ def test_committee_app_in_chromium(tmp_path):
                 chart.wait_for(timeout=45_000)
                 page.locator(".rk-recommendation").wait_for(timeout=10_000)
                 page.screenshot(path=str(shots / "credit_committee_applicant.png"))
+
+                # --- the committee's screen: record a decision, read it back from the store
+                _record_committee_decision(page, committee_db, shots)
 
                 # --- cut-off what-if: move the slider (type into its readout)
                 before_src = chart.get_attribute("src")
@@ -136,4 +180,4 @@ def test_committee_app_in_chromium(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
-    assert time.monotonic() - t0 < 60, "the browser test must stay under a minute"
+    assert time.monotonic() - t0 < 90, "the browser test must stay under a minute and a half"

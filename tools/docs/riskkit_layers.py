@@ -27,7 +27,9 @@ LAYERS: list[list[str]] = [
 
 #: Imports between units of one layer that the design allows (unit -> units).
 ALLOWED: dict[str, set[str]] = {
-    "inspection": {"classification"},  # the plan and watch list read a classification result
+    # the plan and watch list read a classification result; the periodic re-review re-scores
+    # customers with the lending champion and suggests a limit by the lending rules
+    "inspection": {"classification", "lending"},
     "lending": {"scoring"},  # the loan decision scores the application with the champion model
     "workout": {"classification"},  # write-off eligibility is judged on the classification
     "provisions": {"migration"},  # ECL term structures come from the migration matrices

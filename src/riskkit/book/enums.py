@@ -138,3 +138,64 @@ class RecoveryStatus(_Labelled):
             "exhausted": "追偿终结",
             "cured": "恢复正常",
         }
+
+
+# --- customer register (客户档案, seed 000 arts. 6-9) -------------------------------------------
+
+
+class CivilCapacity(_Labelled):
+    """Civil capacity of a natural person (seed 000 art. 5(1): full capacity is required)."""
+
+    FULL = "full"  # 完全民事行为能力
+    LIMITED = "limited"  # 限制民事行为能力
+    NONE = "none"  # 无民事行为能力
+
+    @classmethod
+    def _zh_labels(cls):
+        return {"full": "完全民事行为能力", "limited": "限制民事行为能力", "none": "无民事行为能力"}
+
+
+class IdType(_Labelled):
+    """Identity document on file (seed 000 art. 5(2): a valid legal ID is required)."""
+
+    RESIDENT_ID = "resident_id"  # 居民身份证 (GB 11643 number)
+    PASSPORT = "passport"  # 护照
+    RESIDENCE_PERMIT = "residence_permit"  # 港澳台居民居住证 / 外国人永久居留身份证
+
+    @classmethod
+    def _zh_labels(cls):
+        return {"resident_id": "居民身份证", "passport": "护照", "residence_permit": "居住证"}
+
+
+class IncomeSource(_Labelled):
+    """Main source of the customer's income (seed 000 art. 5(3): stable income)."""
+
+    BUSINESS = "business"  # 经营收入
+    SALARY = "salary"  # 工资收入
+    FARMING = "farming"  # 种养殖收入
+    PENSION = "pension"  # 养老金
+    RENTAL = "rental"  # 租金收入
+    OTHER = "other"  # 其他
+
+    @classmethod
+    def _zh_labels(cls):
+        return {
+            "business": "经营收入",
+            "salary": "工资收入",
+            "farming": "种养殖收入",
+            "pension": "养老金",
+            "rental": "租金收入",
+            "other": "其他",
+        }
+
+
+class ResidenceStatus(_Labelled):
+    """Where the customer lives relative to the lender's area (户籍 / 居住)."""
+
+    LOCAL_HUKOU = "local_hukou"  # 本地户籍
+    LOCAL_RESIDENT = "local_resident"  # 本地常住（居住证）
+    NON_LOCAL = "non_local"  # 外地
+
+    @classmethod
+    def _zh_labels(cls):
+        return {"local_hukou": "本地户籍", "local_resident": "本地常住", "non_local": "外地"}

@@ -9,7 +9,10 @@ table      required columns (kind)
 loans      loan_id (id), borrower_id (id), product (str), amount (num), disbursement_date
            (date), term_months (int), annual_rate (num), repayment_method (enum),
            guarantee_type (enum), purpose (str), officer_id (id), branch (str)
-borrowers  borrower_id (id), segment (enum); optional name, id_number, phone, monthly_income
+borrowers  borrower_id (id), segment (enum); optional name, id_number, phone, monthly_income and
+           the customer-register fields of :data:`CUSTOMER_COLUMNS` (birth date, civil capacity,
+           ID document and expiry, income source and verification, credit record, residence,
+           business start; :mod:`riskkit.book.customers`)
 guarantors loan_id (id), guarantor_id (id), kind ("person" | "company"), group_id (id or
            missing: the joint-guarantee group, e.g. a 三户联保 household triple)
 collateral collateral_id (id), loan_id (id), collateral_type (enum), appraised_value (num),
@@ -32,11 +35,15 @@ from dataclasses import dataclass, field
 
 from ..risk_signals import SIGNAL_CODES
 from .enums import (
+    CivilCapacity,
     CollateralType,
     GuaranteeType,
+    IdType,
+    IncomeSource,
     PaymentSource,
     RecoveryStatus,
     RepaymentMethod,
+    ResidenceStatus,
     Segment,
 )
 
@@ -84,12 +91,33 @@ LOANS = TableSpec(
     ),
     key=("loan_id",),
 )
+#: Optional borrower columns that make the borrowers table a customer register (客户档案, seed 000
+#: arts. 5-9): what admission needs, checked by kind when present.
+CUSTOMER_COLUMNS = (
+    Column("birth_date", "date", required=False, nullable=True),
+    Column("civil_capacity", "enum", tuple(CivilCapacity.values()), False, True),
+    Column("id_type", "enum", tuple(IdType.values()), required=False, nullable=True),
+    Column("id_expiry_date", "date", required=False, nullable=True),  # empty with id_long_term
+    Column("id_long_term", "bool", required=False),  # 长期有效
+    Column("income_source", "enum", tuple(IncomeSource.values()), False, True),
+    Column("income_verified_date", "date", required=False, nullable=True),
+    Column("credit_report_date", "date", required=False, nullable=True),  # 征信报告
+    Column("prior_loans", "int", required=False, nullable=True),
+    Column("prior_delinquency", "int", required=False, nullable=True),
+    Column("worst_delinquency_days", "int", required=False, nullable=True),
+    Column("overdue_elsewhere", "num", required=False, nullable=True),  # RMB overdue now
+    Column("residence_status", "enum", tuple(ResidenceStatus.values()), False, True),
+    Column("residence_since", "date", required=False, nullable=True),
+    Column("business_start_date", "date", required=False, nullable=True),
+    Column("onboarding_date", "date", required=False, nullable=True),
+)
 BORROWERS = TableSpec(
     "borrowers",
     (
         Column("borrower_id", "id"),
         Column("segment", "enum", tuple(Segment.values())),
         Column("monthly_income", "num", required=False, nullable=True),
+        *CUSTOMER_COLUMNS,
     ),
     key=("borrower_id",),
 )

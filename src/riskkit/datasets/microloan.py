@@ -28,6 +28,7 @@ import pandas as pd
 from ..book import LoanBook, make_schedule
 from . import synthetic_pii
 from . import workout_behaviour as workout
+from .customers import add_register_fields
 
 SEGMENTS = ("trader", "micro_enterprise", "farmer", "consumer")
 EDUCATION = ("primary", "junior_high", "senior_high", "vocational", "bachelor_or_above")
@@ -125,7 +126,9 @@ def make_microloan_book(
           GB 11643 check character, ``phone``), ``gender``, ``birth_date``, ``education``,
           ``marital_status``, ``years_in_business``, ``monthly_income``, ``household_size``,
           ``house_ownership``, ``prior_loans``, ``prior_delinquency``, ``region`` (all as
-          recorded at onboarding = the borrower's first loan, ``onboarding_date``);
+          recorded at onboarding = the borrower's first loan, ``onboarding_date``) and the
+          customer-register fields (ID expiry, income source and verification, credit record,
+          residence, business start: :func:`riskkit.datasets.customers.add_register_fields`);
         * ``guarantors``: natural-person and company guarantors; three-household joint
           guarantees (三户联保) where each loan is guaranteed by the other two borrowers of the
           group (same ``group_id``);
@@ -450,7 +453,7 @@ def make_microloan_book(
         "loans": loans,
         "schedule": schedule,
         "payments": sim["payments"],
-        "borrowers": borrowers,
+        "borrowers": add_register_fields(borrowers, loans, seed, as_of_ts),
         "guarantors": guarantors,
         "collateral": collateral,
         "signals": signals,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..book.identity import gb11643_check_digit, id_number_valid  # noqa: F401 (public here too)
+
 # common surnames with rough frequency weights
 _SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -17,36 +19,11 @@ _GIVEN_M = list("伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯
 _GIVEN_F = list("芳娜敏静丽艳娟霞秀英华慧巧美玲桂兰红梅琳燕萍颖雪琴云莉倩婷洁晶凤佳荣欣")
 #: synthetic county-level area codes (6 digits) for the five regions of the sample book
 AREA_CODES = ("411521", "411522", "411523", "411524", "411525")
-_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-_CHECK = np.array(list("10X98765432"))
 _MOBILE_PREFIXES = np.array(
     ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155",
      "156", "157", "158", "159", "166", "170", "176", "177", "180", "181", "182", "183", "185",
      "186", "187", "188", "189", "191", "198", "199"]
 )  # fmt: skip
-
-
-def gb11643_check_digit(first17) -> np.ndarray:
-    """Check character (0-9 or X) of 17-digit ID number bodies (GB 11643-1999, ISO 7064 MOD 11-2).
-
-    >>> gb11643_check_digit(["11010519491231002"]).tolist()
-    ['X']
-    """
-    a = np.asarray(first17, dtype="U17")
-    digits = a.view("U1").reshape(len(a), 17).astype(np.int64)
-    return _CHECK[(digits @ _WEIGHTS) % 11]
-
-
-def id_number_valid(values) -> np.ndarray:
-    """True where a value is 18 characters, 17 digits and the correct check character."""
-    v = np.asarray(values, dtype=object).astype(str)
-    ok = np.char.str_len(v.astype("U")) == 18
-    body = np.where(ok, np.char.ljust(v.astype("U"), 18), "0" * 18)
-    body = np.array([s[:17] for s in body.tolist()], dtype="U17")
-    digit_ok = np.char.isdigit(body)
-    check = np.where(digit_ok, gb11643_check_digit(np.where(digit_ok, body, "0" * 17)), "?")
-    last = np.array([s[-1:] for s in v.tolist()], dtype="U1")
-    return ok & digit_ok & (last == check)
 
 
 def chinese_names(rng: np.random.Generator, male: np.ndarray) -> np.ndarray:

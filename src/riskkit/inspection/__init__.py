@@ -10,6 +10,7 @@ Examples
 
 from .ledger import ACTIONS, METHODS, load_ledger, record_inspections, validate_inspections
 from .plan import InspectionPlan, inspection_plan
+from .rereview import RereviewList, record_reviews, rereview_list
 from .signals import (
     active_signals,
     detect_signals,
@@ -21,6 +22,9 @@ from .signals import (
 )
 
 __all__ = [
+    "RereviewList",
+    "record_reviews",
+    "rereview_list",
     "ACTIONS",
     "METHODS",
     "InspectionPlan",

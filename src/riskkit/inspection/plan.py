@@ -15,7 +15,11 @@ Rules (defaults):
   periods are ``1 + risk_weight_per_flag x flags`` times as likely to be drawn);
 * ``machinery_collateral``: loans secured by machinery at least monthly;
 * ``severe_signal``: a new severe signal (``severe_signals``) calls for an inspection within
-  ``immediate_within_days`` days.
+  ``immediate_within_days`` days;
+* ``guarantor_liability``: a loan whose joint-guarantee partner was at special mention or worse
+  at the classification the plan starts from (:mod:`riskkit.book.groups`) is inspected
+  within ``immediate_within_days`` days of the period start (when ``guarantor_liability`` is
+  one of the ``severe_signals``, as by default).
 
 Each row of the plan is one required inspection with a window ``[window_start, due_by]``; the
 *k*-th required inspection of a loan in a window is done when the ledger holds at least *k*
@@ -50,6 +54,7 @@ REASONS = (
     "routine_sample",
     "machinery_collateral",
     "severe_signal",
+    "guarantor_liability",
 )
 _COLS = ["loan_id", "reason", "window_start", "due_by", "detail"]
 
@@ -201,8 +206,13 @@ def inspection_plan(
             _rows(s["loan_id"].to_numpy(), "severe_signal", sd, due, s["signal"].to_numpy())
         )
 
+    # 6. a joint-guarantee partner in arrears: inspect the other members' loans at once
+    if ip["severe_signals_immediate"] and "guarantor_liability" in ip["severe_signals"]:
+        frames.append(_guarantor_liability_rows(book, result, start, pol))
+
     plan = pd.concat(
-        [fr for fr in frames if len(fr)] or [_rows([], "x", start, end)], ignore_index=True
+        [fr for fr in frames if len(fr)] or [_rows(np.array([], dtype=object), "x", start, end)],
+        ignore_index=True,
     )
     plan = plan.sort_values(["loan_id", "due_by", "reason"], kind="stable").reset_index(drop=True)
     # rank within a loan's window: the k-th inspection needed there
@@ -214,6 +224,14 @@ def inspection_plan(
     plan["category"] = f["category"].astype(str).reindex(plan["loan_id"]).fillna("new").to_numpy()
     plan.insert(0, "plan_id", np.arange(1, len(plan) + 1, dtype=np.int64))
     return InspectionPlan(plan, start, end, pol)
+
+
+def _guarantor_liability_rows(book, result, start: pd.Timestamp, pol: Policy) -> pd.DataFrame:
+    from ..book.groups import guarantor_liability_signals
+
+    s = guarantor_liability_signals(book.loans, book.guarantors, result, pol)
+    due = start + pd.Timedelta(days=int(pol["inspection"]["immediate_within_days"]))
+    return _rows(s["loan_id"].to_numpy(), "guarantor_liability", start, due, s["note"].to_numpy())
 
 
 @dataclass(repr=False, eq=False)

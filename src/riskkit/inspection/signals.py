@@ -1,6 +1,7 @@
 """Risk signals that put a loan under special watch (seed 002, art. 5; DOMAIN.md s.5).
 
-* :func:`signal_catalogue`: the 16 signals with English and Chinese wording, severity (from
+* :func:`signal_catalogue`: the 16 signals of article 5 and ``guarantor_liability`` (a joint
+  guarantee partner in arrears) with English and Chinese wording, severity (from
   ``inspection.severe_signals``), the minimum category each implies (from
   ``classification.signal_minimum``) and how riskkit learns of it (``detection``):
   ``derived`` (computed from the book by :func:`detect_signals`), ``feed`` (arrives in the
@@ -23,7 +24,7 @@ Examples
 >>> from riskkit.inspection.signals import signal_catalogue
 >>> cat = signal_catalogue()
 >>> len(cat), cat.loc["enforcement_started", "minimum_category"], cat.loc["income_drop", "zh"]
-(16, 'doubtful', '收入明显下降，不足以还款')
+(17, 'doubtful', '收入明显下降，不足以还款')
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ _SIGNAL_COLS = ["loan_id", "signal_date", "signal", "source", "note"]
 
 
 def signal_catalogue(policy: Policy | dict | None = None) -> pd.DataFrame:
-    """The 16 risk signals of seed 002 art. 5, indexed by code, in the seed's order."""
+    """The risk signals (the 16 of seed 002 art. 5 in the seed's order, then
+    ``guarantor_liability``), indexed by code."""
     pol = load_policy(policy)
     severe = set(pol["inspection"]["severe_signals"])
     minimum = pol["classification"]["signal_minimum"]
@@ -252,7 +254,8 @@ def watch_list(book, as_of=None, result=None, policy=None, store=None) -> pd.Dat
     """Loans under special watch (特别监管) at ``as_of``.
 
     A loan is on the list if it has an active signal (book, detected, manual) or, given a
-    classification ``result``, a category of special mention or worse. Columns:
+    classification ``result``, a category of special mention or worse or a joint-guarantee
+    partner at special mention or worse (``guarantor_liability``). Columns:
     ``borrower_id, officer_id, branch, category, outstanding_principal, signals`` (codes),
     ``n_signals``, ``severe`` (any severe signal), ``latest_signal_date``; sorted by severe
     first, then category, then balance.
@@ -260,6 +263,11 @@ def watch_list(book, as_of=None, result=None, policy=None, store=None) -> pd.Dat
     pol = load_policy(policy)
     as_of = book._as_of(as_of)
     s = active_signals(book, as_of, pol, store=store)
+    if result is not None and len(book.guarantors):
+        from ..book.groups import guarantor_liability_signals
+
+        liable = guarantor_liability_signals(book.loans, book.guarantors, result, pol)
+        s = pd.concat([s, liable], ignore_index=True) if len(liable) else s
     severe = set(pol["inspection"]["severe_signals"])
     s = s.assign(severe=s["signal"].isin(severe))
     g = s.groupby("loan_id")

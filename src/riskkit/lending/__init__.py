@@ -37,9 +37,21 @@ repayment capacity), :mod:`~.pricing` (LGD, expected loss, price floor), :mod:`~
 (one application's recommendation: hard rules first, counter-offer), :mod:`~.decision` (the
 scorecard's PD for the terms asked, never lowered by a larger amount), :mod:`~.cutoff` (score
 cut-off strategy).
+
+The lender's process before the loan (issue 13): :mod:`~.applications` (the applications
+table), :mod:`~.admission` (admission rules and loan conditions as policy, for a batch),
+:mod:`~.approval` (the authority matrix and separation of duties), :mod:`~.process` (every step
+on record, disbursement conditions), :mod:`~.committee` (meetings, quorum, votes, outcome),
+:mod:`~.scoring` (applications scored by the approved champion), :mod:`~.agenda` (what the
+committee decides on); joint-guarantee groups are :mod:`riskkit.book.groups` (re-exported
+here), the periodic re-review :mod:`riskkit.inspection.rereview`.
 """
 
+from ..book.groups import GroupExposure, group_exposure, guarantor_liability_signals
+from .admission import AdmissionResult, borrower_exposure, check_admission
 from .affordability import capacity_limit, monthly_debt_service
+from .applications import APPLICATIONS, validate_applications
+from .approval import Route, SeparationOfDutiesError, approval_route, check_separation
 from .assessment import (
     RECOMMENDATIONS,
     Assessment,
@@ -48,6 +60,7 @@ from .assessment import (
     recommendation,
     term_features,
 )
+from .committee import CreditCommittee, QuorumError, committee_outcome
 from .cutoff import cutoff_strategy
 from .decision import (
     DERIVED_FEATURES,
@@ -60,9 +73,28 @@ from .decision import (
 )
 from .limits import GUARANTEE_LABELS, credit_limit, suggested_limit
 from .pricing import expected_loss, loss_given_default, price_floor
+from .process import CreditProcess, DisbursementCheck, ProcessError
 from .terms import AMORTISING_METHODS, Application
 
 __all__ = [
+    "APPLICATIONS",
+    "AdmissionResult",
+    "CreditCommittee",
+    "CreditProcess",
+    "DisbursementCheck",
+    "GroupExposure",
+    "ProcessError",
+    "QuorumError",
+    "Route",
+    "SeparationOfDutiesError",
+    "approval_route",
+    "borrower_exposure",
+    "check_admission",
+    "check_separation",
+    "committee_outcome",
+    "group_exposure",
+    "guarantor_liability_signals",
+    "validate_applications",
     "AMORTISING_METHODS",
     "DERIVED_FEATURES",
     "RECOMMENDATIONS",

@@ -11,6 +11,7 @@ Command line: ``riskkit report run NAME --as-of DATE``, ``riskkit report run-all
 ``riskkit report list``, ``riskkit demo``.
 """
 
+from . import committee_pack as _committee_pack  # noqa: F401  (registers the report)
 from .context import Report, start_report, write_json_atomic
 from .index import read_runs
 from .params import REPORTS, Param, ReportSpec, validate_params

@@ -38,9 +38,20 @@ from .params import spec_for, validate_params
 METRICS_FILE = "metrics.json"
 
 #: Columns whose values are category or change codes, shown as labels in tables.
-VALUE_LABEL_COLUMNS = frozenset({"category", "previous_category", "change", "state", "reason"})
+VALUE_LABEL_COLUMNS = frozenset(
+    {
+        "category",
+        "previous_category",
+        "change",
+        "state",
+        "reason",
+        "worst_category",
+        "structure",
+        "action",
+    }
+)
 #: Columns holding comma-separated codes, shown as lists that wrap.
-LIST_COLUMNS = frozenset({"rules", "signals"})
+LIST_COLUMNS = frozenset({"rules", "signals", "reasons"})
 
 
 def value_labels(lang: str) -> dict[str, str]:

@@ -143,6 +143,39 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "{watch} 笔贷款列入重点监控（存在风险预警信号或分类为关注及以下），"
         "其中 {severe} 笔存在严重风险信号。",
     },
+    "post_loan_review.h_groups": {
+        "en": "6. Joint-guarantee groups",
+        "zh": "六、联保小组",
+    },
+    "post_loan_review.groups": {
+        "en": "{groups} joint-guarantee groups have a loan in scope, with an exposure of "
+        "{exposure} RMB; {over} are over their group limit and {single} have fewer than three "
+        "households left (limit of a single guarantee). In {at_risk} groups a member is at "
+        "special mention or worse: the other members' {liable} loans carry the "
+        "guarantor-liability signal and are inspected at once.",
+        "zh": "涉及 {groups} 个联保小组，敞口合计 {exposure} 元；其中 {over} 个超过小组限额，"
+        "{single} 个已不足三户（按单一保证限额）。{at_risk} 个小组有成员贷款为关注及以下，"
+        "其他成员的 {liable} 笔贷款已标记连带保证责任信号并立即安排检查。",
+    },
+    "post_loan_review.group_members": {
+        "en": "Members' loans of the groups with a member at special mention or worse",
+        "zh": "有成员贷款为关注及以下的小组成员贷款明细",
+    },
+    "post_loan_review.h_rereview": {
+        "en": "7. Periodic re-review",
+        "zh": "七、客户定期复审",
+    },
+    "post_loan_review.rereview": {
+        "en": "{due} customers are due for re-review: {time} by time since the last review, "
+        "{signal} by a risk signal since, {category} with a loan at special mention or worse, "
+        "{drift} by a drop in the score of {model}. Suggested: {actions}.",
+        "zh": "{due} 户客户应定期复审：到期 {time} 户，复审后出现风险信号 {signal} 户，"
+        "有关注类及以下贷款 {category} 户，审批模型（{model}）评分下降 {drift} 户。建议：{actions}。",
+    },
+    "post_loan_review.rereview_no_model": {
+        "en": "no approved model in the registry (no re-scoring)",
+        "zh": "模型库中无已批准模型（未重新评分）",
+    },
     "post_loan_review.h_appendix": {
         "en": "Appendix: outstanding loans (worst first, personal data masked)",
         "zh": "附录：未结清贷款明细（按风险由高到低，个人信息已脱敏）",
@@ -151,6 +184,43 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Outstanding balance by category",
         "zh": "各类贷款余额",
     },
+    # --- committee pack ---
+    "committee_pack.title": {
+        "en": "Credit committee pack, meeting of {as_of}",
+        "zh": "贷款审批委员会会议材料（{as_of}）",
+    },
+    "committee_pack.overview": {
+        "en": "{applications} applications on the agenda of {meetings} meeting(s); {decided} "
+        "decided so far ({approved} approved, {declined} declined, {deferred} deferred). "
+        "{failed} fail an admission rule and {decline} are recommended for decline by the rules "
+        "(admission, affordability, limits); scores are by {model}. Personal data are masked.",
+        "zh": "{meetings} 次会议共 {applications} 笔申请上会；已决议 {decided} 笔（同意 {approved} 笔、"
+        "否决 {declined} 笔、复议 {deferred} 笔）。其中 {failed} 笔未通过准入，{decline} 笔按规则"
+        "（准入、还款能力、额度）建议否决；评分模型：{model}。个人信息已脱敏。",
+    },
+    "committee_pack.h_meetings": {"en": "1. Meetings", "zh": "一、会议"},
+    "committee_pack.h_agenda": {"en": "2. Agenda", "zh": "二、议程"},
+    "committee_pack.h_items": {"en": "3. Applications", "zh": "三、申请明细"},
+    "committee_pack.item": {
+        "en": "{application_id}: {product}, {amount} RMB, {guarantee}",
+        "zh": "{application_id}：{product}，{amount} 元，{guarantee}",
+    },
+    "committee_pack.decision": {
+        "en": "Decision of the committee: {tally}.",
+        "zh": "贷审会决议：{tally}。",
+    },
+    "committee_pack.undecided": {"en": "Not decided yet.", "zh": "尚未决议。"},
+    "committee_pack.t_terms": {"en": "Application and customer", "zh": "申请与客户"},
+    "committee_pack.t_admission": {"en": "Admission and loan conditions", "zh": "准入与贷款条件"},
+    "committee_pack.t_score": {"en": "Score (approved champion)", "zh": "评分（审批模型）"},
+    "committee_pack.t_limits": {"en": "Limits and affordability", "zh": "额度与还款能力"},
+    "committee_pack.t_reasons": {
+        "en": "Recommendation: {recommendation}",
+        "zh": "建议：{recommendation}",
+    },
+    "committee_pack.t_group": {"en": "Joint-guarantee group", "zh": "联保小组"},
+    "committee_pack.t_steps": {"en": "Steps on file", "zh": "审批流程记录"},
+    "committee_pack.t_votes": {"en": "Votes", "zh": "表决"},
     # --- portfolio migration ---
     "portfolio_migration.title": {
         "en": "Portfolio migration as of {as_of}",
@@ -688,6 +758,15 @@ TEXT: dict[str, dict[str, str]] = {
     "term.downgrade": {"en": "Downgrade", "zh": "下调"},
     "term.upgrade": {"en": "Upgrade", "zh": "上调"},
     "term.unchanged": {"en": "Unchanged", "zh": "不变"},
+    "term.joint": {"en": "Joint guarantee", "zh": "联保"},
+    "term.freeze": {"en": "Freeze", "zh": "冻结额度"},
+    "term.reduce": {"en": "Reduce", "zh": "压降额度"},
+    "term.increase": {"en": "Increase", "zh": "提高额度"},
+    "term.keep": {"en": "Keep", "zh": "维持"},
+    "term.single_guarantee": {
+        "en": "Single guarantee (< 3 households)",
+        "zh": "单一保证（不足三户）",
+    },
     # --- table column headers (col.<name>) ---
     "col.from": {"en": "From", "zh": "期初"},
     "col.to": {"en": "To", "zh": "期末"},
@@ -734,6 +813,57 @@ TEXT: dict[str, dict[str, str]] = {
     "col.severe": {"en": "Severe", "zh": "严重信号"},
     "col.latest_signal_date": {"en": "Latest signal", "zh": "最近信号日期"},
     "col.outstanding": {"en": "Outstanding", "zh": "贷款余额"},
+    "col.group_id": {"en": "Group", "zh": "联保小组"},
+    "col.households": {"en": "Households", "zh": "户数"},
+    "col.requested": {"en": "Requested", "zh": "申请金额"},
+    "col.exposure": {"en": "Exposure", "zh": "敞口"},
+    "col.group_limit": {"en": "Group limit", "zh": "小组限额"},
+    "col.headroom": {"en": "Headroom", "zh": "剩余额度"},
+    "col.over_limit": {"en": "Over limit", "zh": "超限"},
+    "col.structure": {"en": "Structure", "zh": "担保结构"},
+    "col.worst_category": {"en": "Worst category", "zh": "最差分类"},
+    "col.members_at_risk": {"en": "Members at risk", "zh": "风险成员数"},
+    "col.latest_loan": {"en": "Latest loan", "zh": "最近贷款"},
+    "col.application_id": {"en": "Application", "zh": "申请编号"},
+    "col.amount": {"en": "Amount", "zh": "金额"},
+    "col.admission": {"en": "Admission", "zh": "准入"},
+    "col.grade": {"en": "Grade", "zh": "风险等级"},
+    "col.pd": {"en": "PD", "zh": "违约概率"},
+    "col.recommendation": {"en": "Recommendation", "zh": "规则建议"},
+    "col.route": {"en": "Route", "zh": "审批路径"},
+    "col.decision": {"en": "Decision", "zh": "决议"},
+    "col.meeting_id": {"en": "Meeting", "zh": "会议"},
+    "col.chair": {"en": "Chair", "zh": "主任委员"},
+    "col.members": {"en": "Members", "zh": "委员"},
+    "col.present": {"en": "Present", "zh": "出席"},
+    "col.quorum": {"en": "Quorum", "zh": "法定人数"},
+    "col.rule": {"en": "Rule", "zh": "规则"},
+    "col.applications": {"en": "Applications", "zh": "申请笔数"},
+    "col.model": {"en": "Model", "zh": "模型"},
+    "col.value": {"en": "Value", "zh": "内容"},
+    "col.result": {"en": "Result", "zh": "结果"},
+    "col.effect": {"en": "Effect", "zh": "影响"},
+    "col.decided_at": {"en": "Date", "zh": "日期"},
+    "col.what": {"en": "Step", "zh": "环节"},
+    "col.actor": {"en": "By", "zh": "经办人"},
+    "col.role": {"en": "Role", "zh": "角色"},
+    "col.why": {"en": "Why", "zh": "说明"},
+    "col.member": {"en": "Member", "zh": "委员"},
+    "col.vote": {"en": "Vote", "zh": "表决"},
+    "col.conditions": {"en": "Conditions", "zh": "条件"},
+    "col.comment": {"en": "Reason", "zh": "理由"},
+    "col.latest_disbursement": {"en": "Disbursed", "zh": "发放日"},
+    "col.last_review": {"en": "Last review", "zh": "上次复审"},
+    "col.reasons": {"en": "Due by", "zh": "复审原因"},
+    "col.score_then": {"en": "Score then", "zh": "原评分"},
+    "col.score_now": {"en": "Score now", "zh": "现评分"},
+    "col.grade_then": {"en": "Grade then", "zh": "原等级"},
+    "col.grade_now": {"en": "Grade now", "zh": "现等级"},
+    "col.pd_now": {"en": "PD now", "zh": "现违约概率"},
+    "col.current_limit": {"en": "Latest amount", "zh": "现额度"},
+    "col.suggested_limit": {"en": "Suggested limit", "zh": "建议额度"},
+    "col.limit_change": {"en": "Change", "zh": "额度调整"},
+    "col.action": {"en": "Suggested action", "zh": "建议措施"},
     "col.expected_loss": {"en": "Expected loss", "zh": "预期损失"},
     "col.start": {"en": "Start", "zh": "期初"},
     "col.stage": {"en": "Stage", "zh": "阶段"},

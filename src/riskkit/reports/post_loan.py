@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -142,6 +142,16 @@ class ReviewMetrics(ReportMetrics):
     inspections_due_next_month: int
     watch_list: int
     watch_list_severe: int
+    joint_groups: int = 0
+    joint_groups_over_limit: int = 0
+    joint_groups_single_guarantee: int = 0
+    joint_groups_member_at_risk: int = 0
+    joint_group_exposure: float = 0.0
+    loans_guarantor_liability: int = 0
+    rereview_due: int = 0
+    rereview_by_reason: dict[str, int] = field(default_factory=dict)
+    rereview_actions: dict[str, int] = field(default_factory=dict)
+    rereview_model: str | None = None
 
 
 @dataclass(repr=False, eq=False)
@@ -165,6 +175,10 @@ class PostLoanReview(ReportResult):
     compliance: pd.DataFrame
     watch: pd.DataFrame
     appendix: pd.DataFrame
+    groups: pd.DataFrame  # joint-guarantee groups with a loan in scope
+    group_members: pd.DataFrame  # member loans of the groups with a member at risk
+    rereview: pd.DataFrame  # customers due for periodic re-review
+    rereview_model: str | None
     metrics: ReviewMetrics
 
     #: Deprecated name of :attr:`table` (riskkit 0.1).
@@ -269,6 +283,8 @@ def post_loan_review(
     compliance = plan.compliance(ledger, as_of + pd.Timedelta(days=1), by="officer_id")
 
     watch = watch_list(scoped_now, as_of, result=result, policy=policy, store=store)
+    groups, members = group_view(b_now, result_all, ids, policy)
+    rereview, model_label = rereview_view(b_now, result_all, ids, store, policy)
 
     app = loan_appendix(result, book.borrowers, appendix_rows)
 
@@ -277,6 +293,9 @@ def post_loan_review(
         result, prev_res, summary, (prov, adequacy), changes, status, plan_next, watch,
         scope=(as_of, prev, branch, officer),
     )  # fmt: skip
+    metrics = replace(
+        metrics, **group_metrics(groups, watch), **rereview_metrics(rereview, model_label)
+    )
     return PostLoanReview(
         as_of=as_of,
         previous_as_of=prev,
@@ -294,6 +313,10 @@ def post_loan_review(
         compliance=compliance,
         watch=watch,
         appendix=app,
+        groups=groups,
+        group_members=members,
+        rereview=rereview,
+        rereview_model=model_label,
         metrics=metrics,
     )
 
@@ -386,6 +409,78 @@ def _review_metrics(
         watch_list=int(len(watch)),
         watch_list_severe=int(watch["severe"].sum()) if len(watch) else 0,
     )
+
+
+def rereview_view(book, result, ids, store=None, policy=None):
+    """Customers with a loan in scope due for periodic re-review
+    (:func:`riskkit.inspection.rereview.rereview_list`), re-scored with the store's approved
+    champion when there is one; returns the table and the model's label (None without)."""
+    from ..errors import ValidationError
+    from ..inspection.rereview import rereview_list
+    from ..lending.scoring import champion_scorecard
+
+    model, label = None, None
+    if store is not None:
+        try:
+            model, label = champion_scorecard(store)
+        except ValidationError:
+            pass
+    r = rereview_list(book, result.as_of, result=result, store=store, model=model,
+                      label=label, policy=policy)  # fmt: skip
+    scoped = book.loans.loc[book.loans["loan_id"].isin(ids), "borrower_id"]
+    return r.table[r.table.index.isin(pd.unique(scoped))], label
+
+
+def rereview_metrics(table: pd.DataFrame, label) -> dict:
+    """Key figures of the re-review list for ``metrics.json``."""
+    reasons = table["reasons"].str.split(",").explode() if len(table) else pd.Series([])
+    return {
+        "rereview_due": int(len(table)),
+        "rereview_by_reason": {
+            r: int((reasons == r).sum()) for r in ("time", "signal", "category", "score_drift")
+        },  # fmt: skip
+        "rereview_actions": {k: int(v) for k, v in table["action"].value_counts().items()}
+        if len(table)
+        else {},  # fmt: skip
+        "rereview_model": label,
+    }
+
+
+def group_view(book, result, ids, policy=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Joint-guarantee groups with a loan in scope (``ids``): exposure against the limit and the
+    worst category (:func:`riskkit.book.groups.group_exposure`), groups with a member at
+    special mention or worse first; and those groups' member loans."""
+    from ..book.groups import group_exposure
+
+    exp = group_exposure(book.loans, book.guarantors, result=result, policy=policy)
+    members = exp.members[exp.members["loan_id"].isin(ids).to_numpy(dtype=bool)]
+    t = exp.table.loc[exp.table.index.isin(pd.unique(members["group_id"]))]
+    t = t[t["loans"] > 0]
+    if len(t):
+        rank = t["worst_category"].map(lambda c: int(Category.parse(c)) if c else -1)
+        t = (
+            t.assign(_r=rank)
+            .sort_values(["members_at_risk", "_r", "exposure"], ascending=False, kind="stable")
+            .drop(columns="_r")
+        )
+    at_risk = t.index[t["members_at_risk"] > 0] if len(t) else []
+    m = exp.members[exp.members["group_id"].isin(at_risk).to_numpy(dtype=bool)]
+    m = m[m["outstanding"] > 0][["group_id", "loan_id", "borrower_id", "outstanding", "category"]]
+    return t, m.reset_index(drop=True)
+
+
+def group_metrics(groups: pd.DataFrame, watch: pd.DataFrame) -> dict:
+    """Key figures of the group view for ``metrics.json``."""
+    liable = watch["signals"].str.contains("guarantor_liability") if len(watch) else []
+    n = len(groups)
+    return {
+        "joint_groups": int(n),
+        "joint_groups_over_limit": int(groups["over_limit"].sum()) if n else 0,
+        "joint_groups_single_guarantee": int((groups["structure"] != "joint").sum()) if n else 0,
+        "joint_groups_member_at_risk": int((groups["members_at_risk"] > 0).sum()) if n else 0,
+        "joint_group_exposure": float(groups["exposure"].sum()) if n else 0.0,
+        "loans_guarantor_liability": int(np.sum(liable)),
+    }
 
 
 def load_ledger_empty() -> pd.DataFrame:

@@ -7,11 +7,14 @@
 """
 
 from .applicant import ApplicantWhatIf, applicant_dashboard
+from .committee import CommitteeScreen, committee_screen
 from .cutoff import CutoffWhatIf, cutoff_dashboard
 from .portfolio import PortfolioWhatIf, portfolio_dashboard
 
 __all__ = [
     "ApplicantWhatIf",
+    "CommitteeScreen",
+    "committee_screen",
     "CutoffWhatIf",
     "PortfolioWhatIf",
     "applicant_dashboard",
