@@ -74,54 +74,55 @@ def _years(b: pd.Timestamp, d: pd.Timestamp) -> int:
 
 def reference_failed(app: dict, cust: dict, exp: dict, pol) -> list[str]:
     """The rules for one application, in plain Python (the peer)."""
-    r, reg, prods = pol["admission"]["rules"], pol["regulator"], pol["products"]
+    return _reference_customer(app, cust, exp, pol) + _reference_terms(app, exp, pol)
+
+
+def _reference_customer(app: dict, cust: dict, exp: dict, pol) -> list[str]:
+    r = pol["admission"]["rules"]
     d = pd.Timestamp(app["application_date"])
     mat = d + pd.DateOffset(months=int(app["term_months"]))
-    out = []
     b = cust["birth_date"]
-    if pd.isna(b) or _years(b, d) < r["age"]["min_age"] or _years(b, mat) > r["age"]["max_age"]:
-        out.append("age")
-    if cust["civil_capacity"] != "full":
-        out.append("civil_capacity")
-    if not cust["id_long_term"] and (pd.isna(cust["id_expiry_date"]) or cust["id_expiry_date"] < d):
-        out.append("id_valid")
-    if cust["income_source"] not in r["income_stable"]["sources"] or not cust["monthly_income"] > 0:
-        out.append("income_stable")
-    v = cust["income_verified_date"]
-    if pd.isna(v) or v < d - pd.DateOffset(months=r["income_verified"]["within_months"]) or v > d:
-        out.append("income_verified")
-    c = cust["credit_report_date"]
-    if pd.isna(c) or c < d - pd.Timedelta(days=r["credit_report"]["within_days"]) or c > d:
-        out.append("credit_report")
-    if cust["overdue_elsewhere"] > r["no_current_overdue"]["max_amount"] or exp["dpd"] > 0:
-        out.append("no_current_overdue")
-    if cust["worst_delinquency_days"] > r["worst_delinquency"]["max_days"]:
-        out.append("worst_delinquency")
+    v, c = cust["income_verified_date"], cust["credit_report_date"]
     since = d - pd.DateOffset(months=r["residence"]["min_months"])
-    if (
-        cust["residence_status"] not in r["residence"]["statuses"]
-        or cust["residence_since"] > since
-    ):
-        out.append("residence")
-    if cust["segment"] in r["business_operating"]["segments"]:
-        s = cust["business_start_date"]
-        if pd.isna(s) or s > d - pd.DateOffset(months=r["business_operating"]["min_months"]):
-            out.append("business_operating")
-    p = prods.get(app["product"])
+    start = cust["business_start_date"]
+    checks = {
+        "age": pd.isna(b) or _years(b, d) < r["age"]["min_age"]
+        or _years(b, mat) > r["age"]["max_age"],
+        "civil_capacity": cust["civil_capacity"] != "full",
+        "id_valid": not cust["id_long_term"]
+        and (pd.isna(cust["id_expiry_date"]) or cust["id_expiry_date"] < d),
+        "income_stable": cust["income_source"] not in r["income_stable"]["sources"]
+        or not cust["monthly_income"] > 0,
+        "income_verified": pd.isna(v) or v > d
+        or v < d - pd.DateOffset(months=r["income_verified"]["within_months"]),
+        "credit_report": pd.isna(c) or c > d
+        or c < d - pd.Timedelta(days=r["credit_report"]["within_days"]),
+        "no_current_overdue": cust["overdue_elsewhere"] > r["no_current_overdue"]["max_amount"]
+        or exp["dpd"] > 0,
+        "worst_delinquency": cust["worst_delinquency_days"] > r["worst_delinquency"]["max_days"],
+        "residence": cust["residence_status"] not in r["residence"]["statuses"]
+        or cust["residence_since"] > since,
+        "business_operating": cust["segment"] in r["business_operating"]["segments"]
+        and (pd.isna(start)
+             or start > d - pd.DateOffset(months=r["business_operating"]["min_months"])),
+    }  # fmt: skip
+    return [k for k, failed in checks.items() if failed]
+
+
+def _reference_terms(app: dict, exp: dict, pol) -> list[str]:
+    reg, p = pol["regulator"], pol["products"].get(app["product"])
     if p is None:
-        out.append("product_known")
-        return out
-    if app["purpose"] not in p["purposes"]:
-        out.append("purpose_allowed")
-    amt = app["amount"]
-    if not p["min_amount"] <= amt <= p["max_amount"] or exp["total"] > reg["max_borrower_exposure"]:
-        out.append("amount_within_limits")
-    if not p["min_term"] <= app["term_months"] <= p["max_term"]:
-        out.append("term_within_limits")
-    rate = app["annual_rate"]
-    if not p["min_rate"] - 1e-12 <= rate <= p["max_rate"] + 1e-12 or rate > reg["max_annual_rate"]:
-        out.append("rate_within_limits")
-    return out
+        return ["product_known"]
+    amt, rate = app["amount"], app["annual_rate"]
+    checks = {
+        "purpose_allowed": app["purpose"] not in p["purposes"],
+        "amount_within_limits": not p["min_amount"] <= amt <= p["max_amount"]
+        or exp["total"] > reg["max_borrower_exposure"],
+        "term_within_limits": not p["min_term"] <= app["term_months"] <= p["max_term"],
+        "rate_within_limits": not p["min_rate"] - 1e-12 <= rate <= p["max_rate"] + 1e-12
+        or rate > reg["max_annual_rate"],
+    }  # fmt: skip
+    return [k for k, failed in checks.items() if failed]
 
 
 def peer_admission(apps, customers, exposure, rows) -> dict:
@@ -214,7 +215,7 @@ def peer_groups(book, result, groups) -> dict:
     """Per group, in plain Python: households, exposure, limit, members at risk."""
     pol = load_policy()
     lim, g = pol["limits"], pol["groups"]
-    f = result.frame
+    f = result.table
     gu = book.guarantors[book.guarantors["group_id"].isin(groups)]
     bor = book.loans.set_index("loan_id")["borrower_id"]
     out = {}
