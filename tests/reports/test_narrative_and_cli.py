@@ -38,8 +38,10 @@ def test_bundled_notebooks_are_registered_and_batched():
         "portfolio_migration",
         "provisioning",
         "model_monitoring",
+        "committee_pack",
     ]
     assert set(batch_reports()) <= set(available_reports())
+    assert "committee_pack" not in batch_reports()  # per meeting date, not month-end
 
 
 def test_notebooks_have_one_parameters_cell_then_validation():

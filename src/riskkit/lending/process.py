@@ -652,7 +652,7 @@ class CreditProcess:
         apps = self.applications(ids)
         when = _now(at).normalize()
         ctx = self.context(apps, when, None)
-        adm = check_admission(apps, ctx["customers"], when, exposure=_without_requests(ctx),
+        adm = check_admission(apps, ctx["customers"], when, exposure=ctx["exposure"],
                               policy=self.policy, validate=False)  # fmt: skip
         steps = self.steps(apps["application_id"].tolist())
         by_app = dict(tuple(steps.groupby("application_id", sort=False)))
@@ -751,11 +751,6 @@ def _route_detail(r: pd.DataFrame, sc, k: int, scores) -> str:
             "pd": None if sc is None else float(sc["pd"].iloc[k]),
         }
     )
-
-
-def _without_requests(ctx: dict):
-    """At disbursement the request is no longer pending on top of the exposure."""
-    return ctx["exposure"]
 
 
 def _two_people(app_id, officers: list, needed: int) -> None:
