@@ -22,7 +22,6 @@ BENCHMARKS = {
     "scoring": "benchmarks.bench_scoring",
     "registry": "benchmarks.bench_registry",
     "ecl": "benchmarks.bench_ecl",
-
     "process": "benchmarks.bench_process",
 }
 

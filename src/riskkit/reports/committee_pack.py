@@ -131,7 +131,7 @@ def _meetings_table(meetings, facts) -> pd.DataFrame:
                 "members": ", ".join(m.members),
                 "present": ", ".join(m.present),
                 "quorum": needed(c["quorum"], len(m.members)),
-                "rule": f"{share} of members voting; chair's veto "
+                "voting_rule": f"{share} of members voting; chair's veto "
                 f"{'on' if c['chair_veto'] else 'off'}; tie {c['on_tie']}",
                 "applications": len(m.agenda),
                 "model": facts.model_label or "no approved model",
@@ -216,7 +216,7 @@ def _terms(a, cust, day) -> pd.DataFrame:
 def _admission(adm, app_id, lang) -> pd.DataFrame:
     lines = adm.explain(app_id, lang)[1:]
     return pd.DataFrame(
-        [(ln[1:5], ln.split("] ", 1)[1]) for ln in lines], columns=["result", "rule"]
+        [(ln[1:5], ln.split("] ", 1)[1]) for ln in lines], columns=["result", "admission_rule"]
     )
 
 
