@@ -71,10 +71,12 @@ def late_within(
     pc, pd_, pa = ix.pay_code[pm], ix.pay_day[pm], ix.pay_amount[pm]
     lo = min(int(ix.due[rows].min()), int(pd_.min()) if len(pd_) else 0) - 1
     width = max(int(ix.due[rows].max()), int(pd_.max()) if len(pd_) else 0) - lo + 2
+    # payments up to as-of per loan (before the amounts are put in key order below)
+    paid_total = np.bincount(pc, weights=pa, minlength=n)
     key = pc.astype(np.int64) * width + (pd_ - lo)
     order = np.argsort(key, kind="stable")
-    key, pa = key[order], pa[order]
-    cs = np.r_[0.0, np.cumsum(pa)]
+    key = key[order]
+    cs = np.r_[0.0, np.cumsum(pa[order])]
     rc = ix.code[rows].astype(np.int64)
     upto = np.searchsorted(key, rc * width + (ix.due[rows] - lo), side="right")
     first = np.searchsorted(key, rc * width, side="left")
@@ -83,7 +85,6 @@ def late_within(
     tol = np.maximum(dq["tolerance_abs"], dq["tolerance_ratio"] * ix.amount_due[rows])
     late = paid_by_due < need - tol
     # still unpaid at as-of: part of the current run of missed periods, not an earlier episode
-    paid_total = np.bincount(pc, weights=pa, minlength=n)
     cured = paid_total[ix.code[rows]] >= need - tol
     np.logical_or.at(out, ix.code[rows[late & cured]], True)
     return out
