@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev,app,docs]"
+	$(BIN)/python -m pip install -q -e ".[dev,app,docs,dask]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name riskkit --display-name "riskkit (.venv)" >/dev/null
 	touch $(STAMP)
 

@@ -23,6 +23,8 @@ BENCHMARKS = {
     "registry": "benchmarks.bench_registry",
     "ecl": "benchmarks.bench_ecl",
     "process": "benchmarks.bench_process",
+    "monthend": "benchmarks.bench_monthend",
+    "scale": "benchmarks.bench_scale",
 }
 
 

@@ -10,7 +10,11 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 DOCUMENTED = {
     "riskkit.datasets": "load_german_credit make_microloan_book make_inspection_ledger "
-    "make_write_off_register",
+    "make_write_off_register "
+    "replicate_book relabel_book concat_books make_partitioned_book",
+    "riskkit.engine": "Engine",
+    "riskkit.partitioned": "PartitionedBook",
+    "riskkit.reports.portfolio_summary": "portfolio_summary",
     "riskkit.io": "read_book write_book read_table",
     "riskkit.scoring": "Scorecard WoETransformer MasterScale psi_by_period OptimalBinning "
     "PDCalibrator application_sample feature_columns auc gini ks gains_table psi csi csi_by_period hosmer_lemeshow grade_tests "
@@ -94,6 +98,9 @@ def test_readme_python_snippets_run_in_order(tmp_path, monkeypatch):
     assert 0.5 < auc(ns["y"], ns["pd_"]) <= 1.0
     assert ns["policy"]["provisions"]["general_ratio"] == 0.015
     assert (tmp_path / "scorecard.json").exists()
+    # the Dask engine on the partitioned copy of the book: the pandas engine's figures
+    assert ns["summary"].metrics["npl_ratio"] == pytest.approx(res.npl_ratio, rel=1e-12)
+    assert ns["review"].metrics["n_loans"] == len(direct)
 
 
 @pytest.mark.slow

@@ -6,10 +6,15 @@ from riskkit.store import Store
 from tests.conftest import hand_book
 
 
-@pytest.fixture
-def store(db_url):
-    """A store on a new empty database, SQLite and PostgreSQL in turn."""
-    return Store(db_url)
+@pytest.fixture(params=["parquet", "database"])
+def store(db_url, request, tmp_path):
+    """A store on a new empty database, SQLite and PostgreSQL in turn, with the book kept as
+    Parquet beside the database (by default next to an SQLite file, in a given folder for a
+    server) and in database tables."""
+    if request.param == "database":
+        return Store(db_url, book_storage="database")
+    folder = None if db_url.startswith("sqlite") else tmp_path / "server.book"
+    return Store(db_url, book_path=folder, book_storage="parquet")
 
 
 def test_book_round_trip(store):
@@ -30,16 +35,28 @@ def test_book_round_trip(store):
 
 
 def disk_full_at_payments(monkeypatch):
-    """Make the store fail while writing the payments table; undo with the returned call."""
-    original = Store._write
+    """Make the store fail while writing the payments table (in the database or as Parquet
+    beside it); undo with the returned call."""
+    original, parquet = Store._write, pd.DataFrame.to_parquet
 
     def failing(self, conn, table, df):
         if table == "book_payments":
             raise RuntimeError("disk full")
         return original(self, conn, table, df)
 
+    def failing_parquet(self, path, *a, **k):
+        if str(path).endswith("payments.parquet"):
+            raise RuntimeError("disk full")
+        return parquet(self, path, *a, **k)
+
     monkeypatch.setattr(Store, "_write", failing)
-    return lambda: monkeypatch.setattr(Store, "_write", original)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing_parquet)
+
+    def undo():
+        monkeypatch.setattr(Store, "_write", original)
+        monkeypatch.setattr(pd.DataFrame, "to_parquet", parquet)
+
+    return undo
 
 
 def test_failed_write_leaves_previous_state(store, monkeypatch):
@@ -60,6 +77,39 @@ def test_failed_first_write_leaves_no_tables(store, monkeypatch):
         store.save_book(hand_book([("2026-02-15", 1000)]))
     assert not store.has_book()
     assert sa.inspect(store.engine).get_table_names() == []
+    if store.book_path is not None:  # no half-written book folder either
+        assert not store.book_path.exists() or not any(store.book_path.iterdir())
+
+
+def test_a_book_file_changed_behind_the_stores_back_is_a_validation_error(tmp_path):
+    from riskkit.errors import ValidationError
+
+    store = _sqlite_store(tmp_path)
+    store.save_book(hand_book([("2026-02-15", 1000)]))
+    part = next(store.book_path.glob("v*/bucket=*"))
+    p = pd.read_parquet(part / "payments.parquet")
+    p.assign(payment_date=["yesterday"]).to_parquet(part / "payments.parquet", index=False)
+    with pytest.raises(ValidationError, match=r"payments.payment_date: not a date.*yesterday"):
+        store.load_book()
+
+
+def test_book_kept_as_parquet_beside_an_sqlite_file(tmp_path):
+    """A file database keeps the book as Parquet in ``<db>.book/``; the database holds the
+    catalog row naming the current version; the previous version is kept for readers still
+    reading it, older ones are removed."""
+    store = Store(f"sqlite:///{tmp_path / 'risk.db'}")
+    assert store.book_path == tmp_path / "risk.book"
+    books = [hand_book([("2026-02-15", 1000)] * k) for k in (1, 2, 3)]
+    for b in books:
+        store.save_book(b)
+    assert len(store.load_book().payments) == 3
+    assert sa.inspect(store.engine).get_table_names() == ["book_catalog"]
+    assert len(list(store.book_path.iterdir())) == 2
+    back = store.load_book(compact=True)
+    assert str(back.payments["loan_id"].dtype) == "category"
+    assert Store(f"sqlite:///{tmp_path / 'risk.db'}", book_storage="database").book_path is None
+    with pytest.raises(ValueError, match="needs a folder"):
+        Store("sqlite://", book_storage="parquet")
 
 
 def test_replace_where_is_idempotent_and_atomic(store):
@@ -116,7 +166,7 @@ def test_book_reads_back_in_saved_order_with_every_value(store):
     tables = {n: df.sample(frac=1.0, random_state=1) for n, df in book.tables.items()}
     shuffled = type(book)(as_of_date=book.as_of_date, **tables)
     store.save_book(shuffled)
-    if store.engine.dialect.name == "postgresql":
+    if store.engine.dialect.name == "postgresql" and store.book_path is None:
         # an update writes new row versions at the end of the heap: a plain SELECT then
         # returns those rows last (as a large table's parallel scan returns rows in any order)
         with store.transaction() as c:
@@ -185,7 +235,8 @@ def test_concurrent_audit_writers_never_store_the_same_id(postgres_server):
         assert store.append_numbered("audit", rows, "entry_id", c)["entry_id"].tolist() == [3]
 
 
-def test_saving_over_an_older_book_keeps_the_tables_and_their_views(store):
+def test_saving_over_an_older_book_keeps_the_tables_and_their_views(db_url):
+    store = Store(db_url, book_storage="database")  # the book in database tables
     book = hand_book([("2026-02-15", 1000)])
     store.save_book(book)
     with store.transaction() as c:  # the layout of a book saved by an older riskkit
@@ -210,7 +261,7 @@ def _sqlite_store(tmp_path, **kw):
 def test_a_stored_value_that_does_not_parse_is_a_validation_error(tmp_path):
     from riskkit.errors import ValidationError
 
-    store = _sqlite_store(tmp_path)
+    store = _sqlite_store(tmp_path, book_storage="database")  # the book in database tables
     store.save_book(hand_book([("2026-02-15", 1000), ("2026-03-15", 1000)]))
     with store.transaction() as c:  # SQLite keeps whatever text it is given
         c.execute(sa.text("UPDATE book_payments SET payment_date = 'yesterday' WHERE amount > 0"))

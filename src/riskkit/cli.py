@@ -4,6 +4,8 @@
 
     riskkit report run NAME --as-of DATE [-p key=value ...] [--params FILE.yaml]
     riskkit report run-all --as-of DATE [-p key=value ...]
+    riskkit report run-all --as-of DATE --engine dask [--scheduler tcp://host:8786]
+                                       [--book-path DATASET]   # month-end on Dask
     riskkit report list
     riskkit demo [--as-of DATE]        # sample book + inspection ledger -> store (if absent)
                                        # -> month-end batch
@@ -49,6 +51,40 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="wait this long for another run of the same report and scope (default: fail)",
     )
+    p.add_argument(
+        "--engine",
+        choices=("pandas", "dask"),
+        default=None,
+        help="pandas (one process, default) or dask (the book's partitions as tasks)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://host:8786 (default with --engine dask: a local cluster)",
+    )
+    p.add_argument(
+        "--book-path",
+        default=None,
+        help="loan book to report on, e.g. a partitioned Parquet dataset (default: the store's)",
+    )
+
+
+def _engine_params(args, given: dict | None = None) -> dict:
+    """``--engine``, ``--scheduler`` and ``--book-path`` as report parameters (explicit
+    ``-p`` values win)."""
+    out = {
+        k: v
+        for k, v in (
+            ("engine", args.engine),
+            ("scheduler", args.scheduler),
+            ("book_path", args.book_path),
+        )
+        if v is not None
+    }
+    if args.scheduler and not args.engine:
+        out["engine"] = "dask"
+    return {**out, **(given or {})}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,7 +286,7 @@ def ensure_demo_book(db_url: str | None, as_of: str, n_loans: int = DEMO_LOANS) 
 DEMO_APPROVER = "demo model validator"
 
 
-def run_demo_batch(as_of: str, db_url, runner_kwargs: dict):
+def run_demo_batch(as_of: str, db_url, runner_kwargs: dict, params: dict | None = None):
     """The month-end batch of the demo: score_calibration registers a draft and
     model_validation reads it; if the registry has no approved application champion yet, the
     demo's validator approves that draft (recorded in the registry with who, when and why);
@@ -260,9 +296,10 @@ def run_demo_batch(as_of: str, db_url, runner_kwargs: dict):
 
     names = batch_reports(runner_kwargs.get("notebooks_dir"))
     first = [n for n in ("score_calibration", "model_validation") if n in names]
-    results = run_all(as_of, names=first, **runner_kwargs)
+    results = run_all(as_of, names=first, params=params, **runner_kwargs)
     approve_demo_champion(db_url, as_of)
-    return results + run_all(as_of, names=[n for n in names if n not in first], **runner_kwargs)
+    rest = [n for n in names if n not in first]
+    return results + run_all(as_of, names=rest, params=params, **runner_kwargs)
 
 
 def approve_demo_champion(db_url, as_of: str):
@@ -344,20 +381,21 @@ def main(argv=None) -> int:
             one = run_report(
                 args.name,
                 args.as_of,
-                params=parse_cli_assignments(args.param),
+                params=_engine_params(args, parse_cli_assignments(args.param)),
                 params_file=args.params,
                 **_runner_kwargs(args),
             )
             code = _summary([one])
         elif args.command == "report":
-            res = run_all(
-                args.as_of, params=parse_cli_assignments(args.param), **_runner_kwargs(args)
-            )
+            params = _engine_params(args, parse_cli_assignments(args.param))
+            res = run_all(args.as_of, params=params, **_runner_kwargs(args))
             code = _summary(res)
         else:  # demo
             ensure_kernel(args.kernel)
             ensure_demo_book(args.db_url, args.as_of, args.n_loans)
-            res = run_demo_batch(args.as_of, args.db_url, _runner_kwargs(args))
+            res = run_demo_batch(
+                args.as_of, args.db_url, _runner_kwargs(args), params=_engine_params(args)
+            )
             res += run_demo_committee(args.db_url, _runner_kwargs(args))
             code = _summary(res)
         index = (Path(args.reports_dir) / "index.html").resolve()

@@ -83,7 +83,9 @@ class ProblemCollector:
         """Record ``rule`` for the rows where ``bad_mask`` is true."""
         bad = pd.Series(bad_mask).fillna(True).to_numpy(dtype=bool)
         if bad.any():
-            self.add(table, column, rule, ids=pd.Series(ids).to_numpy()[bad], count=int(bad.sum()))
+            # only the offending rows' ids are converted (a whole id column may be millions)
+            bad_ids = pd.Series(ids).iloc[np.flatnonzero(bad)].to_numpy()
+            self.add(table, column, rule, ids=bad_ids, count=int(bad.sum()))
 
     def raise_if_any(self) -> None:
         if self.problems:

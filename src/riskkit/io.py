@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import shutil
 import tempfile
@@ -47,6 +48,7 @@ from .book import parsing
 from .book.loanbook import LoanBook
 from .book.schema import TABLES
 from .errors import ProblemCollector
+from .partitioned import PartitionedBook, is_partitioned, read_partitioned, write_partitioned
 
 FORMATS = ("csv", "parquet", "excel")
 REQUIRED_TABLES = ("loans", "schedule", "payments")
@@ -125,8 +127,12 @@ def read_book(
     as_of_date=None,
     validate: bool = True,
     encoding: str | None = None,
-) -> LoanBook:
+) -> LoanBook | PartitionedBook:
     """Read a loan-book extract (CSV or Parquet folder, or Excel workbook) into a LoanBook.
+
+    A partitioned Parquet dataset (written with ``write_book(..., partition_by=...)``) is
+    opened lazily as a :class:`~riskkit.partitioned.PartitionedBook` (validated partition by
+    partition when ``validate``; ``as_of_date`` does not apply).
 
     Parameters
     ----------
@@ -157,35 +163,60 @@ def read_book(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no loan-book extract at {path}")
+    if format in (None, "parquet") and is_partitioned(path):
+        pb = read_partitioned(path)  # lazy: the manifest only
+        return pb.validate() if validate else pb
     fmt, files = _locate(path, format)
     errors = ProblemCollector(f"extract {path}")
     sources = _raw_tables(fmt, files, path, errors, encoding)
-    kinds, meta_as_of = _parse_meta(sources.pop(META, (None, ""))[0], errors)
+    meta = sources.pop(META, None)
+    kinds, meta_as_of = _parse_meta(meta[0]() if meta else None, errors)
     tables: dict[str, pd.DataFrame | None] = {}
     for name in TABLES:
-        raw, note = sources.get(name, (None, ""))
+        read, note = sources.pop(name, (None, ""))
+        raw = read() if read is not None else None  # read, parsed, dropped: one at a time
         tables[name] = None
         if raw is not None:
             tables[name] = _parse_frame(
                 raw, name, note, kinds.get(name, {}), errors, excel=fmt == "excel"
             )
+        del raw
     errors.raise_if_any()
+    if fmt == "parquet":
+        release_arrow_memory()  # the decoding buffers, not the book's columns
     as_of = as_of_date if as_of_date is not None else meta_as_of
     return LoanBook(as_of_date=as_of, validate=validate, **tables)
 
 
+def release_arrow_memory() -> None:
+    """Give memory that Arrow's allocator holds but no longer uses back to the system (after
+    reading a large Parquet extract the decoding buffers would otherwise stay resident)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _given(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
 def _raw_tables(fmt: str, files: dict[str, Path], path: Path, errors, encoding) -> dict:
-    """Raw cells of every table present: name -> (frame or None if unreadable, source note),
-    the ``riskkit_meta`` table included. Missing required tables are recorded as problems."""
+    """Every table present: name -> (a call giving its raw cells, or None if unreadable;
+    source note), the ``riskkit_meta`` table included. Files are read when called, one table
+    at a time (a large extract is never in memory raw and parsed at once). Missing required
+    tables are recorded as problems."""
     if fmt == "excel":
         book = files["__workbook__"]
         sheets = _read_excel(book, errors)
         if sheets is None:  # not a workbook: the problem is recorded
             return {}
-        out = {name: (frame, f"{book.name}[{name}]") for name, frame in sheets.items()}
+        out = {
+            name: (functools.partial(_given, frame), f"{book.name}[{name}]")
+            for name, frame in sheets.items()
+        }
     else:
         out = {
-            name: (_read_raw(file, errors, name, encoding), file.name)
+            name: (functools.partial(_read_raw, file, errors, name, encoding), file.name)
             for name, file in files.items()
         }
     for name in REQUIRED_TABLES:
@@ -370,7 +401,7 @@ def _parse_frame(
             continue
         where = _Where(table, col, source, ids, _excel_column(j) if excel else None)
         out[col] = _parse_column(raw.iloc[:, j], _kind_of(col, spec_kinds, extra), where, errors)
-    return pd.DataFrame(out, index=raw.index)
+    return pd.DataFrame(out, index=raw.index, copy=False)  # the parsed columns, not copies
 
 
 def _excel_column(j: int) -> str:
@@ -401,11 +432,14 @@ class _Where:
 
 
 def _row_labels(raw: pd.DataFrame) -> pd.Series:
-    rows = "row " + pd.Series(np.arange(2, len(raw) + 2), index=raw.index).astype("str")
+    def rows():  # row numbers only where an id is missing (a million labels cost seconds)
+        return "row " + pd.Series(np.arange(2, len(raw) + 2), index=raw.index).astype("str")
+
     for c in _ID_COLUMNS:
         if c in raw.columns and not isinstance(raw[c], pd.DataFrame):
-            return parsing.cells_as_text(raw[c], "id").values.fillna(rows)
-    return rows
+            ids = parsing.cells_as_text(raw[c], "id").values
+            return ids.fillna(rows()) if ids.isna().any() else ids
+    return rows()
 
 
 def _typed_column(s: pd.Series, kind: str, where: _Where, errors) -> pd.Series | None:
@@ -429,6 +463,8 @@ def _typed_column(s: pd.Series, kind: str, where: _Where, errors) -> pd.Series |
         return s.astype("datetime64[ns]")
     if kind == "bool" and pdt.is_bool_dtype(d):
         return s
+    if kind == "id" and isinstance(d, pd.CategoricalDtype) and _clean_text(d.categories):
+        return s  # ids held as codes (LoanBook.compact): the distinct ids are clean text
     typed = pdt.is_numeric_dtype(d) or pdt.is_datetime64_any_dtype(d)
     if typed and not (kind == "int" and pdt.is_float_dtype(d)):
         errors.add(
@@ -439,6 +475,13 @@ def _typed_column(s: pd.Series, kind: str, where: _Where, errors) -> pd.Series |
         )
         return s
     return None
+
+
+def _clean_text(values: pd.Index) -> bool:
+    """Text values, none missing or blank."""
+    if not len(values) or not pdt.is_string_dtype(values.dtype) or values.isna().any():
+        return False
+    return not parsing.cells_as_text(pd.Series(values), "id").values.isna().any()
 
 
 def _parse_column(s: pd.Series, kind: str, where: _Where, errors) -> pd.Series:
@@ -459,8 +502,18 @@ def _parse_column(s: pd.Series, kind: str, where: _Where, errors) -> pd.Series:
 EXCEL_BOOK = "loanbook.xlsx"
 
 
-def write_book(book: LoanBook, path, format: str = "csv") -> Path:
+def write_book(
+    book: LoanBook,
+    path,
+    format: str = "csv",
+    partition_by: str | None = None,
+    buckets: int = 16,
+) -> Path:
     """Write a loan book as an extract, atomically.
+
+    With ``partition_by`` (``"borrower_id"`` or ``"loan_id"``, Parquet only) the book is
+    written as a partitioned dataset of ``buckets`` hash buckets with a manifest (see
+    :mod:`riskkit.partitioned`).
 
     Parameters
     ----------
@@ -490,6 +543,10 @@ def write_book(book: LoanBook, path, format: str = "csv") -> Path:
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    if partition_by is not None:
+        if format != "parquet":
+            raise ValueError(f"partition_by needs format='parquet', got {format!r}")
+        return write_partitioned(book, path, buckets=buckets, partition_by=partition_by)
     path = Path(path)
     tables = book.tables
     meta = _meta_frame(book)

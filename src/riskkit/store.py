@@ -4,6 +4,15 @@ The embedded default is an SQLite file (``data/riskkit.db``, or ``$RISKKIT_DB_UR
 SQLAlchemy URL (for example ``postgresql+psycopg://user@host/risk``) works the same. Every write
 runs in one transaction: if anything fails, the previous state is left intact.
 
+The loan book itself (tens of millions of rows at a large lender) is kept as Parquet beside the
+database when the store has a folder for it: ``<database>.book/`` next to an SQLite file, or
+``book_path=`` / ``$RISKKIT_BOOK_PATH`` (any store). The database then holds the results
+(classification history, overrides, the inspection ledger, manual signals) and a catalog row
+naming the current version of the book folder. Saving writes a new version folder completely,
+then switches the catalog row in the caller's transaction, so a failed save leaves the previous
+book in place. Without a folder (an in-memory SQLite database, a server database with no
+``book_path``) the book is stored in database tables as before.
+
 Examples
 --------
 >>> from riskkit.store import Store
@@ -17,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from collections.abc import Collection, Mapping
 from contextlib import contextmanager
@@ -37,6 +47,9 @@ DEFAULT_DB = Path("data") / "riskkit.db"
 DEFAULT_BUSY_TIMEOUT = 30.0
 _META = "riskkit_columns"
 BOOK_PREFIX = "book_"
+#: Catalog of the book kept as Parquet beside the database (one row: the current version).
+BOOK_CATALOG = "book_catalog"
+BOOK_STORAGE = ("auto", "parquet", "database")
 #: Column holding each book row's position, so a book reads back in the order it was saved.
 _POSITION = "row_position_"
 
@@ -88,9 +101,22 @@ class Store:
         fails with "database is locked" (default :func:`busy_timeout_from_env`, 30 s).
         Writes take the lock when their transaction begins (``BEGIN IMMEDIATE``), so
         concurrent writers queue instead of failing at once.
+    book_path : path, optional
+        Folder for the loan book as Parquet (default ``$RISKKIT_BOOK_PATH``, else
+        ``<database>.book`` next to an SQLite file).
+    book_storage : {"auto", "parquet", "database"}
+        ``"auto"``: Parquet when there is a folder, else database tables; ``"database"``:
+        always tables; ``"parquet"``: always Parquet (a folder is then required).
     """
 
-    def __init__(self, url: str | None = None, busy_timeout: float | None = None, **engine_kwargs):
+    def __init__(
+        self,
+        url: str | None = None,
+        busy_timeout: float | None = None,
+        book_path: str | os.PathLike | None = None,
+        book_storage: str = "auto",
+        **engine_kwargs,
+    ):
         self.url = url or default_url()
         self.busy_timeout = busy_timeout_from_env() if busy_timeout is None else busy_timeout
         if sa.engine.make_url(self.url).get_backend_name() == "sqlite":
@@ -98,6 +124,9 @@ class Store:
         self.engine = sa.create_engine(self.url, **engine_kwargs)
         if self.engine.dialect.name == "sqlite":
             _sqlite_transactions(self.engine)
+        if book_storage not in BOOK_STORAGE:
+            raise ValueError(f"book_storage must be one of {BOOK_STORAGE}, got {book_storage!r}")
+        self.book_path = _book_folder(self.engine, book_path, book_storage)
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -260,6 +289,14 @@ class Store:
 
     # --- the loan book --------------------------------------------------------------------
     def save_book(self, book: LoanBook, conn=None) -> None:
+        """Replace the stored loan book with ``book`` in one transaction (as Parquet beside
+        the database when the store has a book folder, see the module notes)."""
+        if self.book_path is not None:
+            self._save_book_parquet(book, conn)
+            return
+        self._save_book_tables(book, conn)
+
+    def _save_book_tables(self, book: LoanBook, conn=None) -> None:
         """Replace the stored loan book with ``book`` in one transaction."""
 
         def run(c):
@@ -294,11 +331,14 @@ class Store:
         return df.drop(columns=_POSITION).reset_index(drop=True)
 
     def has_book(self) -> bool:
-        return self.has_table(BOOK_PREFIX + "loans")
+        return self._book_version() is not None or self.has_table(BOOK_PREFIX + "loans")
 
-    def load_book(self, validate: bool = True) -> LoanBook:
+    def load_book(self, validate: bool = True, compact: bool = False) -> LoanBook:
         """The stored loan book, validated: every value that does not read back as the kind it
-        was saved with, in any table, is reported in one :class:`ValidationError`."""
+        was saved with, in any table, is reported in one :class:`ValidationError`. With
+        ``compact`` its ids are held as codes (:meth:`LoanBook.compact`)."""
+        if self._book_version() is not None:
+            return self.book_dataset().to_book(validate=validate, compact=compact)
         if not self.has_book():
             raise KeyError(f"no loan book stored in {self!r}; save one with store.save_book(book)")
         tables: dict[str, pd.DataFrame | None] = {}
@@ -316,7 +356,93 @@ class Store:
         info = self.read(BOOK_PREFIX + "info")
         as_of = info.loc[info["key"] == "as_of_date", "value"]
         as_of = as_of.iloc[0] if len(as_of) and as_of.iloc[0] else None
-        return LoanBook(as_of_date=as_of, validate=validate, **tables)
+        book = LoanBook(as_of_date=as_of, validate=validate, **tables)
+        return book.compact() if compact else book
+
+    # --- the book as Parquet beside the database ------------------------------------------
+    def _book_version(self) -> str | None:
+        if self.book_path is None or not self.has_table(BOOK_CATALOG):
+            return None
+        with self.engine.connect() as c:
+            row = c.execute(sa.text(f"SELECT version FROM {BOOK_CATALOG}")).scalar()
+        return row or None
+
+    def book_dataset(self):
+        """The stored book as a lazily read :class:`~riskkit.partitioned.PartitionedBook`
+        (for the Dask engine); KeyError when the book is not kept as Parquet."""
+        from .partitioned import read_partitioned
+
+        version = self._book_version()
+        if version is None:
+            raise KeyError(f"no loan book kept as Parquet in {self!r}")
+        return read_partitioned(self._folder() / version)
+
+    def _folder(self) -> Path:
+        """The book folder (the store keeps its book as Parquet)."""
+        if self.book_path is None:
+            raise KeyError(f"{self!r} keeps its loan book in database tables")
+        return self.book_path
+
+    def _save_book_parquet(self, book: LoanBook, conn=None) -> None:
+        from .partitioned import write_partitioned
+
+        folder = self._folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        version = f"v{pd.Timestamp.now('UTC'):%Y%m%dT%H%M%S%f}-{os.getpid()}"
+        write_partitioned(book, folder / version, buckets=1)
+        row = pd.DataFrame(
+            {
+                "version": [version],
+                "n_loans": [book.n_loans],
+                "as_of_date": [str(book.as_of_date or "")],
+                "saved_at": [pd.Timestamp.now("UTC").isoformat()],
+            }
+        )
+
+        def run(c):
+            if sa.inspect(c).has_table(BOOK_CATALOG):
+                c.execute(sa.text(f"DELETE FROM {BOOK_CATALOG}"))
+            row.to_sql(BOOK_CATALOG, c, if_exists="append", index=False)
+
+        try:
+            if conn is None:
+                with self.transaction() as c:
+                    run(c)
+            else:
+                run(conn)
+        except BaseException:
+            shutil.rmtree(folder / version, ignore_errors=True)
+            raise
+        self._prune_book_versions(keep={version, *self._recent_versions(version)})
+
+    def _recent_versions(self, current: str) -> list[str]:
+        """The version before ``current`` (kept for readers still reading it)."""
+        older = sorted(p.name for p in self._folder().glob("v*") if p.name < current)
+        return older[-1:]
+
+    def _prune_book_versions(self, keep: set[str]) -> None:
+        for p in self._folder().glob("v*"):
+            if p.is_dir() and p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _book_folder(engine, book_path, storage: str) -> Path | None:
+    """Where the book is kept as Parquet, or None to keep it in database tables."""
+    if storage == "database":
+        return None
+    if book_path is not None:
+        return Path(book_path)
+    env = os.environ.get("RISKKIT_BOOK_PATH")
+    if env:
+        return Path(env)
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    if db and db != ":memory:" and not db.startswith("file:"):
+        return Path(db).with_suffix(".book")
+    if storage == "parquet":
+        raise ValueError(
+            "book_storage='parquet' needs a folder: give book_path= or $RISKKIT_BOOK_PATH"
+        )
+    return None
 
 
 _WRITE_OPTION = "riskkit_write"

@@ -34,6 +34,7 @@ def _book_with_random_signals(n: int, seed: int) -> LoanBook:
     signals = pd.concat([book.signals, extra], ignore_index=True)
     return LoanBook(**{**book.tables, "signals": signals}, as_of_date=AS_OF)
 
+
 pytestmark = pytest.mark.slow  # a groupby-apply peer on a whole sample book
 
 
@@ -54,4 +55,4 @@ def test_agrees_with_groupby_apply_reference(policy):
     np.testing.assert_array_equal(mine, ref.to_numpy())
     # the book exercises every category and the incidental rule
     assert len(np.unique(mine)) >= 4
-    assert res.frame["rules"].astype(str).str.contains("not_incidental").any()
+    assert res.table["rules"].astype(str).str.contains("not_incidental").any()

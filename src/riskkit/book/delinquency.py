@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..errors import ProblemCollector
 from ..policy import Policy, load_policy
+from .keys import positions
 from .schedule import months_between
 
 _DAY = np.timedelta64(1, "D")
@@ -35,56 +36,63 @@ _DAY = np.timedelta64(1, "D")
 
 def day_numbers(x) -> np.ndarray:
     """Dates as day numbers since 1970-01-01 (int64), the unit of every date comparison."""
-    return np.asarray(x, dtype="datetime64[D]").astype(np.int64)
+    return np.asarray(x, dtype="datetime64[D]").view(np.int64)
 
 
 @dataclass
 class ScheduleIndex:
-    """Schedule and payments as flat arrays sorted by loan and period (built once per book)."""
+    """Schedule and payments as flat arrays sorted by loan and period (built once per book).
 
-    loan_ids: np.ndarray
+    Row arrays hold loan positions (``code``, ``pay_code``) and day numbers (``due``,
+    ``pay_day``) as int32; amounts as float64.
+    """
+
+    loan_ids: pd.Index
     disb: np.ndarray  # day numbers, per loan
     code: np.ndarray  # loan position of each schedule row
     due: np.ndarray  # due day numbers
     principal: np.ndarray
     interest: np.ndarray
-    amount_due: np.ndarray
     cum_before: np.ndarray  # due amounts of earlier periods of the same loan
     total_principal: np.ndarray  # per loan
+    total_interest: np.ndarray  # per loan
     last_due: np.ndarray  # per loan
     first_row: np.ndarray  # per loan
     pay_code: np.ndarray
     pay_day: np.ndarray
     pay_amount: np.ndarray
 
+    def amount_due_at(self, rows) -> np.ndarray:
+        """Principal plus interest due of the schedule rows ``rows`` (computed when asked, not
+        kept: a million-loan book saves 100 MB)."""
+        return self.principal[rows] + self.interest[rows]
+
     @classmethod
-    def build(cls, loans: pd.DataFrame, schedule: pd.DataFrame, payments: pd.DataFrame):
-        loan_ids = loans["loan_id"].to_numpy()
+    def build(
+        cls,
+        loans: pd.DataFrame,
+        schedule: pd.DataFrame,
+        payments: pd.DataFrame,
+        schedule_pos: np.ndarray | None = None,
+        payment_pos: np.ndarray | None = None,
+    ) -> ScheduleIndex:
+        """Index the schedule and payments of ``loans``. Ids are matched once (see
+        :mod:`riskkit.book.keys`; pass the positions when validation already has them);
+        rows of unknown loans get code -1."""
+        loan_ids = pd.Index(loans["loan_id"].array, name="loan_id")
         n = len(loan_ids)
-        pos = pd.Index(loan_ids)
-        code = pos.get_indexer(schedule["loan_id"])
-        period = schedule["period"].to_numpy()
-        new_loan = code[1:] != code[:-1]
-        in_order = bool(
-            np.all(code[1:] >= code[:-1]) and np.all(new_loan | (period[1:] > period[:-1]))
-        )
-        order = slice(None) if in_order else np.lexsort((period, code))
-        code = code[order]
-        due = day_numbers(schedule["due_date"].to_numpy()[order])
+        if schedule_pos is None:
+            schedule_pos = positions(loan_ids, schedule["loan_id"])
+        if payment_pos is None:
+            payment_pos = positions(loan_ids, payments["loan_id"])
+        order = _schedule_order(schedule_pos, schedule["period"].to_numpy())
+        code = np.asarray(schedule_pos[order], dtype=np.int32)
         principal = schedule["principal_due"].to_numpy(dtype=float)[order]
         interest = schedule["interest_due"].to_numpy(dtype=float)[order]
         amount_due = principal + interest
-        cum = np.cumsum(amount_due)
-        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) else code
-        first_row = np.full(n, -1, dtype=np.int64)
-        first_row[code[starts]] = starts
-        base = np.repeat(cum[starts] - amount_due[starts], np.diff(np.r_[starts, len(code)]))
-        cum_before = cum - amount_due - base
-        last_due = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-        ends = np.r_[starts[1:] - 1, len(code) - 1] if len(code) else starts
-        last_due[code[ends]] = due[ends]
-        pcode = pos.get_indexer(payments["loan_id"])
-        pday = day_numbers(payments["payment_date"].to_numpy())
+        starts, ends = _runs(code)
+        rows = _LoanRows(code, starts, ends, n)
+        due = day_numbers(schedule["due_date"].to_numpy()[order]).astype(np.int32)
         return cls(
             loan_ids=loan_ids,
             disb=day_numbers(loans["disbursement_date"].to_numpy()),
@@ -92,15 +100,148 @@ class ScheduleIndex:
             due=due,
             principal=principal,
             interest=interest,
-            amount_due=amount_due,
-            cum_before=cum_before,
-            total_principal=np.bincount(code, weights=principal, minlength=n),
-            last_due=last_due,
-            first_row=first_row,
-            pay_code=pcode,
-            pay_day=pday,
+            cum_before=_cum_before(amount_due, starts, len(code)),
+            total_principal=rows.total(principal),
+            total_interest=rows.total(interest),
+            last_due=rows.last(due),
+            first_row=rows.first_row(),
+            pay_code=np.asarray(payment_pos, dtype=np.int32),
+            pay_day=day_numbers(payments["payment_date"].to_numpy()).astype(np.int32),
             pay_amount=payments["amount"].to_numpy(dtype=float),
         )
+
+
+@dataclass
+class _LoanRows:
+    """Runs of schedule rows per loan (rows of unknown loans, code -1, sort first)."""
+
+    code: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    n: int
+
+    def __post_init__(self):
+        known = self.code[self.starts] >= 0
+        self.starts, self.ends = self.starts[known], self.ends[known]
+
+    def total(self, w: np.ndarray) -> np.ndarray:
+        if not len(self.code) or self.code[0] >= 0:  # no rows of unknown loans
+            return np.bincount(self.code, weights=w, minlength=self.n)
+        known = self.code >= 0
+        return np.bincount(self.code[known], weights=w[known], minlength=self.n)
+
+    def first_row(self) -> np.ndarray:
+        out = np.full(self.n, -1, dtype=np.int64)
+        out[self.code[self.starts]] = self.starts
+        return out
+
+    def last(self, day: np.ndarray) -> np.ndarray:
+        out = np.full(self.n, np.iinfo(np.int64).min, dtype=np.int64)
+        out[self.code[self.ends]] = day[self.ends]
+        return out
+
+
+def _schedule_order(code: np.ndarray, period: np.ndarray):
+    """Row order by loan position and period (a slice when the rows already are)."""
+    new_loan = code[1:] != code[:-1]
+    in_order = bool(np.all(code[1:] >= code[:-1]) and np.all(new_loan | (period[1:] > period[:-1])))
+    return slice(None) if in_order else np.lexsort((period, code))
+
+
+def _runs(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last row of each run of equal codes."""
+    if not len(code):
+        return code, code
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    return starts, np.r_[starts[1:] - 1, len(code) - 1]
+
+
+def _cum_before(amount_due: np.ndarray, starts: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per row: the amounts due in earlier periods of the same loan, summed in period order
+    from the loan's first installment, so a loan's figures do not depend on which other loans
+    share the book or how it is split. Loans with the same number of installments are summed
+    together as the rows of a matrix."""
+    out = np.zeros(n_rows)
+    if not n_rows:
+        return out
+    lengths = np.diff(np.r_[starts, n_rows])
+    order = np.argsort(lengths, kind="stable")
+    by_len = lengths[order]
+    bounds = np.flatnonzero(np.r_[True, by_len[1:] != by_len[:-1], True])
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        width = int(by_len[lo])
+        if width < 2:
+            continue
+        step = max(1, CHUNK_ROWS // width)
+        for c in range(lo, hi, step):  # bounded memory: about CHUNK_ROWS rows at a time
+            rows = starts[order[c : min(c + step, hi)], None] + np.arange(width)
+            part = amount_due[rows[:, :-1]]
+            np.cumsum(part, axis=1, out=part)
+            out[rows[:, 1:]] = part
+    return out
+
+
+def _tolerance(dq, amount_due: np.ndarray):
+    """Shortfall tolerated per installment (a number when it does not depend on the amount)."""
+    if not dq["tolerance_ratio"]:
+        return float(np.maximum(dq["tolerance_abs"], 0.0))
+    return np.maximum(dq["tolerance_abs"], dq["tolerance_ratio"] * amount_due)
+
+
+def _paid_by(ix: ScheduleIndex, a: int, n: int) -> np.ndarray:
+    """Per loan: payments received up to day ``a``."""
+    if not len(ix.pay_day) or ix.pay_day.max() <= a:
+        paid = np.bincount(ix.pay_code, weights=ix.pay_amount, minlength=n)
+    else:
+        received = ix.pay_day <= a
+        paid = np.bincount(ix.pay_code[received], weights=ix.pay_amount[received], minlength=n)
+    return paid.astype(float, copy=False)
+
+
+#: Schedule rows handled at once by :func:`status_arrays` (bounds its temporary memory).
+CHUNK_ROWS = 2_000_000
+_NO_DAY = np.iinfo(np.int64).min
+
+
+def _row_chunks(ix: ScheduleIndex, n: int):
+    """``(first loan, end loan, first row, end row)`` of consecutive slices of whole loans of
+    about :data:`CHUNK_ROWS` schedule rows (rows are sorted by loan position)."""
+    n_rows = len(ix.code)
+    cuts = np.unique(np.r_[0, ix.code[np.arange(CHUNK_ROWS, n_rows, CHUNK_ROWS)], n])
+    rows = np.searchsorted(ix.code, cuts, side="left")
+    for i in range(len(cuts) - 1):
+        yield int(cuts[i]), int(cuts[i + 1]), int(rows[i]), int(rows[i + 1])
+
+
+def _status_rows(ix: ScheduleIndex, a: int, dq, paid: np.ndarray, out: dict, chunk) -> None:
+    """Apply payments to the installments of one slice of loans and add up per loan."""
+    c0, c1, r0, r1 = chunk
+    code = ix.code[r0:r1] - c0
+    interest = ix.interest[r0:r1]
+    amount_due = ix.amount_due_at(slice(r0, r1))
+    is_due = ix.due[r0:r1] <= a
+    alloc = paid[c0:c1][code]
+    alloc -= ix.cum_before[r0:r1]
+    np.clip(alloc, 0.0, amount_due, out=alloc)
+    short = amount_due - alloc
+    missed_row = is_due & (short > _tolerance(dq, amount_due))
+    buf = np.minimum(alloc, interest)  # interest part of what was applied
+    alloc -= buf  # now the principal part
+
+    def per_loan(name, w):
+        out[name][c0:c1] = np.bincount(code, weights=w, minlength=c1 - c0)
+
+    per_loan("interest_paid", buf)
+    per_loan("due_to_date", np.multiply(amount_due, is_due, out=buf))
+    per_loan("arrears", np.multiply(short, is_due, out=short))
+    per_loan("principal_applied", alloc)
+    out["missed_periods"][c0:c1] = np.bincount(code, weights=missed_row, minlength=c1 - c0)
+    out["periods_elapsed"][c0:c1] = np.bincount(code, weights=is_due, minlength=c1 - c0)
+    mrows = np.flatnonzero(missed_row)
+    if len(mrows):  # missed installments are the most recent: the first is the oldest
+        mc = code[mrows]
+        first = mrows[np.r_[True, mc[1:] != mc[:-1]]]
+        out["oldest"][c0 + code[first]] = ix.due[r0 + first]
 
 
 def status_arrays(
@@ -112,40 +253,30 @@ def status_arrays(
     dq = policy["delinquency"]
     a = int(day_numbers(np.datetime64(pd.Timestamp(as_of).date())))
     n = len(ix.loan_ids)
-    received = ix.pay_day <= a
-    paid = np.bincount(ix.pay_code[received], weights=ix.pay_amount[received], minlength=n)
-    is_due = ix.due <= a
-    alloc = np.clip(paid[ix.code] - ix.cum_before, 0.0, ix.amount_due)
-    short = ix.amount_due - alloc
-    tol = np.maximum(dq["tolerance_abs"], dq["tolerance_ratio"] * ix.amount_due)
-    missed_row = is_due & (short > tol)
-    int_alloc = np.minimum(alloc, ix.interest)
-    prin_alloc = alloc - int_alloc
+    if len(ix.code) and ix.code[0] < 0:  # rows of unknown loans sort first
+        raise ValueError("the schedule has rows of unknown loans: validate the book first")
+    paid = _paid_by(ix, a, n)
+    acc = {k: np.zeros(n) for k in ("interest_paid", "due_to_date", "arrears", "principal_applied")}
+    acc.update(missed_periods=np.zeros(n), periods_elapsed=np.zeros(n), oldest=np.full(n, _NO_DAY))
+    for chunk in _row_chunks(ix, n):
+        _status_rows(ix, a, dq, paid, acc, chunk)
+    return _loan_status(ix, a, dq, paid, acc)
 
-    def per_loan(w):
-        return np.bincount(ix.code, weights=w, minlength=n)
 
-    due_to_date = per_loan(ix.amount_due * is_due)
-    interest_paid = per_loan(int_alloc)
-    arrears = per_loan(short * is_due)
-    missed = np.bincount(ix.code, weights=missed_row, minlength=n).astype(np.int64)
-    elapsed = np.bincount(ix.code, weights=is_due, minlength=n).astype(np.int64)
+def _loan_status(ix: ScheduleIndex, a: int, dq, paid: np.ndarray, acc: dict) -> dict:
+    """Per-loan fields from the per-loan sums of :func:`_status_rows`."""
+    n = len(paid)
+    missed = acc["missed_periods"].astype(np.int64)
+    elapsed = acc["periods_elapsed"].astype(np.int64)
     # Money paid ahead fills the next installments in schedule order (interest before
     # principal), exactly as it will be applied when they fall due, so for a given payment
     # history the balance never goes back up as dates pass.
-    outstanding = np.maximum(ix.total_principal - per_loan(prin_alloc), 0.0)
+    outstanding = np.maximum(ix.total_principal - acc["principal_applied"], 0.0)
     outstanding = np.where(outstanding < 0.005, 0.0, outstanding)
-    excess = np.maximum(paid - (ix.total_principal + per_loan(ix.interest)), 0.0)
-
-    mrows = np.flatnonzero(missed_row)
-    oldest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    if len(mrows):
-        mc = ix.code[mrows]
-        first = mrows[np.r_[True, mc[1:] != mc[:-1]]]
-        oldest[ix.code[first]] = ix.due[first]
+    excess = np.maximum(paid - (ix.total_principal + ix.total_interest), 0.0)
+    oldest = acc["oldest"]
     has_missed = missed > 0
     dpd = np.where(has_missed, a - oldest, 0)
-
     if dq.get("count_months_after_maturity", True):
         past = ix.last_due < a
         after = np.zeros(n, dtype=np.int64)
@@ -155,19 +286,20 @@ def status_arrays(
         # are always the most recent ones)
         missed = missed + np.where(has_missed & past, after, 0)
         elapsed = elapsed + after
+    arrears = acc["arrears"]
     paid_off = (outstanding == 0.0) & ~has_missed & (arrears <= np.maximum(dq["tolerance_abs"], 0))
     return {
         "outstanding_principal": outstanding,
         "principal_paid": ix.total_principal - outstanding,
-        "interest_paid": interest_paid,
+        "interest_paid": acc["interest_paid"],
         "paid_to_date": paid,
-        "due_to_date": due_to_date,
+        "due_to_date": acc["due_to_date"],
         "arrears": arrears,
         "overpaid": excess,
         "missed_periods": missed,
         "periods_elapsed": elapsed,
         "days_past_due": dpd.astype(np.int64),
-        "oldest_unpaid_due": np.where(has_missed, oldest, np.iinfo(np.int64).min),
+        "oldest_unpaid_due": np.where(has_missed, oldest, _NO_DAY),
         "paid_off": paid_off,
     }
 

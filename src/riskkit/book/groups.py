@@ -41,7 +41,7 @@ from ..categories import Category
 from ..errors import ProblemCollector
 from ..policy import Policy, load_policy
 from ..results import TableResult
-from .validate import isin_values, positions
+from .keys import isin_values, positions
 
 SIGNAL = "guarantor_liability"
 _STRUCTURE_JOINT = "joint"
@@ -94,7 +94,7 @@ def group_members(loans: pd.DataFrame, guarantors: pd.DataFrame) -> pd.DataFrame
         errors.check("guarantors", "group_id", two, np.asarray(lids)[lc], "loan is in two groups")
         errors.raise_if_any()
     loan_ids = np.asarray(lids, dtype=object)[lc]
-    pos = positions(loan_ids, loans["loan_id"])
+    pos = positions(loans["loan_id"], loan_ids)
     bor = loans["borrower_id"].to_numpy(dtype=object)
     return pd.DataFrame(
         {
@@ -233,7 +233,7 @@ def _loan_facts(members: pd.DataFrame, outstanding, result) -> tuple[np.ndarray,
     code = np.full(len(ids), -1, dtype=np.int64)
     if result is not None:
         f = result.table
-        pos = positions(ids, f.index)
+        pos = positions(f.index, ids)
         ok = pos >= 0
         code[ok] = f["category"].cat.codes.to_numpy()[pos[ok]]
         if outstanding is None:
@@ -241,7 +241,7 @@ def _loan_facts(members: pd.DataFrame, outstanding, result) -> tuple[np.ndarray,
             bal[ok] = f["outstanding_principal"].to_numpy(dtype=float)[pos[ok]]
             return bal, code
     s = pd.Series(outstanding, dtype=float)
-    pos = positions(ids, s.index) if len(s) else np.full(len(ids), -1)
+    pos = positions(s.index, ids) if len(s) else np.full(len(ids), -1)
     bal = (
         np.where(pos >= 0, s.to_numpy()[np.maximum(pos, 0)], 0.0) if len(s) else np.zeros(len(ids))
     )

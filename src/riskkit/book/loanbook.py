@@ -59,6 +59,31 @@ def parse_as_of_date(value) -> pd.Timestamp | None:
     return ts
 
 
+class _KeptLoans:
+    """Which rows of a table name a kept loan. Ids held as codes (:meth:`LoanBook.compact`)
+    are looked up once per distinct set of categories, not once per table."""
+
+    def __init__(self, loan_ids: pd.Series, keep: np.ndarray, ids):
+        self.loan_ids, self.keep, self.ids = loan_ids, keep, ids
+        self._by_categories: dict[int, np.ndarray] = {}
+
+    def rows(self, col: pd.Series) -> np.ndarray:
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            return isin_values(col, self.ids)
+        from .keys import positions
+
+        cats = col.dtype.categories
+        hit = self._by_categories.get(id(cats))
+        if hit is None:
+            at = positions(self.loan_ids, cats)
+            hit = np.where(at >= 0, self.keep[np.maximum(at, 0)], False) if len(at) else at > 0
+            self._by_categories[id(cats)] = hit
+        codes = col.cat.codes.to_numpy()
+        if not len(hit):
+            return np.zeros(len(codes), dtype=bool)
+        return np.where(codes >= 0, hit[np.maximum(codes, 0)], False)
+
+
 class LoanBook:
     """A loan book: loans, borrowers, guarantors, collateral, schedule, payments, signals.
 
@@ -135,8 +160,44 @@ class LoanBook:
         tables = self.tables
         if not self.check_borrowers:
             tables = {k: v for k, v in tables.items() if k != "borrowers"}
-        validate_book(tables)
+        pos = validate_book(tables)
+        # the loan positions of the rows just matched, reused by the schedule index as long
+        # as these very tables are the book's
+        self._matched = {k: (tables[k], v) for k, v in pos.items() if k in ("schedule", "payments")}
         return self
+
+    def compact(self) -> LoanBook:
+        """The same book with the ``loan_id`` column of every other table held as a
+        categorical of the loans' ids: the same values in about a fifth of the memory (a
+        million-loan book with its 20 million schedule and payment rows saves some 300 MB),
+        and lookups by code instead of by text. Tables naming unknown loans, and books whose
+        loan ids repeat, are left as they are (validation reports them).
+
+        Examples
+        --------
+        >>> from riskkit.datasets import make_microloan_book
+        >>> c = make_microloan_book(n_loans=50, months=6, seed=0).compact()
+        >>> str(c.schedule["loan_id"].dtype), c.schedule["loan_id"].iloc[0]
+        ('category', 'L0000001')
+        """
+        from .keys import positions
+
+        ids = self.loans["loan_id"]
+        if ids.isna().any() or not ids.is_unique:
+            return self
+        cats = pd.CategoricalDtype(pd.Index(ids.array))
+        out = {}
+        for name, df in self.tables.items():
+            if name in ("loans", "borrowers") or isinstance(
+                df["loan_id"].dtype, pd.CategoricalDtype
+            ):
+                continue
+            pos = positions(ids, df["loan_id"])
+            if not (pos < 0).any():
+                out[name] = df.assign(loan_id=pd.Categorical.from_codes(pos, dtype=cats))
+        book = LoanBook(**{**self.tables, **out}, as_of_date=self.as_of_date, validate=False)
+        book.check_borrowers = self.check_borrowers
+        return book
 
     @property
     def n_loans(self) -> int:
@@ -147,7 +208,19 @@ class LoanBook:
         """Flat, sorted arrays of schedule and payments used by the vectorised derivations."""
         from .delinquency import ScheduleIndex
 
-        return ScheduleIndex.build(self.loans, self.schedule, self.payments)
+        matched = getattr(self, "_matched", {})
+
+        def known(name):
+            df, pos = matched.get(name, (None, None))
+            return pos if df is self.tables[name] else None
+
+        return ScheduleIndex.build(
+            self.loans,
+            self.schedule,
+            self.payments,
+            schedule_pos=known("schedule"),
+            payment_pos=known("payments"),
+        )
 
     def status(self, as_of=None, policy=None) -> pd.DataFrame:
         """Delinquency of every loan as of a date (default: ``as_of_date``)."""
@@ -164,10 +237,13 @@ class LoanBook:
 
     def subset(self, loan_ids) -> LoanBook:
         """The book restricted to ``loan_ids`` (all tables filtered consistently)."""
-        ids = pd.Index(pd.unique(np.asarray(loan_ids)))
-        loans = self.loans[isin_values(self.loans["loan_id"], ids)]
+        # ids as given (an Arrow-backed column is hashed as it is, never turned into objects)
+        ids = loan_ids if isinstance(loan_ids, pd.Series | pd.Index) else np.asarray(loan_ids)
+        keep = isin_values(self.loans["loan_id"], ids)
+        loans = self.loans[keep]
+        kept = _KeptLoans(self.loans["loan_id"], keep, ids)
         out = {
-            name: df[isin_values(df["loan_id"], ids)].reset_index(drop=True)
+            name: df[kept.rows(df["loan_id"])].reset_index(drop=True)
             for name, df in self.tables.items()
             if name not in ("loans", "borrowers")
         }

@@ -114,7 +114,8 @@ def cells_as_text(s: pd.Series, kind: str) -> Parsed:
     none = np.zeros(len(s), dtype=bool)
     if pdt.is_string_dtype(s.dtype) and not pdt.is_object_dtype(s.dtype):
         t = s.astype("str")
-        t = t.where(t.str.strip() != "", pd.NA) if len(t) else t
+        blank = ((t.str.len() == 0) | t.str.isspace()).to_numpy(dtype=bool, na_value=False)
+        t = t.where(~blank, pd.NA) if blank.any() else t  # clean text is not copied
         return Parsed(t, none, none, none)
     vals = np.array([cell_text(v, kind) for v in s.to_numpy(dtype=object)], dtype=object)
     odd = vals == _ODD

@@ -14,6 +14,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from ..errors import ProblemCollector
+from .keys import factorize_ids, isin_values, positions
 from .schema import (
     MAX_ANNUAL_RATE,
     MAX_LOAN_AMOUNT,
@@ -29,47 +30,12 @@ REQUIRED_TABLES = ("loans", "schedule", "payments")
 OPTIONAL_TABLES = ("borrowers", "guarantors", "collateral", "signals", "recovery_status")
 
 
-def isin_values(s: pd.Series, values) -> np.ndarray:
-    """``s.isin(values)`` as a bool array. pandas' ``str``-dtype ``isin`` converts every value
-    in Python (seconds for a million ids); the object-dtype hash table is fast."""
-    vals = pd.unique(np.asarray(values, dtype=object))
-    return s.astype(object).isin(vals).to_numpy(dtype=bool)
-
-
-def positions(values, index) -> np.ndarray:
-    """Position of each of ``values`` in ``index`` (the first match; -1 when absent), hashed
-    by Arrow: a million string ids in a fraction of a second, without converting them to
-    Python objects.
-
-    >>> positions(["b", "x", "a"], pd.Index(["a", "b", "c"])).tolist()
-    [1, -1, 0]
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    def arrow(x):
-        try:
-            return pa.array(x) if not isinstance(x, pd.Index | pd.Series) else pa.array(x.array)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-            return pa.array(np.asarray(x, dtype=object).astype(str))
-
-    v, idx = arrow(values), arrow(index)
-    if v.type != idx.type:
-        v, idx = v.cast(pa.string()), idx.cast(pa.string())
-    out = pc.index_in(v, value_set=idx).to_numpy(zero_copy_only=False)
-    return np.where(np.isnan(out.astype(float)), -1, out).astype(np.int64)
+__all__ = ["isin_values", "floats", "kind_problem", "validate_table", "validate_book"]
 
 
 def floats(s: pd.Series) -> np.ndarray:
     """A numeric column as float64 with missing values (also ``pd.NA``) as NaN."""
     return s.to_numpy(dtype=float, na_value=np.nan)
-
-
-def disbursement_of(loans: pd.DataFrame, loan_ids: pd.Series) -> np.ndarray:
-    """Disbursement date of each of ``loan_ids`` (NaT for a loan not in ``loans``), as
-    ``datetime64`` values whatever the tables' sizes (comparisons with NaT are False)."""
-    disb = loans.drop_duplicates("loan_id").set_index("loan_id")["disbursement_date"]
-    return disb.reindex(loan_ids.to_numpy()).to_numpy(dtype="datetime64[ns]")
 
 
 def id_labels(s: pd.Series) -> pd.Series:
@@ -82,8 +48,16 @@ def id_labels(s: pd.Series) -> pd.Series:
 def _row_ids(df: pd.DataFrame, spec: TableSpec) -> pd.Series:
     for c in ("loan_id", "application_id", "borrower_id", "collateral_id"):
         if c in df.columns and not isinstance(df[c], pd.DataFrame):
-            return id_labels(df[c])
+            return _text_ids(df[c])
     return pd.Series(df.index.astype(str), index=df.index)
+
+
+def _text_ids(s: pd.Series) -> pd.Series:
+    """Ids as text for messages; only the offending rows' ids are ever converted
+    (:meth:`ProblemCollector.check`), so text and categorical ids are passed as they are."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s
+    return s if pdt.is_string_dtype(s.dtype) and not pdt.is_object_dtype(s.dtype) else id_labels(s)
 
 
 _KIND_WORDS = {
@@ -158,7 +132,7 @@ def _check_column(s: pd.Series, col: Column, name: str, ids, errors: ProblemColl
     if col.kind == "num" and len(s):
         errors.check(name, col.name, ~null & ~np.isfinite(floats(s)), ids, "not a finite number")
     if col.kind == "enum" and col.allowed and len(s):
-        bad = ~null & ~s.astype(object).isin(col.allowed).to_numpy(dtype=bool)
+        bad = ~null & ~_enum_ok(s, col.allowed)
         if bad.any():
             vals = sorted({str(v) for v in s[bad].head(50)})[:5]
             rule = f"unknown value(s) {vals}; allowed: {list(col.allowed)}"
@@ -166,12 +140,41 @@ def _check_column(s: pd.Series, col: Column, name: str, ids, errors: ProblemColl
     return True
 
 
+def _enum_ok(s: pd.Series, allowed) -> np.ndarray:
+    """Per row: the value is one of ``allowed`` (each distinct value checked once)."""
+    codes, uniq = pd.factorize(s)
+    ok_u = pd.Index(np.asarray(uniq, dtype=object)).isin(list(allowed))
+    return np.where(codes >= 0, ok_u[np.maximum(codes, 0)], False)
+
+
+def duplicated_keys(df: pd.DataFrame, key) -> np.ndarray:
+    """Rows whose ``key`` columns repeat another row's (every such row True), hashing one
+    integer per row made from the factorised columns."""
+    combined = np.zeros(len(df), dtype=np.int64)
+    radix = 1
+    for c in key:
+        codes, uniq = factorize_ids(df[c])
+        width = len(uniq) + 1  # missing (-1) is its own value
+        if radix * width >= 2**62:
+            return df.duplicated(list(key), keep=False).to_numpy()
+        combined += (codes + 1) * radix
+        radix *= width
+    return pd.Series(combined).duplicated(keep=False).to_numpy()
+
+
 def validate_table(
-    df: pd.DataFrame, name: str, errors: ProblemCollector, spec: TableSpec | None = None
+    df: pd.DataFrame,
+    name: str,
+    errors: ProblemCollector,
+    spec: TableSpec | None = None,
+    check_key: bool = True,
 ) -> bool:
     """Check one table against its spec (default: the loan-book table ``name``, e.g. for
     credit applications :data:`riskkit.lending.applications.APPLICATIONS`); return True if its
-    columns are usable."""
+    columns are usable.
+
+    ``check_key=False`` leaves the duplicate-key rule to the caller (the book's schedule is
+    checked for repeated periods once it is sorted by loan)."""
     spec = spec if spec is not None else TABLES[name]
     if not isinstance(df, pd.DataFrame):
         errors.add(name, "", f"must be a pandas DataFrame, got {type(df).__name__}")
@@ -186,8 +189,8 @@ def validate_table(
     for col in spec.columns:
         if col.name in df.columns:
             usable = _check_column(df[col.name], col, name, ids, errors) and usable
-    if usable and spec.key and len(df) and all(k in df.columns for k in spec.key):
-        dup = df.duplicated(list(spec.key), keep=False).to_numpy()
+    if check_key and usable and spec.key and len(df) and all(k in df.columns for k in spec.key):
+        dup = duplicated_keys(df, spec.key)
         errors.check(name, "+".join(spec.key), dup, ids, "duplicate id")
     return usable
 
@@ -199,7 +202,7 @@ def _check_present(tables: dict, errors: ProblemCollector) -> None:
 
 
 def _validate_loans(loans: pd.DataFrame, errors: ProblemCollector) -> None:
-    lid = id_labels(loans["loan_id"])
+    lid = _text_ids(loans["loan_id"])
     amt = floats(loans["amount"])
     errors.check("loans", "amount", amt <= 0, lid, "must be positive")
     errors.check(
@@ -243,21 +246,27 @@ _DATED_CHILDREN = (
 )
 
 
-def _validate_references(tables: dict, ok: dict, errors: ProblemCollector) -> None:
+def _validate_references(tables: dict, ok: dict, errors: ProblemCollector) -> dict:
     """Every child row names a known loan; payments, signals and recovery-status rows follow
-    disbursement."""
+    disbursement. Returns each child table's row positions in ``loans`` (-1: unknown loan),
+    matched once."""
     if not ok.get("loans"):
-        return
+        return {}
     loans = tables["loans"]
+    disb = loans["disbursement_date"].to_numpy()
+    out = {}
     for name, date_col in _DATED_CHILDREN:
         df = tables.get(name)
         if df is None or not ok.get(name) or not len(df):
             continue
-        unk = ~isin_values(df["loan_id"], loans["loan_id"])
+        pos = positions(loans["loan_id"], df["loan_id"])
+        out[name] = pos
+        unk = pos < 0
         errors.check(name, "loan_id", unk, df["loan_id"], "unknown loan")
-        if name in ("payments", "signals", "recovery_status"):
-            early = ~unk & (df[date_col].to_numpy() < disbursement_of(loans, df["loan_id"]))
+        if name in ("payments", "signals", "recovery_status") and len(loans):
+            early = ~unk & (df[date_col].to_numpy() < disb[np.maximum(pos, 0)])
             errors.check(name, date_col, early, df["loan_id"], "before disbursement")
+    return out
 
 
 def _validate_amounts(tables: dict, ok: dict, errors: ProblemCollector) -> None:
@@ -280,59 +289,108 @@ def _validate_amounts(tables: dict, ok: dict, errors: ProblemCollector) -> None:
         )
 
 
-def validate_book(tables: dict[str, pd.DataFrame | None]) -> None:
-    """Validate all tables and their cross-references; raise if anything is wrong."""
+def validate_book(tables: dict[str, pd.DataFrame | None]) -> dict[str, np.ndarray]:
+    """Validate all tables and their cross-references; raise if anything is wrong.
+
+    Ids are matched once (:func:`riskkit.book.keys.positions`) and every cross-table rule
+    works on integer positions, so a million-loan book validates in seconds. Returns the
+    child tables' row positions in ``loans`` (reused by the schedule index).
+    """
     errors = ProblemCollector("loan book")
     _check_present(tables, errors)
-    ok = {name: df is not None and validate_table(df, name, errors) for name, df in tables.items()}
+    ok = {
+        name: df is not None and validate_table(df, name, errors, check_key=name != "schedule")
+        for name, df in tables.items()
+    }
     if ok.get("loans"):
         _validate_loans(tables["loans"], errors)
     _validate_borrowers(tables, ok, errors)
-    _validate_references(tables, ok, errors)
+    pos = _validate_references(tables, ok, errors)
     _validate_amounts(tables, ok, errors)
     if ok.get("schedule"):
-        _validate_schedule(tables["schedule"], tables["loans"] if ok.get("loans") else None, errors)
+        loans = tables["loans"] if ok.get("loans") else None
+        _validate_schedule(tables["schedule"], loans, pos.get("schedule"), errors)
     errors.raise_if_any()
+    return pos
 
 
-def _validate_periods(s: pd.DataFrame, errors: ProblemCollector) -> None:
-    """Per loan: periods 1, 2, ..., n without gaps; due dates increase with the period."""
-    lid = s["loan_id"].astype("str").fillna("").to_numpy(dtype=object)  # missing ids sort first
+def _loan_key(lid: pd.Series, pos: np.ndarray | None) -> np.ndarray:
+    """An integer per schedule row naming its loan: the loan's position, or (unknown loans,
+    no usable loans table) a code after every known position."""
+    if pos is None:
+        return factorize_ids(lid)[0]
+    unknown = pos < 0
+    if not unknown.any():
+        return pos
+    key = pos.astype(np.int64)
+    key[unknown] = int(pos.max()) + 1 + factorize_ids(lid[unknown])[0]
+    return key
+
+
+def _schedule_order(key: np.ndarray, period: np.ndarray) -> np.ndarray | slice:
+    """Rows ordered by loan and period; a slice when they already are."""
+    same = key[1:] == key[:-1]
+    if np.all(key[1:] >= key[:-1]) and np.all(~same | (period[1:] >= period[:-1])):
+        return slice(None)
+    return np.lexsort((period, key))
+
+
+def _validate_periods(s: pd.DataFrame, pos: np.ndarray | None, errors: ProblemCollector) -> None:
+    """Per loan: periods 1, 2, ..., n without gaps, each once; due dates increase with the
+    period."""
+    lid = s["loan_id"]
     per = floats(s["period"])
-    order = np.lexsort((per, lid))
-    ids, pp, dd = lid[order], per[order], s["due_date"].to_numpy()[order]
-    first = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, dtype=bool)
+    key = _loan_key(lid, pos)
+    order = _schedule_order(key, per)
+    k, pp, dd = key[order], per[order], s["due_date"].to_numpy()[order]
+    ids = lid.iloc[order] if isinstance(order, np.ndarray) else lid
+    first = np.r_[True, k[1:] != k[:-1]] if len(k) else np.zeros(0, dtype=bool)
     errors.check("schedule", "period", first & (pp != 1), ids, "must start at 1")
     same = ~first[1:]
+    _check_repeated_periods(same & (pp[1:] == pp[:-1]), order, lid, errors)
     gap = same & (pp[1:] != pp[:-1] + 1)
-    errors.check("schedule", "period", gap, ids[1:], "periods not contiguous")
+    errors.check("schedule", "period", gap, ids.iloc[1:], "periods not contiguous")
     bad_order = same & (dd[1:] <= dd[:-1])
     rule = "due dates out of order (must increase with period)"
-    errors.check("schedule", "due_date", bad_order, ids[1:], rule)
+    errors.check("schedule", "due_date", bad_order, ids.iloc[1:], rule)
 
 
-def _validate_schedule(s: pd.DataFrame, loans: pd.DataFrame | None, errors: ProblemCollector):
+def _check_repeated_periods(pair: np.ndarray, order, lid: pd.Series, errors) -> None:
+    """The schedule's key rule (one row per loan and period) from the sorted rows: ``pair``
+    marks sorted rows equal to the next one; every row of a repeated key is reported."""
+    if not pair.any():
+        return
+    dup_sorted = np.r_[pair, False] | np.r_[False, pair]
+    dup = np.zeros(len(lid), dtype=bool)
+    dup[np.arange(len(lid))[order][dup_sorted]] = True
+    errors.check("schedule", "loan_id+period", dup, lid, "duplicate id")
+
+
+def _validate_schedule(
+    s: pd.DataFrame, loans: pd.DataFrame | None, pos: np.ndarray | None, errors: ProblemCollector
+):
     lid = s["loan_id"]
     for c in ("principal_due", "interest_due"):
         errors.check("schedule", c, floats(s[c]) < 0, lid, "must not be negative")
-    _validate_periods(s, errors)
+    _validate_periods(s, pos, errors)
     if loans is None:
         return
-    has = isin_values(loans["loan_id"], s["loan_id"])
+    if pos is None:  # an empty schedule
+        pos = positions(loans["loan_id"], lid)
+    known = pos >= 0
+    n = len(loans)
+    rows = np.bincount(pos[known], minlength=n)
+    first = ~pd.Series(loans["loan_id"]).duplicated().to_numpy()  # duplicate ids: the first
+    # a repeated loan id shares its first occurrence's schedule
+    has = rows > 0 if first.all() else rows[positions(loans["loan_id"], loans["loan_id"])] > 0
     errors.check("loans", "loan_id", ~has, loans["loan_id"], "loan has no repayment schedule")
     if not len(s):
         return
-    unique_loans = loans.drop_duplicates("loan_id").set_index("loan_id")
-    early = s["due_date"].to_numpy() <= disbursement_of(loans, lid)
+    disb = loans["disbursement_date"].to_numpy()
+    early = known & (s["due_date"].to_numpy() <= disb[np.maximum(pos, 0)])
     errors.check("schedule", "due_date", early, lid, "due on or before disbursement")
-    tot = s.groupby("loan_id", sort=False)["principal_due"].sum()
-    diff = (tot - unique_loans["amount"].reindex(tot.index)).abs()
-    tol = 0.01 * s.groupby("loan_id", sort=False).size() + 0.005
-    mism = (diff > tol).to_numpy(dtype=bool, na_value=False)
-    errors.check(
-        "schedule",
-        "principal_due",
-        mism,
-        tot.index.to_series(),
-        "principal due does not add up to the loan amount",
-    )
+    tot = np.bincount(pos[known], weights=floats(s["principal_due"])[known], minlength=n)
+    amt = floats(loans["amount"])
+    mism = first & (rows > 0) & (np.abs(tot - amt) > 0.01 * rows + 0.005)
+    rule = "principal due does not add up to the loan amount"
+    errors.check("schedule", "principal_due", mism, loans["loan_id"], rule)

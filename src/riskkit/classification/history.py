@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..book.keys import positions
 from ..categories import CATEGORY_DTYPE, Category
 from ..results import TableResult
 
@@ -81,19 +82,26 @@ def load_classification(store, as_of=None) -> pd.DataFrame:
     return df.sort_values("loan_id", kind="stable").set_index("loan_id")
 
 
-def _flag(frame: pd.DataFrame, col: str, ids: pd.Index) -> np.ndarray:
-    if col not in frame.columns:
-        return np.zeros(len(ids), dtype=bool)
-    return frame[col].reindex(ids).fillna(False).to_numpy(dtype=bool)
+def _flag(frame: pd.DataFrame, col: str, at: np.ndarray) -> np.ndarray:
+    """Per id (``at``: its row in ``frame``, -1 if absent): the boolean column ``col``."""
+    if col not in frame.columns or not len(frame):
+        return np.zeros(len(at), dtype=bool)
+    flags = frame[col].fillna(False).to_numpy(dtype=bool)
+    return (at >= 0) & flags[np.maximum(at, 0)]
 
 
-def _on_book(frame: pd.DataFrame, ids: pd.Index):
-    """Per id: present in ``frame`` and on the balance sheet; present and paid off; present and
-    written off."""
-    present = ids.isin(frame.index)
-    paid = present & _flag(frame, "paid_off", ids)
-    written = present & _flag(frame, "written_off", ids)
+def _on_book(frame: pd.DataFrame, at: np.ndarray):
+    """Per id (``at``: its row in ``frame``, -1 if absent): present in ``frame`` and on the
+    balance sheet; present and paid off; present and written off."""
+    present = at >= 0
+    paid = present & _flag(frame, "paid_off", at)
+    written = present & _flag(frame, "written_off", at)
     return present & ~paid & ~written, paid & ~written, written
+
+
+def _take(s: pd.Series, at: np.ndarray) -> pd.Series:
+    """Values of ``s`` at rows ``at`` (missing where -1), like ``s.reindex`` by position."""
+    return pd.Series(s.array.take(at, allow_fill=True))
 
 
 def compare(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
@@ -125,13 +133,15 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
           otherwise, e.g. sold).
     """
     ids = previous.index.union(current.index)
-    on_p, _, _ = _on_book(previous, ids)
-    on_c, paid_c, written_c = _on_book(current, ids)
+    at_p, at_c = positions(previous.index, ids), positions(current.index, ids)
+    on_p, _, _ = _on_book(previous, at_p)
+    on_c, paid_c, written_c = _on_book(current, at_c)
     keep = on_p | on_c
     ids, on_p, on_c = ids[keep], on_p[keep], on_c[keep]
     paid_c, written_c = paid_c[keep], written_c[keep]
-    p = previous["category"].astype(CATEGORY_DTYPE).reindex(ids).where(on_p)
-    c = current["category"].astype(CATEGORY_DTYPE).reindex(ids).where(on_c)
+    at_p, at_c = at_p[keep], at_c[keep]
+    p = _take(previous["category"].astype(CATEGORY_DTYPE), at_p).where(on_p).set_axis(ids)
+    c = _take(current["category"].astype(CATEGORY_DTYPE), at_c).where(on_c).set_axis(ids)
     pc = p.cat.codes.to_numpy().astype(np.int64)
     cc = c.cat.codes.to_numpy().astype(np.int64)
     was_npl = p.isin(_NPL).to_numpy(dtype=bool)
@@ -141,8 +151,8 @@ def compare(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
         default="unchanged",
     )
     both = on_p & on_c
-    bal_p = previous["outstanding_principal"].reindex(ids).to_numpy(dtype=float)
-    bal_c = current["outstanding_principal"].reindex(ids).to_numpy(dtype=float)
+    bal_p = _take(previous["outstanding_principal"], at_p).to_numpy(dtype=float, na_value=np.nan)
+    bal_c = _take(current["outstanding_principal"], at_c).to_numpy(dtype=float, na_value=np.nan)
     out = pd.DataFrame(
         {
             "previous_category": p,

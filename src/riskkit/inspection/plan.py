@@ -11,8 +11,10 @@ Rules (defaults):
   (due mid-period and at the end);
 * ``loss``: once every 12 months (done when inspected in the 12 months up to the period end);
 * ``routine_sample``: normal loans are sampled (``normal_sample_share``, seeded per month so
-  a plan is reproducible; with ``risk_weighted_sampling``, loans with signals or missed
-  periods are ``1 + risk_weight_per_flag x flags`` times as likely to be drawn);
+  a plan is reproducible, each loan's draw from its id so that neither the order of the book's
+  rows nor splitting the book changes who is drawn; with ``risk_weighted_sampling``, loans
+  with signals or missed periods are ``1 + risk_weight_per_flag x flags`` times as likely to
+  be drawn);
 * ``machinery_collateral``: loans secured by machinery at least monthly;
 * ``severe_signal``: a new severe signal (``severe_signals``) calls for an inspection within
   ``immediate_within_days`` days;
@@ -34,11 +36,13 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ..book.keys import isin_values, positions
 from ..categories import Category
 from ..policy import Policy, load_policy
 from ..results import TableResult
@@ -63,7 +67,7 @@ def _rows(ids, reason, window_start, due_by, detail=""):
     n = len(ids)
     return pd.DataFrame(
         {
-            "loan_id": np.asarray(ids),
+            "loan_id": np.asarray(ids) if n else np.array([], dtype=object),  # ids, even none
             "reason": reason,
             "window_start": np.broadcast_to(np.asarray(window_start, "datetime64[ns]"), n),
             "due_by": np.broadcast_to(np.asarray(due_by, "datetime64[ns]"), n),
@@ -80,6 +84,7 @@ def inspection_plan(
     policy: Policy | dict | str | None = None,
     store=None,
     extra_signals=None,
+    sample_threshold: float | None = None,
 ) -> InspectionPlan:
     """Inspections due in ``[start, end]`` for every loan of ``book``.
 
@@ -96,6 +101,10 @@ def inspection_plan(
         Manually recorded signals are read from it.
     extra_signals : DataFrame, optional
         More signals (e.g. :func:`~riskkit.inspection.detect_signals`).
+    sample_threshold : float, optional
+        Draw the routine sample above this key (see :func:`draw_threshold`); default: the
+        threshold of ``book``'s own pool. A book split in partitions passes the threshold of
+        the whole pool, so every partition draws exactly the loans the whole book would.
 
     Returns
     -------
@@ -142,11 +151,12 @@ def inspection_plan(
 
     # 2. category frequencies (k per month -> due at evenly spaced points of the period)
     per_month = {c: int(ip["per_month"].get(c, 0)) for c in Category.codes()}
-    machinery_ids = set()
+    machinery = np.zeros(len(ids), dtype=bool)
     if len(book.collateral):
         c = book.collateral
-        machinery_ids = set(c.loc[c["collateral_type"] == "machinery", "loan_id"])
-    machinery = np.isin(ids, list(machinery_ids)) & live
+        mach = c.loc[(c["collateral_type"] == "machinery").to_numpy(dtype=bool), "loan_id"]
+        machinery = isin_values(f.index, mach)  # hashed once, not a scan per id
+    machinery &= live
     mach_k = int(ip["machinery_collateral_per_month"])
     for cat in ("special_mention", "substandard", "doubtful"):
         k = per_month[cat]
@@ -172,21 +182,11 @@ def inspection_plan(
         due = start + pd.Timedelta(days=int(np.ceil(i * ndays / mach_k)) - 1)
         frames.append(_rows(ids[normal & machinery], "machinery_collateral", start, due))
     pool = np.flatnonzero(normal & ~machinery)
-    n_sample = int(round(float(ip["normal_sample_share"]) * len(pool)))
-    if n_sample:
-        rng = np.random.default_rng([int(ip["sampling_seed"]), start.year, start.month, start.day])
-        p = None
-        if ip["risk_weighted_sampling"]:
-            bits = f["rule_bits"].to_numpy()[pool]
-            from ..classification.rules import BIT
-
-            sig_mask = np.int64(sum(1 << b for k_, b in BIT.items() if k_.startswith("signal_")))
-            u, inv = np.unique(bits & sig_mask, return_inverse=True)
-            n_sig = np.array([int(x).bit_count() for x in u], dtype=float)[inv]
-            missed = f["missed_periods"].to_numpy()[pool] > 0
-            w = 1.0 + float(ip["risk_weight_per_flag"]) * (n_sig + missed)
-            p = w / w.sum()
-        drawn = np.sort(rng.choice(pool, size=n_sample, replace=False, p=p))
+    keys = sample_keys(f, pool, start, pol)
+    if sample_threshold is None:
+        sample_threshold = draw_threshold([keys], pol)
+    drawn = pool[keys >= sample_threshold]
+    if len(drawn):
         frames.append(_rows(ids[drawn], "routine_sample", start, end))
 
     # 5. severe signals: inspect at once
@@ -217,11 +217,12 @@ def inspection_plan(
     plan = plan.sort_values(["loan_id", "due_by", "reason"], kind="stable").reset_index(drop=True)
     # rank within a loan's window: the k-th inspection needed there
     plan["rank"] = plan.groupby(["loan_id", "window_start"]).cumcount() + 1
-    info = loans.set_index("loan_id")
+    at = positions(loans["loan_id"], plan["loan_id"])
     for c in ("officer_id", "branch"):
-        if c in info.columns:
-            plan[c] = info[c].reindex(plan["loan_id"]).to_numpy()
-    plan["category"] = f["category"].astype(str).reindex(plan["loan_id"]).fillna("new").to_numpy()
+        if c in loans.columns:
+            plan[c] = loans[c].array.take(at, allow_fill=True)
+    cat = f["category"].astype(str).array.take(positions(f.index, plan["loan_id"]), allow_fill=True)
+    plan["category"] = pd.Series(cat).fillna("new").to_numpy()
     plan.insert(0, "plan_id", np.arange(1, len(plan) + 1, dtype=np.int64))
     return InspectionPlan(plan, start, end, pol)
 
@@ -232,6 +233,82 @@ def _guarantor_liability_rows(book, result, start: pd.Timestamp, pol: Policy) ->
     s = guarantor_liability_signals(book.loans, book.guarantors, result, pol)
     due = start + pd.Timedelta(days=int(pol["inspection"]["immediate_within_days"]))
     return _rows(s["loan_id"].to_numpy(), "guarantor_liability", start, due, s["note"].to_numpy())
+
+
+def sample_pool(book, start, result, policy: Policy | dict | str | None = None) -> np.ndarray:
+    """The sampling keys of the normal loans of ``book`` eligible for the routine sample of
+    the period starting ``start`` (live, normal in ``result``, not secured by machinery)."""
+    pol = load_policy(policy)
+    f = result.table
+    live = ~f["paid_off"].to_numpy(dtype=bool)
+    normal = live & (f["category"].cat.codes.to_numpy() == int(Category.NORMAL))
+    machinery = np.zeros(len(f), dtype=bool)
+    if len(book.collateral):
+        c = book.collateral
+        mach = c.loc[(c["collateral_type"] == "machinery").to_numpy(dtype=bool), "loan_id"]
+        machinery = isin_values(f.index, mach)
+    pool = np.flatnonzero(normal & ~machinery)
+    return sample_keys(f, pool, pd.Timestamp(start).normalize(), pol)
+
+
+def sample_keys(f: pd.DataFrame, pool: np.ndarray, start: pd.Timestamp, policy) -> np.ndarray:
+    """Weighted sampling keys (Efraimidis-Spirakis: ``log(u) / w``; the ``n`` largest keys are
+    a weighted sample of ``n`` without replacement) of the loans ``pool`` (rows of ``f``).
+
+    ``u`` is a uniform drawn from the loan id and the policy's ``sampling_seed`` and period
+    start, so a loan's draw does not depend on the order of the book's rows or on how the
+    book is split; ``w`` is 1, or with ``risk_weighted_sampling`` ``1 + risk_weight_per_flag
+    x flags`` (active signals and missed periods)."""
+    ip = policy["inspection"]
+    tag = f"{int(ip['sampling_seed'])}|{start.year}|{start.month}|{start.day}"
+    key = hashlib.blake2b(tag.encode(), digest_size=8).hexdigest()
+    ids = np.asarray(pd.Series(f.index.array).iloc[pool].astype(object), dtype=object)
+    h = pd.util.hash_array(ids, hash_key=key, categorize=True)
+    u = ((h >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    w = np.ones(len(pool))
+    if ip["risk_weighted_sampling"] and len(pool):
+        from ..classification.rules import BIT
+
+        bits = f["rule_bits"].to_numpy()[pool]
+        sig_mask = np.int64(sum(1 << b for k_, b in BIT.items() if k_.startswith("signal_")))
+        uniq, inv = np.unique(bits & sig_mask, return_inverse=True)
+        n_sig = np.array([int(x).bit_count() for x in uniq], dtype=float)[inv]
+        missed = f["missed_periods"].to_numpy()[pool] > 0
+        w = 1.0 + float(ip["risk_weight_per_flag"]) * (n_sig + missed)
+    return np.log(u) / w
+
+
+def draw_threshold(keys: list[np.ndarray], policy: Policy | dict | str | None = None) -> float:
+    """The key above which a loan is drawn: the ``round(normal_sample_share x pool)``-th
+    largest of all ``keys`` (the pools of every partition of a book); inf when none."""
+    share = float(load_policy(policy)["inspection"]["normal_sample_share"])
+    allkeys = np.concatenate(keys) if keys else np.zeros(0)
+    n = int(round(share * len(allkeys)))
+    if n <= 0:
+        return float("inf")
+    return float(np.partition(allkeys, len(allkeys) - n)[len(allkeys) - n])
+
+
+def compliance_table(status: pd.DataFrame, as_of, by="officer_id") -> pd.DataFrame:
+    """:meth:`InspectionPlan.compliance` from a status table (:meth:`InspectionPlan.status`,
+    or the status tables of a book's partitions stacked)."""
+    s = status.assign(is_due=status["due_by"] < pd.Timestamp(as_of))
+    counts = pd.crosstab(s[by], s["status"]).reindex(
+        columns=["done", "late", "overdue", "pending"], fill_value=0
+    )
+    done_when_due = (s["is_due"] & (s["status"] == "done")).groupby(s[by]).sum()
+    out = pd.concat(
+        [
+            s.groupby(by).size().rename("planned"),
+            s.groupby(by)["is_due"].sum().rename("due"),
+            counts,
+        ],
+        axis=1,
+    )
+    out["compliance_rate"] = np.where(
+        out["due"] > 0, done_when_due / out["due"].where(out["due"] > 0, 1), np.nan
+    )
+    return out
 
 
 @dataclass(repr=False, eq=False)
@@ -281,24 +358,7 @@ class InspectionPlan(TableResult):
         on time (an inspection done early, before its deadline has passed, counts in ``done``
         but not in the rate until it is due)."""
         as_of = pd.Timestamp(as_of) if as_of is not None else self.end
-        s = self.status(ledger, as_of)
-        s["is_due"] = s["due_by"] < as_of
-        counts = pd.crosstab(s[by], s["status"]).reindex(
-            columns=["done", "late", "overdue", "pending"], fill_value=0
-        )
-        done_when_due = (s["is_due"] & (s["status"] == "done")).groupby(s[by]).sum()
-        out = pd.concat(
-            [
-                s.groupby(by).size().rename("planned"),
-                s.groupby(by)["is_due"].sum().rename("due"),
-                counts,
-            ],
-            axis=1,
-        )
-        out["compliance_rate"] = np.where(
-            out["due"] > 0, done_when_due / out["due"].where(out["due"] > 0, 1), np.nan
-        )
-        return out
+        return compliance_table(self.status(ledger, as_of), as_of, by)
 
     def __repr__(self) -> str:
         c = self.table["reason"].value_counts()

@@ -157,11 +157,19 @@ def rereview_list(
         cust = _rescore(cust, book, model, as_of, store, p, result)
     cust = _limits_and_action(cust, book, result, store, p)
     due = cust[cust["reasons"] != ""].copy()
+    return RereviewList(rereview_order(due), as_of, label)
+
+
+def rereview_order(due: pd.DataFrame) -> pd.DataFrame:
+    """Freeze first, then reduce, increase, keep; more reasons first; larger outstanding
+    first; then by customer id (so parts of a book stacked give the same order)."""
     rank = due["action"].map({"freeze": 0, "reduce": 1, "increase": 2, "keep": 3})
-    due = due.assign(_r=rank, _n=due["reasons"].str.count(",") + 1).sort_values(
-        ["_r", "_n", "outstanding"], ascending=[True, False, False], kind="stable"
+    return (
+        due.sort_index(kind="stable")
+        .assign(_r=rank, _n=due["reasons"].str.count(",") + 1)
+        .sort_values(["_r", "_n", "outstanding"], ascending=[True, False, False], kind="stable")
+        .drop(columns=["_r", "_n"])
     )
-    return RereviewList(due.drop(columns=["_r", "_n"]), as_of, label)
 
 
 def _customers_now(book, result, as_of, store, p) -> pd.DataFrame:

@@ -78,7 +78,7 @@ def _regular_installment(book, a: int) -> np.ndarray:
         balloon = np.isin(
             book.loans["repayment_method"].to_numpy(dtype=object), ("bullet", "interest_only")
         )
-        amount = np.where(balloon[ix.code[first]], ix.interest[first], ix.amount_due[first])
+        amount = np.where(balloon[ix.code[first]], ix.interest[first], ix.amount_due_at(first))
         out[ix.code[first]] = amount
     return out
 

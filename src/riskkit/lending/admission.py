@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..book.validate import positions
+from ..book.keys import positions
 from ..policy import Policy, load_policy
 from ..results import TableResult
 from .applications import column_or, validate_applications
@@ -440,7 +440,7 @@ _ADMISSION_CHECKS = {
 def _facts(applications, customers, as_of, exposure) -> _Facts:
     a = applications.reset_index(drop=True)
     n = len(a)
-    pos = positions(a["borrower_id"], customers["borrower_id"])  # first record of each
+    pos = positions(customers["borrower_id"], a["borrower_id"])  # first record of each
     c = customers.iloc[np.maximum(pos, 0)].reset_index(drop=True)
     if (pos < 0).any():  # validated away unless validate=False: unknown applicants have no facts
         c = c.astype(object)
@@ -453,7 +453,7 @@ def _facts(applications, customers, as_of, exposure) -> _Facts:
     out = np.zeros(n)
     dpd = np.zeros(n, dtype=np.int64)
     if exposure is not None and len(exposure):
-        ep = positions(a["borrower_id"], exposure.index)
+        ep = positions(exposure.index, a["borrower_id"])
         have = ep >= 0
         out = np.where(have, exposure["outstanding"].to_numpy(dtype=float)[np.maximum(ep, 0)], 0)
         dpd = np.where(have, exposure["days_past_due"].to_numpy()[np.maximum(ep, 0)], 0)

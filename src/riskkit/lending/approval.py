@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..book.validate import positions
+from ..book.keys import positions
 from ..errors import Problem, ProblemCollector, ValidationError
 from ..policy import Policy, load_policy
 from ..results import TableResult
@@ -162,7 +162,7 @@ def approval_route(
     amount = a["amount"].to_numpy(dtype=float)
     out = np.zeros(n)
     if exposure is not None and len(exposure):
-        ep = positions(a["borrower_id"], exposure.index)
+        ep = positions(exposure.index, a["borrower_id"])
         owed = exposure["outstanding"].to_numpy(dtype=float)
         out = np.where(ep >= 0, owed[np.maximum(ep, 0)], 0.0)
     total = amount + out
@@ -304,7 +304,7 @@ def _declined(a, admission, level, en, zh):
         return level, en, zh
     t = admission.table
     if not t.index.equals(pd.Index(a["application_id"])):
-        t = t.iloc[positions(a["application_id"], t.index)]
+        t = t.iloc[positions(t.index, a["application_id"])]
     override = column_or(a, "admission_override", False)
     failed_adm = ~t["admitted"].to_numpy(dtype=bool) & ~override
     failed_terms = ~t["terms_ok"].to_numpy(dtype=bool)

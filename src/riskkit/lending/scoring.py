@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..book import make_schedule
-from ..book.validate import positions
+from ..book.keys import positions
 from ..errors import Problem, ValidationError
 from ..results import TableResult
 from .applications import column_or
@@ -106,7 +106,7 @@ def application_features(applications: pd.DataFrame, customers: pd.DataFrame, bo
     :func:`riskkit.scoring.application_sample` defines them for loans (see the module
     docstring); applicants must be in ``customers`` (the register)."""
     a = applications.reset_index(drop=True)
-    pos = positions(a["borrower_id"], customers["borrower_id"])
+    pos = positions(customers["borrower_id"], a["borrower_id"])
     if (pos < 0).any():
         raise ValidationError(
             [Problem("applications", "borrower_id", "applicant not in the customer register")],

@@ -30,6 +30,8 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
@@ -108,18 +110,58 @@ def cohort_matrix(
         Analytic confidence intervals per row (see :mod:`riskkit.migration.intervals`).
     """
     counts, starts, loans = cohort_counts(panel, period, weight=weight, anchor=anchor)
-    pooled = counts.sum(axis=0) if len(counts) else np.zeros((panel.n_states,) * 2)
-    absorbing = panel.states.mask(panel.states.absorbing)
+    return matrix_from_cohort_counts(
+        CohortCounts(counts, starts, loans), panel.states, period, weight, ci, alpha
+    )
+
+
+@dataclass
+class CohortCounts:
+    """:func:`cohort_counts` of a panel; two of them (panels of disjoint loans, e.g. the
+    partitions of a book) add up cohort by cohort with ``+``."""
+
+    counts: np.ndarray
+    starts: np.ndarray
+    loans: np.ndarray
+
+    def __add__(self, other: CohortCounts) -> CohortCounts:
+        starts = np.union1d(self.starts, other.starts)
+        shape = (len(starts),) + self.counts.shape[1:]
+
+        def aligned(c: CohortCounts, a: np.ndarray) -> np.ndarray:
+            out = np.zeros(shape)
+            out[np.searchsorted(starts, c.starts)] = a
+            return out
+
+        return CohortCounts(
+            aligned(self, self.counts) + aligned(other, other.counts),
+            starts,
+            aligned(self, self.loans) + aligned(other, other.loans),
+        )
+
+
+def matrix_from_cohort_counts(
+    cc: CohortCounts,
+    states: StateSpace,
+    period: int = 1,
+    weight: str = "count",
+    ci: str | None = None,
+    alpha: float = 0.05,
+) -> TransitionMatrix:
+    """The pooled cohort matrix of :func:`cohort_matrix` from (summed) cohort counts."""
+    n = len(states.labels)
+    pooled = cc.counts.sum(axis=0) if len(cc.counts) else np.zeros((n, n))
+    absorbing = states.mask(states.absorbing)
     lo = hi = None
     if ci is not None:
-        n_loans = loans.sum(axis=0) if len(loans) else pooled
+        n_loans = cc.loans.sum(axis=0) if len(cc.loans) else pooled
         lo, hi = multinomial_ci(n_loans, method=ci, alpha=alpha, proportions=pooled)
-        eye = np.eye(panel.n_states)
+        eye = np.eye(n)
         empty = absorbing | (n_loans.sum(axis=1) == 0)
         lo[empty], hi[empty] = eye[empty], eye[empty]
     tm = TransitionMatrix(
         normalise_counts(pooled, absorbing),
-        panel.states,
+        states,
         counts=pooled,
         period=period,
         weight=weight,
@@ -127,9 +169,9 @@ def cohort_matrix(
         ci_lower=lo,
         ci_upper=hi,
         ci_method=ci,
-        cohort_counts=counts,
+        cohort_counts=cc.counts,
     )
-    tm.cohort_starts = starts
+    tm.cohort_starts = cc.starts
     return tm
 
 

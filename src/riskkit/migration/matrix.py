@@ -78,7 +78,8 @@ class TransitionMatrix:
         self.ci_upper = None if ci_upper is None else np.asarray(ci_upper, dtype=float)
         self.ci_method = ci_method
         self.cohort_counts = None if cohort_counts is None else np.asarray(cohort_counts)
-        self.cohort_starts = None  # cohort start times, set by the cohort estimator
+        # cohort start times, set by the cohort estimator
+        self.cohort_starts: np.ndarray | None = None
 
     # ------------------------------------------------------------------ basics
     @property

@@ -7,7 +7,9 @@ rho) e)`` with ``Z`` common to a scenario and month and ``e`` per loan -- the on
 of :mod:`riskkit.migration.stress`, so a bad month (``Z < 0``) moves every loan toward worse
 states at once, which is what makes the NPL-ratio quantiles across scenarios wide. Averaged
 over ``Z`` each loan migrates exactly with the given matrix. Only months (and scenario
-chunks) are looped over; the loans are numpy arrays.
+chunks) are looped over; the loans are numpy arrays. Each scenario draws from its own random
+stream, so chunks of scenarios can run anywhere (``engine="dask"``: as tasks on a cluster)
+and give the single-process result for the same seed.
 
 Examples
 --------
@@ -254,6 +256,7 @@ def simulate_book(
     seed: int | None = 0,
     policy=None,
     max_paths_per_chunk: int = 2_000_000,
+    engine="pandas",
 ) -> MonteCarloResult:
     """Simulate the whole book ``n_scenarios`` times over ``horizon`` months.
 
@@ -278,13 +281,22 @@ def simulate_book(
     amortisation : float
         Monthly run-off rate of the balance of every loan still on the book.
     seed : int
+        Scenario *k* draws from its own stream, ``SeedSequence(seed).spawn(n_scenarios)[k]``,
+        so the result is the same however the scenarios are split in chunks or spread over
+        workers.
     policy : Policy, mapping or path, optional
         Provision ratios and migration defaults.
+    max_paths_per_chunk : int
+        Loan paths (loans x scenarios) simulated at once; bounds memory.
+    engine : {"pandas", "dask"} or riskkit.engine.Engine
+        ``"dask"``: the chunks of scenarios run as tasks on the cluster.
 
     Returns
     -------
     MonteCarloResult
     """
+    from ..engine import open_engine
+
     pol = load_policy(policy)
     mig = pol["migration"]
     horizon = int(mig["horizon_months"] if horizon is None else horizon)
@@ -301,57 +313,96 @@ def simulate_book(
         raise ValueError("states and balances must have the same length")
     if (bal0 < 0).any() or not np.isfinite(bal0).all():
         raise ValueError("balances must be finite and >= 0")
-    s = len(space)
-    order, cum = _worst_first(tm)
-    spec, general = provision_vector(space, pol)
-    exits = space.mask(space.exits)
-    npl = space.mask(space.npl)
-    default = space.mask(space.default) if space.default else np.zeros(s, dtype=bool)
-    n = len(st0)
-    rng = np.random.default_rng(seed)
-    z_all = rng.standard_normal((n_scenarios, horizon))
-    bal_by = np.zeros((n_scenarios, horizon + 1, s))
-    cnt_by = np.zeros((n_scenarios, horizon + 1, s))
-    losses = np.zeros((n_scenarios, horizon + 1))
-    per_chunk = max(1, max_paths_per_chunk // max(n, 1))
-    for c0 in range(0, n_scenarios, per_chunk):
-        c = min(per_chunk, n_scenarios - c0)
-        scen = np.repeat(np.arange(c), n)
-        state = np.tile(st0, c)
-        bal = np.tile(bal0, c)
-        dflt = default[state]
-        off = scen * s
-
-        def agg(state, bal, t, c=c, c0=c0, off=off):
-            live_bal = np.where(exits[state], 0.0, bal)
-            bal_by[c0 : c0 + c, t] = np.bincount(
-                off + state, weights=live_bal, minlength=c * s
-            ).reshape(c, s)
-            cnt_by[c0 : c0 + c, t] = np.bincount(off + state, minlength=c * s).reshape(c, s)
-
-        agg(state, bal, 0)
-        cum_loss = np.zeros(c)
-        for t in range(horizon):
-            if rho > 0:
-                x = np.sqrt(rho) * z_all[c0 : c0 + c, t][scen]
-                x += np.sqrt(1 - rho) * rng.standard_normal(n * c)
-                u = ndtr(x)
-            else:
-                u = rng.random(n * c)
-            state = step_states(state, u, order, cum)
-            new_default = default[state] & ~dflt
-            dflt |= new_default
-            cum_loss += lgd * np.bincount(scen, weights=bal * new_default, minlength=c)
-            bal = np.where(exits[state], 0.0, bal * (1 - amortisation))
-            agg(state, bal, t + 1)
-            losses[c0 : c0 + c, t + 1] = cum_loss
+    streams = np.random.SeedSequence(seed).spawn(n_scenarios)
+    per_chunk = max(1, max_paths_per_chunk // max(len(st0), 1))
+    chunks = [streams[c0 : c0 + per_chunk] for c0 in range(0, n_scenarios, per_chunk)]
+    model = _Model.of(tm, pol, horizon, rho, lgd, amortisation)
+    eng = open_engine(engine)
+    book = eng.share((st0, bal0))
+    parts = eng.compute(eng.map(_simulate_chunk, chunks, model=model, book=book))
+    if eng is not engine:
+        eng.close()
+    bal_by = np.concatenate([p[0] for p in parts])
+    cnt_by = np.concatenate([p[1] for p in parts])
+    losses = np.concatenate([p[2] for p in parts])
     outstanding = bal_by.sum(axis=2)
-    npl_bal = bal_by[:, :, npl].sum(axis=2)
+    npl_bal = bal_by[:, :, model.npl].sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         npl_ratio = np.where(
             outstanding > 0, npl_bal / np.where(outstanding > 0, outstanding, 1), 0
         )
-    provisions = general * outstanding + bal_by @ spec
+    provisions = model.general * outstanding + bal_by @ model.spec
     return MonteCarloResult(
         space, bal_by, cnt_by, npl_ratio, provisions, losses, outstanding, lgd, rho, seed
     )
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What a chunk of scenarios needs: the matrix as cumulative rows, the state masks, the
+    provision ratios and the parameters."""
+
+    order: np.ndarray
+    cum: np.ndarray
+    exits: np.ndarray
+    npl: np.ndarray
+    default: np.ndarray
+    spec: np.ndarray
+    general: float
+    horizon: int
+    rho: float
+    lgd: float
+    amortisation: float
+
+    @classmethod
+    def of(cls, tm: TransitionMatrix, policy, horizon, rho, lgd, amortisation) -> _Model:
+        space = tm.states
+        order, cum = _worst_first(tm)
+        spec, general = provision_vector(space, policy)
+        s = len(space)
+        default = space.mask(space.default) if space.default else np.zeros(s, dtype=bool)
+        return cls(
+            order, cum, space.mask(space.exits), space.mask(space.npl), default, spec,
+            general, horizon, rho, lgd, amortisation,
+        )  # fmt: skip
+
+
+def _draws(gens: list, n: int, t: int, z: np.ndarray, rho: float) -> np.ndarray:
+    """Uniforms of every loan of every scenario of the chunk for month ``t``, each scenario
+    from its own stream."""
+    if rho > 0:
+        e = np.concatenate([g.standard_normal(n) for g in gens])
+        return ndtr(np.sqrt(rho) * np.repeat(z[:, t], n) + np.sqrt(1 - rho) * e)
+    return np.concatenate([g.random(n) for g in gens])
+
+
+def _simulate_chunk(streams: list, model: _Model, book: tuple) -> tuple:
+    """Balances and counts by state and cumulative losses of the scenarios ``streams``."""
+    st0, bal0 = book
+    n, s, c, h = len(st0), len(model.exits), len(streams), model.horizon
+    gens = [np.random.default_rng(sq) for sq in streams]
+    z = np.array([g.standard_normal(h) for g in gens]).reshape(c, h)
+    bal_by = np.zeros((c, h + 1, s))
+    cnt_by = np.zeros((c, h + 1, s))
+    losses = np.zeros((c, h + 1))
+    scen = np.repeat(np.arange(c), n)
+    off = scen * s
+    state, bal = np.tile(st0, c), np.tile(bal0, c)
+    dflt = model.default[state]
+
+    def agg(state, bal, t):
+        live_bal = np.where(model.exits[state], 0.0, bal)
+        bal_by[:, t] = np.bincount(off + state, weights=live_bal, minlength=c * s).reshape(c, s)
+        cnt_by[:, t] = np.bincount(off + state, minlength=c * s).reshape(c, s)
+
+    agg(state, bal, 0)
+    cum_loss = np.zeros(c)
+    for t in range(h):
+        state = step_states(state, _draws(gens, n, t, z, model.rho), model.order, model.cum)
+        new_default = model.default[state] & ~dflt
+        dflt |= new_default
+        cum_loss += model.lgd * np.bincount(scen, weights=bal * new_default, minlength=c)
+        bal = np.where(model.exits[state], 0.0, bal * (1 - model.amortisation))
+        agg(state, bal, t + 1)
+        losses[:, t + 1] = cum_loss
+    return bal_by, cnt_by, losses

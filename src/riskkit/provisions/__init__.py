@@ -15,7 +15,7 @@ Examples
 [0.0, 0.02, 0.25, 0.5, 1.0]
 """
 
-from .adequacy import AdequacyResult, provisioning_adequacy
+from .adequacy import AdequacyResult, adequacy_of_totals, provisioning_adequacy
 from .ecl import ECLModel, ECLResult, prepayment_rate
 from .movement import ECLMovement, ecl_movement
 from .reserves import ProvisionReport, provisions, specific_ratios
@@ -27,6 +27,7 @@ __all__ = [
     "ECLMovement",
     "ECLResult",
     "ProvisionReport",
+    "adequacy_of_totals",
     "assign_stages",
     "ecl_movement",
     "prepayment_rate",

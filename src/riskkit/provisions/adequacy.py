@@ -158,6 +158,35 @@ def provisioning_adequacy(
     return _finish(out, ad, by)
 
 
+def adequacy_of_totals(
+    loans: float,
+    npl_balance: float,
+    category_provisions: float,
+    ecl: float = 0.0,
+    policy: Policy | dict | str | None = None,
+) -> AdequacyResult:
+    """Book-level adequacy from amounts already summed (e.g. over the partitions of a book),
+    provisions held = the category-based provisions: the same as :func:`provisioning_adequacy`
+    on the loans they were summed from.
+
+    Examples
+    --------
+    >>> adequacy_of_totals(10_000.0, 1_000.0, 500.0, ecl=300.0).shortfall
+    1000.0
+    """
+    out = pd.DataFrame(
+        {
+            "loans": [float(loans)],
+            "npl_balance": [float(npl_balance)],
+            "category_provisions": [float(category_provisions)],
+            "ecl": [float(ecl)],
+        },
+        index=pd.Index(["total"]),
+    )
+    out["held"] = out["category_provisions"]
+    return _finish(out, load_policy(policy)["adequacy"], None)
+
+
 def _finish(out: pd.DataFrame, ad: dict, by) -> AdequacyResult:
     cf, rf = float(ad["provision_coverage_floor"]), float(ad["loan_provision_ratio_floor"])
     out["coverage_floor_amount"] = cf * out["npl_balance"]

@@ -28,7 +28,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -62,14 +62,34 @@ class ProvisionReport(TableResult):
     """Provisions aggregated (``table``, by the ``by`` columns, or one ``total`` row) and per
     loan (``loans``)."""
 
-    loans: pd.DataFrame
+    loans: pd.DataFrame | None
     table: pd.DataFrame
     by: list[str]
     policy: Policy
+    #: Book-level totals when the per-loan rows are not kept (reports combined by partition).
+    totals: pd.DataFrame | None = field(default=None, repr=False)
 
     def total(self) -> pd.Series:
         """Book-level totals and ratios (zeros and NaN ratios for an empty book)."""
-        return _totals(self.loans).iloc[0]
+        if self.totals is None:
+            self.totals = _totals(self.loans)
+        return self.totals.iloc[0]
+
+    def combine(self, other: ProvisionReport) -> ProvisionReport:
+        """The report of two disjoint sets of loans (e.g. two partitions of a book): sums
+        added group by group, ratios recomputed; the per-loan rows are not kept."""
+        return ProvisionReport(
+            None,
+            _ratios(sum_columns(self.table, other.table)),
+            self.by,
+            self.policy,
+            totals=_ratios(sum_columns(self._total_frame(), other._total_frame())),
+        )
+
+    def _total_frame(self) -> pd.DataFrame:
+        self.total()
+        assert self.totals is not None
+        return self.totals
 
     def __repr__(self) -> str:
         t = self.total()
@@ -102,11 +122,28 @@ def _aggregate(loans: pd.DataFrame, by: list[str], index: pd.Index | None = None
     out["loans"] = g.size().astype(np.int64)
     if index is not None:
         out = out.reindex(index, fill_value=0)
+    return _ratios(out)
+
+
+_SUMS = ("balance", "npl_balance", "general", "specific", "provisions")
+
+
+def _ratios(out: pd.DataFrame) -> pd.DataFrame:
+    """NPL and coverage ratios of summed rows (NaN where undefined)."""
     bal, npl = out["balance"].to_numpy(), out["npl_balance"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         out["npl_ratio"] = np.where(bal > 0, npl / bal, np.nan)
         out["coverage_ratio"] = np.where(npl > 0, out["provisions"].to_numpy() / npl, np.nan)
     return out
+
+
+def sum_columns(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Rows of two aggregate tables added (union of groups, in sorted group order); the
+    ratio columns are left for :func:`_ratios`."""
+    cols = [c for c in a.columns if c not in ("npl_ratio", "coverage_ratio")]
+    out = a[cols].add(b[cols], fill_value=0)
+    out["loans"] = out["loans"].astype(np.int64)
+    return out.sort_index()
 
 
 def _totals(loans: pd.DataFrame) -> pd.DataFrame:

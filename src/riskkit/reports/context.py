@@ -27,6 +27,7 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ import pandas as pd
 from ..atomic import atomic_path
 from .narrative import text
 from .params import spec_for, validate_params
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 METRICS_FILE = "metrics.json"
 
@@ -114,6 +118,7 @@ class Report:
         self.metrics: dict = {}
         self.artefacts: list[str] = []
         self._display = display
+        self._engine: Engine | None = None
 
     def __repr__(self) -> str:
         shown = {k: v for k, v in self.params.items() if k not in ("db_url",)}
@@ -129,6 +134,35 @@ class Report:
         from ..store import Store
 
         return Store(self.params.get("db_url"))
+
+    def engine(self):
+        """The :class:`~riskkit.engine.Engine` of the ``engine`` and ``scheduler``
+        parameters (one per report; :meth:`finish` closes it)."""
+        from ..engine import Engine
+
+        if self._engine is None:
+            self._engine = Engine(
+                self.params.get("engine") or "pandas", scheduler=self.params.get("scheduler")
+            )
+        return self._engine
+
+    def book(self):
+        """The loan book reported on: ``book_path`` (a partitioned dataset is opened lazily,
+        partitions are read by the tasks), else the store's book (ids held as codes; with the
+        Dask engine its Parquet dataset, read by the tasks)."""
+        path = self.params.get("book_path")
+        if path:
+            from ..io import read_book
+            from ..partitioned import PartitionedBook
+
+            book = read_book(path, validate=False)
+            if isinstance(book, PartitionedBook):  # partition by partition, as tasks
+                return book.validate(engine=self.engine())
+            return book.validate().compact()
+        store = self.store()
+        if self.params.get("engine") == "dask" and store.book_path is not None:
+            return store.book_dataset()
+        return store.load_book(compact=True)
 
     def policy(self):
         """The policy: defaults, overridden by ``policy_file`` when given."""
@@ -289,6 +323,9 @@ class Report:
             "artefacts": self.artefacts,
         }
         doc = _jsonable(doc)
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
         if self.output_dir is not None:
             write_json_atomic(self.output_dir / METRICS_FILE, doc)
         return doc

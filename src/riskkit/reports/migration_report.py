@@ -22,6 +22,7 @@ with no new defaults), :func:`riskkit.migration.projection.ratio_change`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -29,26 +30,34 @@ from ..deprecation import deprecated_alias
 from ..policy import load_policy
 from ..results import ReportMetrics, ReportResult
 
+#: The classification history columns migration estimation reads.
+HISTORY_COLUMNS = ("category", "outstanding_principal", "paid_off", "written_off")
+
 
 def classification_history(
-    book, as_of, months: int, policy=None, store=None, detected_signals: bool = False
-) -> pd.DataFrame:
-    """Per-loan classification at each of the ``months + 1`` month-ends up to ``as_of``."""
-    from .post_loan import month_end_classification
+    book, as_of, months: int, policy=None, store=None, detected_signals: bool = False,
+    columns=None,
+) -> pd.DataFrame:  # fmt: skip
+    """Per-loan classification at each of the ``months + 1`` month-ends up to ``as_of``
+    (``columns``: only these result columns besides ``as_of`` and ``loan_id``)."""
+    from .post_loan import month_end_classification, month_end_history
 
     as_of = pd.Timestamp(as_of).normalize()
     end = as_of if as_of.is_month_end else as_of - pd.offsets.MonthEnd(1)
     dates = [end - pd.offsets.MonthEnd(k) for k in range(months, 0, -1)] + [end]
+    if not (book.loans["disbursement_date"] <= end).any():
+        raise ValueError(f"no loans disbursed by {end.date()}")
+    if not detected_signals:  # one pass over the loan-month panel
+        return month_end_history(book, dates, policy, store, columns=columns)
     frames = []
-    for d in dates:  # a loop over months, not loans
+    for d in dates:  # detected signals are derived per month-end: a loop over months
         b = book.disbursed_by(d)
         if b.n_loans == 0:
             continue
         res, _ = month_end_classification(book, d, policy, store, detected_signals)
         frames.append(res.to_frame())
-    if not frames:
-        raise ValueError(f"no loans disbursed by {end.date()}")
-    return pd.concat(frames, ignore_index=True)
+    hist = pd.concat(frames, ignore_index=True)
+    return hist if columns is None else hist[["as_of", "loan_id", *columns]]
 
 
 @dataclass
@@ -104,7 +113,7 @@ class MigrationReport(ReportResult):
     path (balances by category, NPL ratio, provisions and expected loss per month)."""
 
     as_of: pd.Timestamp
-    history: pd.DataFrame
+    history: pd.DataFrame | None  # None with the Dask engine (it stays with the partitions)
     count_matrix: object
     balance_matrix: object
     horizon_matrix: object
@@ -229,6 +238,7 @@ def portfolio_migration(
     amortisation: float = 0.0,
     new_disbursements: float = 0.0,
     detected_signals: bool = False,
+    engine="pandas",
 ) -> MigrationReport:
     """Migration matrices, lifetime PD, the balance/NPL/provisions path and stress scenarios.
 
@@ -252,24 +262,19 @@ def portfolio_migration(
         :func:`riskkit.migration.projection.project`.
     detected_signals : bool
         See :func:`riskkit.reports.post_loan.month_end_classification`.
+    engine : {"pandas", "dask"} or riskkit.engine.Engine
+        ``"dask"``: the classification history and the cohort counts of every partition in
+        their own task, counts added (a tree reduction); the matrices and the projection are
+        those of the pandas engine. ``history`` then stays with the partitions (None).
     """
-    from ..migration import cohort_matrix, panel_from_history
     from ..migration.projection import project
     from ..migration.stress import compare as compare_scenarios
 
-    hist = classification_history(book, as_of, history_months, policy, store, detected_signals)
-    panel = panel_from_history(hist)
-    pc = cohort_matrix(panel, 1, weight="count", ci=ci)
-    pb = cohort_matrix(panel, 1, weight="balance")
+    whole = _migration_parts(book, as_of, history_months, policy, store, detected_signals, engine)
+    pc, pb = whole.matrices(ci)
     ph = pb.power(horizon_months)
     lpd = pc.lifetime_pd(horizon_months)
-    last = hist[hist["as_of"] == hist["as_of"].max()]
-    off = last["paid_off"].to_numpy(dtype=bool).copy()
-    if "written_off" in last.columns:
-        off |= last["written_off"].to_numpy(dtype=bool)
-    live = last[~off]
-    start = live.groupby(live["category"].astype(str))["outstanding_principal"].sum()
-    counts = live.groupby(live["category"].astype(str)).size().astype(float)
+    start, counts = whole.start_balance, whole.start_loans
     kw = {"amortisation": amortisation, "new_disbursements": new_disbursements, "policy": policy}
     path = project(pb, start.to_dict(), horizon_months, counts=counts.to_dict(), **kw).table
     stressed = scenario_matrices(pb, scenarios, horizon_months, policy)
@@ -277,14 +282,14 @@ def portfolio_migration(
         pb, {k: v.matrices for k, v in stressed.items()}, start.to_dict(), horizon_months, **kw
     )
     decomposition = _decomposition(side, path)
-    metrics = _metrics(as_of, (history_months, horizon_months), last, pc, lpd, path, side)
+    metrics = _metrics(as_of, (history_months, horizon_months), whole.n_loans, pc, lpd, path, side)
     metrics.scenario_definitions = {k: v.definition for k, v in stressed.items()}
     metrics.npl_change = {
         k: {c: float(v) for c, v in row.items()} for k, row in decomposition.iterrows()
     }
     return MigrationReport(
         as_of=pd.Timestamp(as_of).normalize(),
-        history=hist,
+        history=whole.history,
         count_matrix=pc,
         balance_matrix=pb,
         horizon_matrix=ph,
@@ -297,7 +302,7 @@ def portfolio_migration(
     )
 
 
-def _metrics(as_of, months, last, pc, lpd, path, side) -> MigrationMetrics:
+def _metrics(as_of, months, n_loans: int, pc, lpd, path, side) -> MigrationMetrics:
     history_months, horizon_months = months
     end = path.iloc[-1]
     sp = pc.states
@@ -308,7 +313,7 @@ def _metrics(as_of, months, last, pc, lpd, path, side) -> MigrationMetrics:
         as_of=pd.Timestamp(as_of).normalize(),
         history_months=int(history_months),
         horizon_months=int(horizon_months),
-        n_loans=int(last["loan_id"].nunique()),
+        n_loans=int(n_loans),
         transitions_observed=float(counts.sum()),
         npl_ratio_now=float(path["npl_ratio"].iloc[0]),
         npl_ratio_horizon=float(end["npl_ratio"]),
@@ -336,4 +341,91 @@ def _metrics(as_of, months, last, pc, lpd, path, side) -> MigrationMetrics:
             }
             for name in side["npl_ratio"].columns
         },
+    )
+
+
+@dataclass
+class _MigrationPart:
+    """What the migration report needs from one partition (or several, added up)."""
+
+    by_count: Any  # CohortCounts (None for a partition without loans yet)
+    by_balance: Any
+    states: Any
+    start_balance: pd.Series  # outstanding by category of live loans at the last month-end
+    start_loans: pd.Series
+    n_loans: int
+    history: pd.DataFrame | None
+
+    def __add__(self, other: _MigrationPart) -> _MigrationPart:
+        if self.n_loans == 0 or other.n_loans == 0:
+            return other if self.n_loans == 0 else self
+        return _MigrationPart(
+            self.by_count + other.by_count,
+            self.by_balance + other.by_balance,
+            self.states,
+            self.start_balance.add(other.start_balance, fill_value=0),
+            self.start_loans.add(other.start_loans, fill_value=0),
+            self.n_loans + other.n_loans,
+            None,
+        )
+
+    def matrices(self, ci: str):
+        """The monthly count-weighted (with ``ci`` intervals) and balance-weighted matrices."""
+        from ..migration.estimation import matrix_from_cohort_counts
+
+        pc = matrix_from_cohort_counts(self.by_count, self.states, 1, "count", ci=ci)
+        pb = matrix_from_cohort_counts(self.by_balance, self.states, 1, "balance")
+        return pc, pb
+
+
+def _migration_parts(book, as_of, months, policy, store, detected, engine) -> _MigrationPart:
+    """The cohort counts of every partition (one task each), added up."""
+    from ..engine import TablesSnapshot, open_engine, partitions
+
+    eng = open_engine(engine)
+    snap = eng.share(store if not eng.is_dask else TablesSnapshot.of(store))
+    parts = eng.map(
+        _migration_part, partitions(book, eng), as_of=as_of, months=months,
+        policy=policy, store=snap, detected=detected,
+    )  # fmt: skip
+    whole = eng.compute(eng.reduce(parts, _MigrationPart.__add__))
+    if eng is not engine:
+        eng.close()
+    if whole.n_loans == 0:
+        end = pd.Timestamp(as_of).normalize()
+        raise ValueError(f"no loans disbursed by {(end + pd.offsets.MonthEnd(0)).date()}")
+    return whole
+
+
+def _migration_part(part, as_of, months, policy, store, detected) -> _MigrationPart:
+    """The classification history of one partition and its cohort counts."""
+    from ..engine import TablesSnapshot, load
+    from ..migration import panel_from_history
+    from ..migration.estimation import CohortCounts, cohort_counts
+
+    book = load(part)
+    if isinstance(store, TablesSnapshot):
+        store = store.restricted(book.loans["loan_id"])
+    try:
+        hist = classification_history(
+            book, as_of, months, policy, store, detected, columns=HISTORY_COLUMNS
+        )
+    except ValueError:  # no loan of this partition disbursed yet
+        empty = pd.Series(dtype=float)
+        return _MigrationPart(None, None, None, empty, empty, 0, None)
+    panel = panel_from_history(hist)
+    last = hist[hist["as_of"] == hist["as_of"].max()]
+    off = last["paid_off"].to_numpy(dtype=bool).copy()
+    if "written_off" in last.columns:
+        off |= last["written_off"].to_numpy(dtype=bool)
+    live = last[~off]
+    by_cat = live.groupby(live["category"].astype(str))
+    return _MigrationPart(
+        CohortCounts(*cohort_counts(panel, 1, weight="count")),
+        CohortCounts(*cohort_counts(panel, 1, weight="balance")),
+        panel.states,
+        by_cat["outstanding_principal"].sum(),
+        by_cat.size().astype(float),
+        int(last["loan_id"].nunique()),
+        hist,
     )

@@ -131,6 +131,27 @@ COMMON = (
     Param("language", "choice", "en", "narrative language", choices=("en", "zh")),
     Param("db_url", "str", None, "SQLAlchemy URL of the riskkit store", nullable=True),
     Param("output_dir", "path", None, "where metrics.json and artefacts go", nullable=True),
+    Param(
+        "engine",
+        "choice",
+        "pandas",
+        "where the month-end runs: pandas (one process) or dask (partitions as tasks)",
+        choices=("pandas", "dask"),
+    ),
+    Param(
+        "scheduler",
+        "str",
+        None,
+        "Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)",
+        nullable=True,
+    ),
+    Param(
+        "book_path",
+        "path",
+        None,
+        "loan book to report on, e.g. a partitioned Parquet dataset (default: the store's)",
+        nullable=True,
+    ),
 )
 
 REPORTS: dict[str, ReportSpec] = {}

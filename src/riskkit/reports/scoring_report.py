@@ -20,6 +20,30 @@ from ..results import ReportMetrics, ReportResult
 from ..scoring.sample import feature_columns
 
 
+def _sample_of(book, engine, kw: dict) -> pd.DataFrame:
+    """The application sample of ``book`` on ``engine`` (one task per partition), in loan-id
+    order with either engine (so the split and the scorecard are the same); the outcome counts
+    of the partitions added up."""
+    from ..engine import load, open_engine, partitions
+    from ..scoring import application_sample
+
+    eng = open_engine(engine)
+
+    def one(part):
+        return application_sample(load(part), **kw)
+
+    parts = eng.compute(eng.apply(lambda *p: list(p), *eng.map(one, partitions(book, eng))))
+    if eng is not engine:
+        eng.close()
+    out = pd.concat(parts).sort_index(kind="stable") if len(parts) > 1 else parts[0]
+    out = out.sort_index(kind="stable")
+    out.attrs = dict(parts[0].attrs)
+    if "outcome_counts" in out.attrs:
+        counts = [p.attrs["outcome_counts"] for p in parts]
+        out.attrs["outcome_counts"] = {k: sum(c.get(k, 0) for c in counts) for k in counts[0]}
+    return out
+
+
 def load_scoring_data(
     source: str,
     store=None,
@@ -31,8 +55,14 @@ def load_scoring_data(
     bad_missed_periods: int | None = None,
     keep_excluded: bool = False,
     policy=None,
+    book=None,
+    engine="pandas",
 ):
     """``(X, y, dates)`` for a data source.
+
+    ``book`` (a LoanBook or partitioned book) replaces the store's for ``"sample_book"``;
+    with ``engine="dask"`` the application sample of every partition is built in its own task
+    (rows in loan-id order with either engine, so the split and the scorecard are the same).
 
     ``source``: ``"sample_book"`` (application sample of the stored book,
     :func:`riskkit.scoring.application_sample` with ``horizon_months``; target ``bad``),
@@ -49,7 +79,7 @@ def load_scoring_data(
     """
     df, target, bad_value, outcome_cutoff = _read_source(
         source, store, horizon_months, data_file, target, bad_value, date_column,
-        bad_missed_periods, keep_excluded, policy,
+        bad_missed_periods, keep_excluded, policy, book, engine,
     )  # fmt: skip
     pc = ProblemCollector(f"scoring data ({source})")
     if target not in df.columns:
@@ -100,19 +130,13 @@ def load_scoring_data(
 
 
 def _read_source(source, store, horizon_months, data_file, target, bad_value, date_column,
-                 bad_missed_periods, keep_excluded, policy):  # fmt: skip
+                 bad_missed_periods, keep_excluded, policy, book=None, engine="pandas"):  # fmt: skip
     """The raw sample of a data source, its target column, bad value and outcome cut-off."""
     if source == "sample_book":
-        from ..scoring import application_sample
-
-        book = store.load_book()
-        df = application_sample(
-            book,
-            horizon_months=horizon_months,
-            bad_missed=bad_missed_periods,
-            policy=policy,
-            keep_excluded=keep_excluded,
-        )
+        book = book if book is not None else store.load_book(compact=True)
+        kw = {"horizon_months": horizon_months, "bad_missed": bad_missed_periods,
+              "policy": policy, "keep_excluded": keep_excluded}  # fmt: skip
+        df = _sample_of(book, engine, kw)
         return df, target or "bad", "1" if bad_value is None else bad_value, book.as_of_date
     if source == "german_credit":
         from .. import datasets
