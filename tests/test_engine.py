@@ -26,8 +26,14 @@ def book():
     return make_microloan_book(n_loans=2500, months=24, seed=4)
 
 
+#: Stress-scenario figures go through a bounded scalar fit of the monthly Z (xatol 1e-8,
+#: riskkit.migration.scenarios): matrices equal to 1e-15 can stop it at another point.
+_FITTED = ("scenario", "npl_change")
+
+
 def assert_same(a, b, path=""):
-    """Equal, floats to 1e-12 relative (book-level sums added in another order)."""
+    """Equal, floats to 1e-12 relative (book-level sums added in another order); figures of
+    fitted stress scenarios to 1e-6."""
     if isinstance(a, Mapping):
         assert set(a.keys()) == set(b.keys()), path
         for k in a:
@@ -37,7 +43,8 @@ def assert_same(a, b, path=""):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same(x, y, f"{path}[{i}]")
     elif isinstance(a, float) and not (np.isnan(a) and np.isnan(b)):
-        assert a == pytest.approx(b, rel=1e-12, abs=1e-9), path
+        rel = 1e-6 if any(f in path for f in _FITTED) else 1e-12
+        assert a == pytest.approx(b, rel=rel, abs=1e-9), path
     elif isinstance(a, pd.DataFrame):
         pd.testing.assert_frame_equal(a, b, rtol=1e-12, check_dtype=False, obj=path)
     else:
@@ -118,12 +125,12 @@ def test_monte_carlo_same_quantiles_however_chunked_or_distributed():
     from riskkit.migration.matrix import TransitionMatrix
     from riskkit.migration.montecarlo import simulate_book
 
-    p = np.eye(7)
+    p = np.eye(8)  # five categories, repaid, recovered, written off
     p[0, :2] = [0.97, 0.03]
     p[1, [0, 1, 2]] = [0.3, 0.5, 0.2]
     p[2, [2, 3]] = [0.7, 0.3]
     p[3, [3, 4]] = [0.8, 0.2]
-    p[4, [4, 6]] = [0.5, 0.5]
+    p[4, [4, 7]] = [0.5, 0.5]
     tm = TransitionMatrix(p)
     rng = np.random.default_rng(0)
     states, bal = rng.integers(0, 3, 4000), rng.uniform(1e3, 1e5, 4000)

@@ -146,10 +146,12 @@ class Report:
             )
         return self._engine
 
-    def book(self):
+    def book(self, whole: bool = False):
         """The loan book reported on: ``book_path`` (a partitioned dataset is opened lazily,
         partitions are read by the tasks), else the store's book (ids held as codes; with the
-        Dask engine its Parquet dataset, read by the tasks)."""
+        Dask engine its Parquet dataset, read by the tasks). ``whole``: always one
+        :class:`~riskkit.book.LoanBook` (a partitioned dataset is validated partition by
+        partition, then read), for a report without a partition-wise path."""
         path = self.params.get("book_path")
         if path:
             from ..io import read_book
@@ -157,10 +159,11 @@ class Report:
 
             book = read_book(path, validate=False)
             if isinstance(book, PartitionedBook):  # partition by partition, as tasks
-                return book.validate(engine=self.engine())
+                book = book.validate(engine=self.engine())
+                return book.to_book() if whole else book
             return book.validate().compact()
         store = self.store()
-        if self.params.get("engine") == "dask" and store.book_path is not None:
+        if self.params.get("engine") == "dask" and store.book_path is not None and not whole:
             return store.book_dataset()
         return store.load_book(compact=True)
 
