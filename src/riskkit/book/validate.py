@@ -144,7 +144,7 @@ def _enum_ok(s: pd.Series, allowed) -> np.ndarray:
     """Per row: the value is one of ``allowed`` (each distinct value checked once)."""
     codes, uniq = pd.factorize(s)
     ok_u = pd.Index(np.asarray(uniq, dtype=object)).isin(list(allowed))
-    return np.where(codes >= 0, ok_u[np.maximum(codes, 0)], False)
+    return np.append(ok_u, False)[codes]  # code -1 (missing) picks the appended False
 
 
 def duplicated_keys(df: pd.DataFrame, key) -> np.ndarray:
@@ -384,7 +384,7 @@ def _validate_schedule(
     # a repeated loan id shares its first occurrence's schedule
     has = rows > 0 if first.all() else rows[positions(loans["loan_id"], loans["loan_id"])] > 0
     errors.check("loans", "loan_id", ~has, loans["loan_id"], "loan has no repayment schedule")
-    if not len(s):
+    if not len(s) or not n:  # no loans: every schedule row is an unknown loan (references)
         return
     disb = loans["disbursement_date"].to_numpy()
     early = known & (s["due_date"].to_numpy() <= disb[np.maximum(pos, 0)])
