@@ -170,3 +170,31 @@ def test_partition_by_loan_keeps_each_partition_valid(book, tmp_path):
         write_partitioned(book, tmp_path / "x", partition_by="branch")
     with pytest.raises(ValueError, match="needs format='parquet'"):
         write_book(book, tmp_path / "y", "csv", partition_by="loan_id")
+
+
+def test_joint_guarantee_groups_share_a_partition(book, dataset):
+    # households of a group (seed 002: three households guarantee each other) hash to
+    # different buckets on their own; they are written to the bucket of the group's smallest
+    # borrower id, so group exposure and guarantor liability run partition by partition
+    from riskkit.partitioned import household_keys
+
+    pb = read_partitioned(dataset)
+    where = pd.concat(
+        [
+            p.loans[["loan_id", "borrower_id"]].assign(bucket=i)
+            for i, p in enumerate(pb.partitions())
+        ]
+    ).astype({"loan_id": str, "borrower_id": str})
+    g = book.guarantors.dropna(subset=["group_id"]).astype({"loan_id": str, "group_id": str})
+    g = g.merge(where, on="loan_id")
+    assert g["group_id"].nunique() > 20
+    own = bucket_of(g.drop_duplicates("borrower_id")["borrower_id"], 4)
+    per_group = g.groupby("group_id")["bucket"].nunique()
+    assert (per_group == 1).all()  # every group in one partition ...
+    assert g.groupby("group_id")["borrower_id"].nunique().min() >= 2 and len(set(own)) > 1
+    assert (where.groupby("borrower_id")["bucket"].nunique() == 1).all()  # ... and borrowers
+    keys = household_keys(book)[1]
+    first = g.groupby("group_id")["borrower_id"].min()
+    assert (
+        keys.reindex(g["borrower_id"]).to_numpy() == first.reindex(g["group_id"]).to_numpy()
+    ).all()

@@ -131,6 +131,10 @@ COMMON = (
     Param("language", "choice", "en", "narrative language", choices=("en", "zh")),
     Param("db_url", "str", None, "SQLAlchemy URL of the riskkit store", nullable=True),
     Param("output_dir", "path", None, "where metrics.json and artefacts go", nullable=True),
+)
+
+#: Where a report on the loan book runs and which book it reads (:mod:`riskkit.engine`).
+ENGINE = (
     Param(
         "engine",
         "choice",
@@ -153,6 +157,9 @@ COMMON = (
         nullable=True,
     ),
 )
+
+#: Parameters of every report on the loan book.
+BOOK = COMMON + ENGINE
 
 REPORTS: dict[str, ReportSpec] = {}
 
@@ -185,7 +192,7 @@ register(
     ReportSpec(
         "post_loan_review",
         "Post-loan review",
-        COMMON
+        BOOK
         + (
             Param("branch", "str", None, "only this branch", nullable=True),
             Param("officer", "str", None, "only this loan officer (officer_id)", nullable=True),
@@ -211,7 +218,7 @@ register(
     ReportSpec(
         "portfolio_migration",
         "Portfolio migration",
-        COMMON
+        BOOK
         + (
             Param(
                 "history_months",
@@ -258,7 +265,7 @@ register(
     ReportSpec(
         "provisioning",
         "Provisions and expected credit loss",
-        COMMON
+        BOOK
         + (
             Param(
                 "history_months",
@@ -341,7 +348,7 @@ register(
     ReportSpec(
         "score_calibration",
         "Score calibration",
-        COMMON
+        BOOK
         + DATA
         + (
             Param("test_share", "float", 0.3, "share held out for validation", min=0.05, max=0.9),
@@ -401,7 +408,7 @@ register(
     ReportSpec(
         "model_monitoring",
         "Model monitoring",
-        COMMON
+        BOOK
         + DATA
         + (
             Param(
@@ -427,7 +434,7 @@ register(
     ReportSpec(
         "model_validation",
         "Model validation",
-        COMMON
+        BOOK
         + DATA
         + (
             Param(
