@@ -111,52 +111,77 @@ def stepwise(
     if criterion not in ("pvalue", "aic"):
         raise ValueError(f"criterion must be pvalue/aic, got {criterion!r}")
     y = np.asarray(y, dtype=float)
-    cols = list(W.columns)
-    log = []
     if direction == "forward":
-        chosen: list[str] = []
-        current_aic = logit_fit(y, np.empty((len(y), 0))).aic
-        while len(chosen) < len(cols) and (max_features is None or len(chosen) < max_features):
-            best = None
-            for f in cols:
-                if f in chosen:
-                    continue
-                r = logit_fit(y, W[[*chosen, f]].to_numpy(dtype=float))
-                key = r.pvalues[-1] if criterion == "pvalue" else r.aic
-                if best is None or key < best[0]:
-                    best = (key, f, r.aic)
-            if criterion == "pvalue" and best[0] >= p_enter:
-                break
-            if criterion == "aic" and best[2] >= current_aic:
-                break
-            chosen.append(best[1])
-            current_aic = best[2]
-        for f in cols:
-            if f not in chosen:
-                log.append((f, "stepwise", f"not entered (forward, {criterion})"))
-        return chosen, log
-    chosen = list(cols)
+        return _forward(W, y, criterion, p_enter, max_features)
+    return _backward(W, y, criterion, p_remove, max_features)
+
+
+def _best_entry(W: pd.DataFrame, y, chosen: list[str], criterion: str):
+    """The feature whose entry gives the smallest p-value or AIC: ``(key, feature, aic)``."""
+    best = None
+    for f in W.columns:
+        if f in chosen:
+            continue
+        r = logit_fit(y, W[[*chosen, f]].to_numpy(dtype=float))
+        key = r.pvalues[-1] if criterion == "pvalue" else r.aic
+        if best is None or key < best[0]:
+            best = (key, f, r.aic)
+    return best
+
+
+def _forward(W: pd.DataFrame, y, criterion: str, p_enter: float, max_features):
+    """Forward selection: enter the best feature while it passes ``criterion``."""
+    cols = list(W.columns)
+    chosen: list[str] = []
+    current_aic = logit_fit(y, np.empty((len(y), 0))).aic
+    while len(chosen) < len(cols) and (max_features is None or len(chosen) < max_features):
+        best = _best_entry(W, y, chosen, criterion)
+        if criterion == "pvalue" and best[0] >= p_enter:
+            break
+        if criterion == "aic" and best[2] >= current_aic:
+            break
+        chosen.append(best[1])
+        current_aic = best[2]
+    log = [(f, "stepwise", f"not entered (forward, {criterion})") for f in cols if f not in chosen]
+    return chosen, log
+
+
+def _removal_by_pvalue(r, chosen: list[str], p_remove: float):
+    """The feature with the largest p-value above ``p_remove``: ``(feature, reason)`` or None."""
+    p = np.asarray(r.pvalues)[1:]
+    j = int(np.argmax(p))
+    if p[j] <= p_remove:
+        return None
+    return chosen[j], f"p-value {p[j]:.4f} > {p_remove} (backward)"
+
+
+def _removal_by_aic(W: pd.DataFrame, y, r, chosen: list[str]):
+    """The feature whose removal lowers AIC most: ``(feature, reason)``, None if none does."""
+    trials = []
+    for f in chosen:
+        rest = [c for c in chosen if c != f]
+        trials.append((logit_fit(y, W[rest].to_numpy(dtype=float)).aic, f))
+    aic, f = min(trials)
+    if aic >= r.aic:
+        return None
+    return f, f"AIC {r.aic:.2f} -> {aic:.2f} without it (backward)"
+
+
+def _backward(W: pd.DataFrame, y, criterion: str, p_remove: float, max_features):
+    """Backward elimination from all features, then down to ``max_features`` by p-value."""
+    chosen = list(W.columns)
+    log = []
     r = logit_fit(y, W[chosen].to_numpy(dtype=float))
     while len(chosen) > 1:
         if criterion == "pvalue":
-            p = np.asarray(r.pvalues)[1:]
-            j = int(np.argmax(p))
-            if p[j] <= p_remove:
-                break
-            log.append((chosen[j], "stepwise", f"p-value {p[j]:.4f} > {p_remove} (backward)"))
-            chosen.pop(j)
-            r = logit_fit(y, W[chosen].to_numpy(dtype=float))
+            out = _removal_by_pvalue(r, chosen, p_remove)
         else:
-            trials = []
-            for f in chosen:
-                rest = [c for c in chosen if c != f]
-                trials.append((logit_fit(y, W[rest].to_numpy(dtype=float)).aic, f))
-            aic, f = min(trials)
-            if aic >= r.aic:
-                break
-            log.append((f, "stepwise", f"AIC {r.aic:.2f} -> {aic:.2f} without it (backward)"))
-            chosen.remove(f)
-            r = logit_fit(y, W[chosen].to_numpy(dtype=float))
+            out = _removal_by_aic(W, y, r, chosen)
+        if out is None:
+            break
+        log.append((out[0], "stepwise", out[1]))
+        chosen.remove(out[0])
+        r = logit_fit(y, W[chosen].to_numpy(dtype=float))
     while max_features is not None and len(chosen) > max_features:
         p = np.asarray(r.pvalues)[1:]
         j = int(np.argmax(p))
