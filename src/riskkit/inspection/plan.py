@@ -114,6 +114,28 @@ def inspection_plan(
 
     pol = load_policy(policy)
     ip = pol["inspection"]
+    start, end = _period(start, end)
+    # categories as of the day before the period
+    asof = start - pd.Timedelta(days=1)
+    if result is None:
+        result = Classifier(pol).classify(book.disbursed_by(asof), asof)
+    f = result.table
+    live = ~f["paid_off"].to_numpy(dtype=bool)
+    machinery = _machinery_secured(book, f) & live
+    frames = [_first_contact_rows(book.loans, start, end, ip)]
+    frames += _category_rows(f, live, machinery, start, end, ip)
+    frames += _normal_rows(f, live, machinery, start, end, pol, sample_threshold)
+    if ip["severe_signals_immediate"]:
+        frames.append(_severe_signal_rows(book, start, end, pol, store, extra_signals))
+    # a joint-guarantee partner in arrears: inspect the other members' loans at once
+    if ip["severe_signals_immediate"] and "guarantor_liability" in ip["severe_signals"]:
+        frames.append(_guarantor_liability_rows(book, result, start, pol))
+    plan = _plan_table(frames, book.loans, f, start, end)
+    return InspectionPlan(plan, start, end, pol)
+
+
+def _period(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The plan's period: ``end`` defaults to the last day of ``start``'s month."""
     start = pd.Timestamp(start).normalize()
     end = (
         pd.Timestamp(end).normalize()
@@ -124,11 +146,17 @@ def inspection_plan(
     )
     if end < start:
         raise ValueError(f"period end {end.date()} is before its start {start.date()}")
-    ndays = (end - start).days + 1
-    loans = book.loans
-    frames = []
+    return start, end
 
-    # 1. first contact within N working days of disbursement
+
+def _due_dates(start: pd.Timestamp, end: pd.Timestamp, k: int) -> list[pd.Timestamp]:
+    """``k`` inspections a period: due at evenly spaced points of it (the last on ``end``)."""
+    ndays = (end - start).days + 1
+    return [start + pd.Timedelta(days=int(np.ceil(i * ndays / k)) - 1) for i in range(1, k + 1)]
+
+
+def _first_contact_rows(loans: pd.DataFrame, start, end, ip) -> pd.DataFrame:
+    """First contact within N working days of disbursement, when that falls in the period."""
     disb = loans["disbursement_date"].to_numpy().astype("datetime64[D]")
     # N working days after disbursement; a weekend disbursement counts from the Friday before
     # (rolling forward would make the Monday "day 0" and give a sixth working day)
@@ -138,49 +166,51 @@ def inspection_plan(
     )
     m = (fc_due >= np.datetime64(start.date())) & (fc_due <= np.datetime64(end.date()))
     m &= disb <= np.datetime64(end.date())
-    frames.append(_rows(loans["loan_id"].to_numpy()[m], "first_contact", disb[m], fc_due[m]))
+    return _rows(loans["loan_id"].to_numpy()[m], "first_contact", disb[m], fc_due[m])
 
-    # categories as of the day before the period
-    asof = start - pd.Timedelta(days=1)
-    if result is None:
-        result = Classifier(pol).classify(book.disbursed_by(asof), asof)
-    f = result.table
-    live = ~f["paid_off"].to_numpy(dtype=bool)
+
+def _machinery_secured(book, f: pd.DataFrame) -> np.ndarray:
+    """Per row of the classification table ``f``: the loan is secured by machinery."""
+    if not len(book.collateral):
+        return np.zeros(len(f), dtype=bool)
+    c = book.collateral
+    mach = c.loc[(c["collateral_type"] == "machinery").to_numpy(dtype=bool), "loan_id"]
+    return isin_values(f.index, mach)  # hashed once, not a scan per id
+
+
+def _category_rows(f, live, machinery, start, end, ip) -> list[pd.DataFrame]:
+    """Special mention, substandard, doubtful: ``per_month`` inspections, machinery-secured
+    loans topped up to ``machinery_collateral_per_month``; loss: once every N months."""
     codes = f["category"].cat.codes.to_numpy()
     ids = f.index.to_numpy()
-
-    # 2. category frequencies (k per month -> due at evenly spaced points of the period)
     per_month = {c: int(ip["per_month"].get(c, 0)) for c in Category.codes()}
-    machinery = np.zeros(len(ids), dtype=bool)
-    if len(book.collateral):
-        c = book.collateral
-        mach = c.loc[(c["collateral_type"] == "machinery").to_numpy(dtype=bool), "loan_id"]
-        machinery = isin_values(f.index, mach)  # hashed once, not a scan per id
-    machinery &= live
     mach_k = int(ip["machinery_collateral_per_month"])
+    frames = []
     for cat in ("special_mention", "substandard", "doubtful"):
         k = per_month[cat]
         sel = live & (codes == int(Category.parse(cat)))
-        for i in range(1, k + 1):
-            due = start + pd.Timedelta(days=int(np.ceil(i * ndays / k)) - 1)
-            frames.append(_rows(ids[sel], cat, start, due))
+        frames += [_rows(ids[sel], cat, start, due) for due in _due_dates(start, end, k)]
         extra = max(mach_k - k, 0)
-        for i in range(1, extra + 1):
-            due = start + pd.Timedelta(days=int(np.ceil(i * ndays / extra)) - 1)
-            frames.append(_rows(ids[sel & machinery], "machinery_collateral", start, due))
-
-    # 3. loss: once every N months
+        frames += [
+            _rows(ids[sel & machinery], "machinery_collateral", start, due)
+            for due in _due_dates(start, end, extra)
+        ]
     sel = live & (codes == int(Category.LOSS))
     every = int(ip["loss_every_months"])
-    frames.append(
-        _rows(ids[sel], "loss", end - pd.DateOffset(months=every) + pd.Timedelta(days=1), end)
-    )
+    window_start = end - pd.DateOffset(months=every) + pd.Timedelta(days=1)
+    frames.append(_rows(ids[sel], "loss", window_start, end))
+    return frames
 
-    # 4. normal: machinery monthly, the rest sampled
-    normal = live & (codes == int(Category.NORMAL))
-    for i in range(1, mach_k + 1):
-        due = start + pd.Timedelta(days=int(np.ceil(i * ndays / mach_k)) - 1)
-        frames.append(_rows(ids[normal & machinery], "machinery_collateral", start, due))
+
+def _normal_rows(f, live, machinery, start, end, pol, sample_threshold) -> list[pd.DataFrame]:
+    """Normal loans: machinery-secured ones monthly, the rest sampled (``routine_sample``)."""
+    ids = f.index.to_numpy()
+    normal = live & (f["category"].cat.codes.to_numpy() == int(Category.NORMAL))
+    mach_k = int(pol["inspection"]["machinery_collateral_per_month"])
+    frames = [
+        _rows(ids[normal & machinery], "machinery_collateral", start, due)
+        for due in _due_dates(start, end, mach_k)
+    ]
     pool = np.flatnonzero(normal & ~machinery)
     keys = sample_keys(f, pool, start, pol)
     if sample_threshold is None:
@@ -188,28 +218,29 @@ def inspection_plan(
     drawn = pool[keys >= sample_threshold]
     if len(drawn):
         frames.append(_rows(ids[drawn], "routine_sample", start, end))
+    return frames
 
-    # 5. severe signals: inspect at once
-    if ip["severe_signals_immediate"]:
-        s = active_signals(book, end, pol, store=store, detect=False)
-        if extra_signals is not None and len(extra_signals):
-            s = pd.concat([s, pd.DataFrame(extra_signals)], ignore_index=True)
-        s = s[
-            s["signal"].isin(ip["severe_signals"]).to_numpy(dtype=bool)
-            & (s["signal_date"] >= start).to_numpy(dtype=bool)
-            & (s["signal_date"] <= end).to_numpy(dtype=bool)
-        ]
-        s = s.sort_values("signal_date").drop_duplicates(["loan_id", "signal_date"])
-        sd = s["signal_date"].to_numpy().astype("datetime64[D]")
-        due = sd + np.timedelta64(int(ip["immediate_within_days"]), "D")
-        frames.append(
-            _rows(s["loan_id"].to_numpy(), "severe_signal", sd, due, s["signal"].to_numpy())
-        )
 
-    # 6. a joint-guarantee partner in arrears: inspect the other members' loans at once
-    if ip["severe_signals_immediate"] and "guarantor_liability" in ip["severe_signals"]:
-        frames.append(_guarantor_liability_rows(book, result, start, pol))
+def _severe_signal_rows(book, start, end, pol, store, extra_signals) -> pd.DataFrame:
+    """A new severe signal in the period: inspect within ``immediate_within_days`` days."""
+    ip = pol["inspection"]
+    s = active_signals(book, end, pol, store=store, detect=False)
+    if extra_signals is not None and len(extra_signals):
+        s = pd.concat([s, pd.DataFrame(extra_signals)], ignore_index=True)
+    s = s[
+        s["signal"].isin(ip["severe_signals"]).to_numpy(dtype=bool)
+        & (s["signal_date"] >= start).to_numpy(dtype=bool)
+        & (s["signal_date"] <= end).to_numpy(dtype=bool)
+    ]
+    s = s.sort_values("signal_date").drop_duplicates(["loan_id", "signal_date"])
+    sd = s["signal_date"].to_numpy().astype("datetime64[D]")
+    due = sd + np.timedelta64(int(ip["immediate_within_days"]), "D")
+    return _rows(s["loan_id"].to_numpy(), "severe_signal", sd, due, s["signal"].to_numpy())
 
+
+def _plan_table(frames, loans: pd.DataFrame, f: pd.DataFrame, start, end) -> pd.DataFrame:
+    """The plan's rows in order (loan, due date, reason), ranked within each loan's window,
+    with the loan's officer, branch and category (``new`` for loans disbursed since)."""
     plan = pd.concat(
         [fr for fr in frames if len(fr)] or [_rows(np.array([], dtype=object), "x", start, end)],
         ignore_index=True,
@@ -224,7 +255,7 @@ def inspection_plan(
     cat = f["category"].astype(str).array.take(positions(f.index, plan["loan_id"]), allow_fill=True)
     plan["category"] = pd.Series(cat).fillna("new").to_numpy()
     plan.insert(0, "plan_id", np.arange(1, len(plan) + 1, dtype=np.int64))
-    return InspectionPlan(plan, start, end, pol)
+    return plan
 
 
 def _guarantor_liability_rows(book, result, start: pd.Timestamp, pol: Policy) -> pd.DataFrame:
