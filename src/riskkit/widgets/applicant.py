@@ -87,11 +87,8 @@ class ApplicantWhatIf(w.VBox):
         model_version: str | None = None,
     ):
         check_model(model)
+        _check_applications(applications)
         self.model_version = model_version
-        if not isinstance(applications, pd.DataFrame) or applications.empty:
-            raise ValueError("applications must be a non-empty DataFrame (one row per application)")
-        if not applications.index.is_unique:
-            raise ValueError("applications index must be unique (it identifies an application)")
         self.model = model
         self.policy = load_policy(policy)
         self.cutoff = cutoff
@@ -115,26 +112,39 @@ class ApplicantWhatIf(w.VBox):
         self.application = w.Dropdown(
             options=ids, value=ids[0], description="Application", style=style, layout=lay
         )
-        term_cols = set(cols.values()) | set(DERIVED_FEATURES)
-        self.feature_controls: dict[str, w.Widget] = {}
+        self.feature_controls = self._make_feature_controls(style, lay)
+        self._term_controls = self._make_term_controls(style, lay)
+        self._make_outputs()
+        self._observe_controls()
+        super().__init__(self._layout())
+        self._on_select({"new": self.application.value})
+
+    # -------------------------------------------------------------- construction
+    def _make_feature_controls(self, style: dict, lay: w.Layout) -> dict[str, w.Widget]:
+        """A control per scorecard input that is not a loan term (numbers or a choice)."""
+        term_cols = set(self.columns.values()) | set(DERIVED_FEATURES)
+        controls: dict[str, w.Widget] = {}
         for f in self.features:
             if f in term_cols:
                 continue
-            s = applications[f]
+            s = self.applications[f]
             if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
                 c = w.FloatText(description=f, style=style, layout=lay)
             else:
                 opts = sorted(str(v) for v in s.dropna().unique())
                 c = w.Dropdown(options=opts, description=f, style=style, layout=lay)
-            self.feature_controls[f] = c
+            controls[f] = c
+        return controls
 
+    def _make_term_controls(self, style: dict, lay: w.Layout) -> dict[str, w.Widget]:
+        """The loan-term controls (also attributes: ``amount``, ``term``, ...) by term name."""
         self.amount = w.BoundedFloatText(
             value=100_000, min=1, max=10_000_000, step=10_000, description="Amount (RMB)",
             style=style, layout=lay,
         )  # fmt: skip
         max_term = 60
-        if "term_months" in cols:
-            max_term = max(max_term, int(applications[cols["term_months"]].max()))
+        if "term_months" in self.columns:
+            max_term = max(max_term, int(self.applications[self.columns["term_months"]].max()))
         self.term = w.IntSlider(
             value=12, min=1, max=max_term, description="Term (months)", style=style, layout=lay
         )
@@ -165,7 +175,7 @@ class ApplicantWhatIf(w.VBox):
             value=0, min=0, max=100_000_000, step=500, description="Other debt / month",
             style=style, layout=lay,
         )  # fmt: skip
-        self._term_controls = {
+        return {
             "amount": self.amount,
             "term_months": self.term,
             "annual_rate": self.rate,
@@ -177,6 +187,8 @@ class ApplicantWhatIf(w.VBox):
             "other_debt_service": self.other_debt,
         }
 
+    def _make_outputs(self) -> None:
+        """The value widgets (``score_out``, ``reasons_out``, ...), each with its CSS class."""
         box = {"border": "1px solid #ccd", "padding": "6px", "margin": "4px"}
         self.score_out = w.HTML(layout=w.Layout(**box))
         self.reasons_out = w.HTML(layout=w.Layout(**box))
@@ -190,6 +202,8 @@ class ApplicantWhatIf(w.VBox):
         for name, c in (("amount", self.amount), ("term", self.term), ("rate", self.rate)):
             c.add_class(f"rk-{name}")
 
+    def _observe_controls(self) -> None:
+        """Choosing an application prefills the controls; changing a control recomputes."""
         controls = [
             self.application,
             *self._term_controls.values(),
@@ -201,6 +215,8 @@ class ApplicantWhatIf(w.VBox):
         for c in controls[1:]:
             c.observe(self._on_change, names="value")
 
+    def _layout(self) -> list[w.Widget]:
+        """Loan terms and applicant fields on the left, the results on the right."""
         terms = w.VBox(
             [w.HTML("<b>Loan terms</b>"), self.application, *self._term_controls.values()]
         )
@@ -214,13 +230,10 @@ class ApplicantWhatIf(w.VBox):
                 self.error_out,
             ]
         )
-        super().__init__(
-            [
-                w.HTML("<h3>Applicant what-if</h3>"),
-                w.HBox([w.VBox([terms, feats]), results]),
-            ]
-        )
-        self._on_select({"new": self.application.value})
+        return [
+            w.HTML("<h3>Applicant what-if</h3>"),
+            w.HBox([w.VBox([terms, feats]), results]),
+        ]
 
     # -------------------------------------------------------------- callbacks
     def _on_select(self, change) -> None:
@@ -302,109 +315,148 @@ class ApplicantWhatIf(w.VBox):
     def update(self) -> None:
         """Score the current application and refresh every value widget."""
         try:
-            X = self.current_features()
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                a = assess_with_model(
-                    self.current_application(),
-                    self.current_applicant(),
-                    self.model,
-                    features=self.features,
-                    policy=self.policy,
-                    master_scale=self.master_scale,
-                    cutoff=self.cutoff,
-                    model_version=self.model_version,
-                )
-                rc = self.model.reason_codes(X, self.n_reasons).iloc[0]
-            notes = sorted({str(c.message) for c in caught})
-            score, pd_, grade = a.score, a.pd, a.grade
+            a, rc, notes = self._assess()
         except (ValidationError, ValueError, KeyError) as exc:
-            self.assessment = None
-            self.error_out.value = error_html(exc)
-            for out in (
-                self.score_out,
-                self.limit_out,
-                self.installment_out,
-                self.loss_out,
-                self.recommendation_out,
-                self.reasons_out,
-            ):
-                out.value = ""
+            self._show_error(exc)
             return
         self.assessment = a
         self.error_out.value = "".join(
             f"<div class='rk-note' style='color:#9a6700'>Note: {html.escape(n)}</div>"
             for n in notes
         )
-        self.score_out.value = kv_html(
-            [
-                ("Score", f"{score:.0f}"),
-                ("PD (12 months)", pct(pd_, 2)),
-                ("Grade", str(grade)),
-                ("Cut-off", "–" if self.cutoff is None else f"{self.cutoff:.0f}"),
-                ("Model", self.model_version or "not registered"),
-            ],
-            "Score",
-        )
-        reasons = [
-            (str(rc[f"reason_{k}"]), float(rc[f"points_lost_{k}"]))
-            for k in range(1, self.n_reasons + 1)
-            if f"reason_{k}" in rc.index and str(rc[f"reason_{k}"])
-        ]
-        items = "".join(
-            f"<li>{html.escape(name)}: -{lost:.0f} points</li>" for name, lost in reasons
-        )
-        self.reasons_out.value = (
-            "<b>Reason codes</b> (points lost against each feature's best bin)"
-            f"<ol class='rk-reason-codes'>{items or '<li>none: best bin everywhere</li>'}</ol>"
-        )
-        self.limit_out.value = kv_html(
-            [
-                ("Guarantee structure limit", money(a.structure_limit)),
-                ("Repayment capacity", money(a.capacity_limit)),
-                ("Suggested limit", money(a.suggested_limit)),
-                ("Requested", money(a.application.amount)),
-                ("Exceeds limit", "yes" if a.exceeds_limit else "no"),
-            ],
-            "Limit",
-        )
-        amortising = a.application.repayment_method in AMORTISING_METHODS
-        self.installment_out.value = kv_html(
-            [
-                (
-                    "Monthly installment" if amortising else "Monthly debt service (total / term)",
-                    f"{a.installment:,.2f}",
-                ),
-                ("Principal at maturity", money(a.balloon)),
-                (
-                    "Installment / income" if amortising else "Debt service / income",
-                    pct(a.installment_to_income),
-                ),
-                (
-                    "Policy maximum",
-                    pct(self.policy["limits"]["max_installment_to_income"], 0),
-                ),
-            ],
-            "Affordability",
-        )
-        self.loss_out.value = kv_html(
-            [
-                ("LGD", pct(a.lgd)),
-                ("Expected loss", money(a.expected_loss)),
-                ("Risk-based price floor", pct(a.price_floor, 2)),
-                ("Offered rate", pct(a.application.annual_rate, 2)),
-            ],
-            "Loss and price",
-        )
-        colour = _REC_COLOURS[a.recommendation]
-        why = "".join(
-            f"<li class='rk-{r.effect}'>[{r.effect}] {html.escape(r.text)}</li>" for r in a.reasons
-        )
-        self.recommendation_out.value = (
-            f"<div style='font-size:1.2em;color:{colour}'><b>Recommendation: "
-            f"<span class='rk-recommendation'>{a.recommendation}</span></b></div><ul>{why}</ul>"
-            + _counter_offer_html(a.counter_offer)
-        )
+        self.score_out.value = _score_html(a, self.cutoff, self.model_version)
+        self.reasons_out.value = _reasons_html(rc, self.n_reasons)
+        self.limit_out.value = _limit_html(a)
+        self.installment_out.value = _affordability_html(a, self.policy)
+        self.loss_out.value = _loss_html(a)
+        self.recommendation_out.value = _recommendation_html(a)
+
+    def _assess(self) -> tuple[Assessment, pd.Series, list[str]]:
+        """The assessment of the current terms, its reason codes and the warnings raised."""
+        X = self.current_features()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            a = assess_with_model(
+                self.current_application(),
+                self.current_applicant(),
+                self.model,
+                features=self.features,
+                policy=self.policy,
+                master_scale=self.master_scale,
+                cutoff=self.cutoff,
+                model_version=self.model_version,
+            )
+            rc = self.model.reason_codes(X, self.n_reasons).iloc[0]
+        return a, rc, sorted({str(c.message) for c in caught})
+
+    def _show_error(self, exc: Exception) -> None:
+        """No assessment: the error, every value widget empty."""
+        self.assessment = None
+        self.error_out.value = error_html(exc)
+        for out in (
+            self.score_out,
+            self.limit_out,
+            self.installment_out,
+            self.loss_out,
+            self.recommendation_out,
+            self.reasons_out,
+        ):
+            out.value = ""
+
+
+def _check_applications(applications) -> None:
+    if not isinstance(applications, pd.DataFrame) or applications.empty:
+        raise ValueError("applications must be a non-empty DataFrame (one row per application)")
+    if not applications.index.is_unique:
+        raise ValueError("applications index must be unique (it identifies an application)")
+
+
+def _score_html(a: Assessment, cutoff: float | None, model_version: str | None) -> str:
+    return kv_html(
+        [
+            ("Score", f"{a.score:.0f}"),
+            ("PD (12 months)", pct(a.pd, 2)),
+            ("Grade", str(a.grade)),
+            ("Cut-off", "–" if cutoff is None else f"{cutoff:.0f}"),
+            ("Model", model_version or "not registered"),
+        ],
+        "Score",
+    )
+
+
+def _reasons_html(rc: pd.Series, n_reasons: int) -> str:
+    """The reason codes: points lost against each feature's best bin."""
+    reasons = [
+        (str(rc[f"reason_{k}"]), float(rc[f"points_lost_{k}"]))
+        for k in range(1, n_reasons + 1)
+        if f"reason_{k}" in rc.index and str(rc[f"reason_{k}"])
+    ]
+    items = "".join(f"<li>{html.escape(name)}: -{lost:.0f} points</li>" for name, lost in reasons)
+    return (
+        "<b>Reason codes</b> (points lost against each feature's best bin)"
+        f"<ol class='rk-reason-codes'>{items or '<li>none: best bin everywhere</li>'}</ol>"
+    )
+
+
+def _limit_html(a: Assessment) -> str:
+    return kv_html(
+        [
+            ("Guarantee structure limit", money(a.structure_limit)),
+            ("Repayment capacity", money(a.capacity_limit)),
+            ("Suggested limit", money(a.suggested_limit)),
+            ("Requested", money(a.application.amount)),
+            ("Exceeds limit", "yes" if a.exceeds_limit else "no"),
+        ],
+        "Limit",
+    )
+
+
+def _affordability_html(a: Assessment, policy) -> str:
+    """Installment (or debt service for non-amortising loans) against income and the policy."""
+    amortising = a.application.repayment_method in AMORTISING_METHODS
+    return kv_html(
+        [
+            (
+                "Monthly installment" if amortising else "Monthly debt service (total / term)",
+                f"{a.installment:,.2f}",
+            ),
+            ("Principal at maturity", money(a.balloon)),
+            (
+                "Installment / income" if amortising else "Debt service / income",
+                pct(a.installment_to_income),
+            ),
+            (
+                "Policy maximum",
+                pct(policy["limits"]["max_installment_to_income"], 0),
+            ),
+        ],
+        "Affordability",
+    )
+
+
+def _loss_html(a: Assessment) -> str:
+    return kv_html(
+        [
+            ("LGD", pct(a.lgd)),
+            ("Expected loss", money(a.expected_loss)),
+            ("Risk-based price floor", pct(a.price_floor, 2)),
+            ("Offered rate", pct(a.application.annual_rate, 2)),
+        ],
+        "Loss and price",
+    )
+
+
+def _recommendation_html(a: Assessment) -> str:
+    """The recommendation, its reasons and the counter-offer if any."""
+    colour = _REC_COLOURS[a.recommendation]
+    why = "".join(
+        f"<li class='rk-{r.effect}'>[{r.effect}] {html.escape(r.text)}</li>" for r in a.reasons
+    )
+    return (
+        f"<div style='font-size:1.2em;color:{colour}'><b>Recommendation: "
+        f"<span class='rk-recommendation'>{a.recommendation}</span></b></div><ul>{why}</ul>"
+        + _counter_offer_html(a.counter_offer)
+    )
 
 
 def _counter_offer_html(offer) -> str:
