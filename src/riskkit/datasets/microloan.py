@@ -22,6 +22,9 @@ go missing (``death_or_missing``); heirs repay some of those loans.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -58,6 +61,112 @@ TOL = 1.0  # RMB; matches the default delinquency tolerance
 OBSERVED_WEIGHT = 0.6
 UNOBSERVED_SD = 1.3
 
+# ------------------------------------------------------------------ borrower parameters
+#: book structure: joint-guarantee (三户联保) triples as a share of loans (x 3), second loans
+#: of earlier borrowers as a share of the other loans
+BOOK_STRUCTURE: dict[str, Any] = {"joint_group_share": 0.05, "repeat_share": 0.06}
+#: segment shares of borrowers, and of joint-guarantee groups (no consumer groups)
+SEGMENT_SHARES = {"trader": 0.34, "micro_enterprise": 0.16, "farmer": 0.32, "consumer": 0.18}
+JOINT_SEGMENT_SHARES = {"trader": 0.45, "micro_enterprise": 0.1, "farmer": 0.45}
+#: region shares (by :data:`REGIONS`); farmers drawn to the town (城区) move to a rural region
+REGION_SHARES = {"城区": 0.28, "城郊": 0.2, "东部乡镇": 0.18, "南部平原": 0.18, "西部山区": 0.16}
+#: per segment: share of men, mean age (sd 9, 20-65), scale of the gamma-distributed years in
+#: business (shape 2), median monthly income (RMB), mean number of prior loans
+BORROWER_PROFILE: dict[str, Any] = {
+    "male_share": {"trader": 0.66, "micro_enterprise": 0.66, "farmer": 0.66, "consumer": 0.5},
+    "age_mean": {"trader": 40, "micro_enterprise": 42, "farmer": 46, "consumer": 34},
+    "years_in_business_scale": {
+        "trader": 3.5, "micro_enterprise": 3.5, "farmer": 8.0, "consumer": 3.5,
+    },
+    "income_median": {"trader": 8500, "micro_enterprise": 15000, "farmer": 4800, "consumer": 6500},
+    "prior_loans_mean": {"trader": 1.4, "micro_enterprise": 1.4, "farmer": 1.4, "consumer": 0.9},
+}  # fmt: skip
+#: education shares per segment (by :data:`EDUCATION`)
+EDUCATION_SHARES = {
+    "trader": [0.12, 0.38, 0.3, 0.12, 0.08],
+    "micro_enterprise": [0.05, 0.25, 0.3, 0.2, 0.2],
+    "farmer": [0.3, 0.48, 0.17, 0.04, 0.01],
+    "consumer": [0.04, 0.2, 0.3, 0.2, 0.26],
+}
+#: housing shares per segment (by :data:`HOUSING`)
+HOUSING_SHARES = {
+    "trader": [0.45, 0.2, 0.28, 0.07],
+    "micro_enterprise": [0.45, 0.3, 0.18, 0.07],
+    "farmer": [0.85, 0.03, 0.04, 0.08],
+    "consumer": [0.25, 0.25, 0.32, 0.18],
+}
+#: borrower part of the latent propensity (log-odds) by attribute level
+BORROWER_RISK: dict[str, Any] = {
+    "education": {
+        "primary": 0.45, "junior_high": 0.2, "senior_high": 0.0, "vocational": -0.1,
+        "bachelor_or_above": -0.45,
+    },
+    "marital_status": {"single": 0.2, "married": -0.2, "divorced": 0.45, "widowed": 0.1},
+    "house_ownership": {"own": -0.25, "own_mortgaged": 0.0, "rent": 0.4, "with_family": 0.15},
+    "region": {"城区": 0.0, "城郊": 0.05, "东部乡镇": 0.1, "南部平原": 0.0, "西部山区": 0.35},
+    "segment": {"trader": 0.0, "micro_enterprise": -0.1, "farmer": 0.1, "consumer": 0.25},
+}  # fmt: skip
+
+# ------------------------------------------------------------------ loan parameters
+#: guarantee-type shares per segment (joint-guarantee group loans are ``joint``)
+GUARANTEE_SHARES = {
+    "credit": {"trader": 0.38, "micro_enterprise": 0.22, "farmer": 0.5, "consumer": 0.7},
+    "guaranteed": {"trader": 0.3, "micro_enterprise": 0.3, "farmer": 0.33, "consumer": 0.25},
+    "mortgage": {"trader": 0.22, "micro_enterprise": 0.33, "farmer": 0.14, "consumer": 0.0},
+    "pledge": {"trader": 0.1, "micro_enterprise": 0.15, "farmer": 0.03, "consumer": 0.05},
+}
+#: amount = monthly income x multiple (median per segment, lognormal sd 0.45; x 1.5 for a
+#: secured business loan), rounded to 1,000 and capped
+AMOUNT: dict[str, Any] = {
+    "income_multiple": {"trader": 5.0, "micro_enterprise": 6.0, "farmer": 6.0, "consumer": 3.0},
+    "secured_business_factor": 1.5,
+    "min": 3_000.0,
+    "cap": 100_000.0,
+    "cap_secured_business": 500_000.0,
+    "cap_pledge": 300_000.0,
+}
+TERM_MONTHS = (3, 6, 9, 12, 18, 24, 36)
+#: term shares per segment (by :data:`TERM_MONTHS`)
+TERM_SHARES = {
+    "trader": [0.08, 0.2, 0.07, 0.35, 0.1, 0.15, 0.05],
+    "micro_enterprise": [0.02, 0.08, 0.05, 0.35, 0.15, 0.25, 0.1],
+    "farmer": [0.02, 0.15, 0.2, 0.45, 0.1, 0.06, 0.02],
+    "consumer": [0.04, 0.16, 0.05, 0.35, 0.1, 0.2, 0.1],
+}
+#: repayment-method shares per segment (a bullet loan above 12 months is interest-only)
+METHOD_SHARES = {
+    "annuity": {"trader": 0.45, "micro_enterprise": 0.4, "farmer": 0.3, "consumer": 0.8},
+    "equal_principal": {"trader": 0.2, "micro_enterprise": 0.3, "farmer": 0.1, "consumer": 0.2},
+    "interest_only": {"trader": 0.25, "micro_enterprise": 0.25, "farmer": 0.3, "consumer": 0.0},
+    "bullet": {"trader": 0.1, "micro_enterprise": 0.05, "farmer": 0.3, "consumer": 0.0},
+}
+#: annual rate = base + margin by guarantee + slope x clipped observable risk + noise,
+#: clipped and rounded to 0.05%
+PRICING: dict[str, Any] = {
+    "base": 0.075,
+    "margin": {"credit": 0.06, "guaranteed": 0.04, "joint": 0.035, "mortgage": 0.02,
+               "pledge": 0.01},
+    "risk_slope": 0.02,
+    "noise_sd": 0.008,
+    "min": 0.045,
+    "max": 0.24,
+    "step": 0.0005,
+}  # fmt: skip
+#: loan part of the latent propensity (log-odds): by guarantee type; payment-to-income above
+#: 0.35 (x 1.2, observed weight); officers differ (sd 0.15)
+LOAN_RISK: dict[str, Any] = {
+    "guarantee": {"credit": 0.0, "guaranteed": -0.15, "joint": -0.25, "mortgage": -0.45,
+                  "pledge": -0.6},
+    "pti_slope": 1.2,
+    "officer_sd": 0.15,
+}  # fmt: skip
+#: disbursements grow by 2% a month; farm loans favour February-April (x 2.5)
+DISBURSEMENT: dict[str, Any] = {
+    "monthly_growth": 1.02,
+    "farm_months": (2, 3, 4),
+    "farm_weight": 2.5,
+}
+
 
 def _pick(rng, options, probs, n):
     p = np.asarray(probs, dtype=float)
@@ -79,6 +188,21 @@ def _by_segment(seg, table):
     for s, row in table.items():
         out[seg == s] = row
     return out
+
+
+def _segment_value(seg, table: dict) -> np.ndarray:
+    """Row-wise parameter from a ``{segment: value}`` table."""
+    return _by_segment(seg, {s: [v] for s, v in table.items()})[:, 0]
+
+
+def _shares_by_segment(seg, table: dict) -> np.ndarray:
+    """Row-wise shares from an ``{option: {segment: share}}`` table (options as columns)."""
+    return _by_segment(seg, {s: [table[o][s] for o in table] for s in SEGMENTS})
+
+
+def _levels(table: dict) -> np.ndarray:
+    """The values of a ``{level: value}`` table, to index by level position."""
+    return np.array(list(table.values()))
 
 
 def _ids(prefix: str, numbers, width: int) -> np.ndarray:
@@ -161,272 +285,14 @@ def make_microloan_book(
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     r_bor, r_loan, r_pii, r_sim, r_col, r_guar, r_sig, r_mac = streams
 
-    # ---------------------------------------------------------------- borrowers and groups
-    n_groups = int(round(0.05 * n))  # 三户联保 triples: 15% of loans
-    n_joint = 3 * n_groups
-    n_repeat = int(round(0.06 * (n - n_joint)))  # second loans of earlier borrowers
-    nb = n - n_repeat
-    group_of_b = np.full(nb, -1)
-    group_of_b[:n_joint] = np.repeat(np.arange(n_groups), 3)
-
-    seg = _pick(r_bor, SEGMENTS, (0.34, 0.16, 0.32, 0.18), nb)
-    gseg = _pick(r_bor, ("trader", "micro_enterprise", "farmer"), (0.45, 0.1, 0.45), n_groups)
-    seg[:n_joint] = np.repeat(gseg, 3)
-    region_i = r_bor.choice(5, nb, p=[0.28, 0.2, 0.18, 0.18, 0.16])
-    rural = seg == "farmer"
-    region_i = np.where(rural & (region_i == 0), r_bor.integers(2, 5, nb), region_i)
-    region_i[:n_joint] = np.repeat(region_i[:n_joint:3], 3)  # neighbours
-    male = r_bor.random(nb) < np.where(seg == "consumer", 0.5, 0.66)
-    age_mu = _by_segment(seg, {"trader": [40], "micro_enterprise": [42], "farmer": [46],
-                               "consumer": [34]})[:, 0]  # fmt: skip
-    age = np.clip(np.round(r_bor.normal(age_mu, 9.0)), 20, 65).astype(np.int64)
-    edu_p = _by_segment(
-        seg,
-        {
-            "trader": [0.12, 0.38, 0.3, 0.12, 0.08],
-            "micro_enterprise": [0.05, 0.25, 0.3, 0.2, 0.2],
-            "farmer": [0.3, 0.48, 0.17, 0.04, 0.01],
-            "consumer": [0.04, 0.2, 0.3, 0.2, 0.26],
-        },
-    )
-    edu_i = _pick_rows(r_bor, np.arange(5), edu_p)
-    mar_p = np.column_stack(
-        [
-            np.clip(0.9 - 0.035 * (age - 20), 0.03, 0.9),
-            np.full(nb, 0.8),
-            np.full(nb, 0.07),
-            np.clip(0.006 * (age - 40), 0.0, 0.2),
-        ]
-    )
-    mar_i = _pick_rows(r_bor, np.arange(4), mar_p)
-    max_years = np.maximum(age - 18, 0)
-    yib = np.minimum(
-        np.round(r_bor.gamma(2.0, np.where(seg == "farmer", 8.0, 3.5))), max_years
-    ).astype(np.int64)
-    inc_med = _by_segment(seg, {"trader": [8500], "micro_enterprise": [15000], "farmer": [4800],
-                                "consumer": [6500]})[:, 0]  # fmt: skip
-    income = inc_med * np.exp(0.12 * (edu_i - 1.5) + 0.015 * np.minimum(yib, 15))
-    income = np.round(income * np.exp(r_bor.normal(0, 0.45, nb)), -2).clip(1500, None)
-    hh = np.clip(1 + r_bor.poisson(np.where(mar_i == 0, 0.6, 2.4)), 1, 8).astype(np.int64)
-    hou_p = _by_segment(
-        seg,
-        {
-            "trader": [0.45, 0.2, 0.28, 0.07],
-            "micro_enterprise": [0.45, 0.3, 0.18, 0.07],
-            "farmer": [0.85, 0.03, 0.04, 0.08],
-            "consumer": [0.25, 0.25, 0.32, 0.18],
-        },
-    )
-    hou_i = _pick_rows(r_bor, np.arange(4), hou_p)
-    unobserved = r_bor.normal(0.0, 1.0, nb)  # character, not in any column
-    prior_loans = r_bor.poisson(np.where(seg == "consumer", 0.9, 1.4), nb).astype(np.int64)
-    prior_delinq = r_bor.poisson(np.exp(-1.9 + 0.75 * unobserved + 0.15 * prior_loans)).astype(
-        np.int64
-    )
-
-    # latent propensity (log-odds scale), borrower part: what the lender can see + character
-    risk_obs_b = (
-        0.025 * np.abs(age - 42) ** 1.2 / 3.0
-        + np.array([0.45, 0.2, 0.0, -0.1, -0.45])[edu_i]
-        + np.array([0.2, -0.2, 0.45, 0.1])[mar_i]
-        - 0.06 * np.minimum(yib, 10)
-        - 0.75 * np.log(income / inc_med)
-        + 0.12 * np.maximum(hh - 3, 0)
-        + np.array([-0.25, 0.0, 0.4, 0.15])[hou_i]
-        + 0.15 * np.maximum(prior_loans - 3, 0)
-        + 0.45 * np.minimum(prior_delinq, 3)
-        + np.array([0.0, 0.05, 0.1, 0.0, 0.35])[region_i]
-        + _by_segment(
-            seg, {"trader": [0.0], "micro_enterprise": [-0.1], "farmer": [0.1], "consumer": [0.25]}
-        )[:, 0]  # fmt: skip
-    )
-    risk_b = OBSERVED_WEIGHT * risk_obs_b + UNOBSERVED_SD * unobserved
-    if n_groups:  # neighbours share some fortune
-        risk_b[:n_joint] += np.repeat(r_bor.normal(0, 0.4, n_groups), 3)
-
-    # ---------------------------------------------------------------- loans
-    b_of = np.r_[np.arange(nb), r_loan.integers(n_joint, nb, n_repeat) if nb > n_joint else
-                 r_loan.integers(0, nb, n_repeat)]  # fmt: skip
-    lseg = seg[b_of]
-    group = group_of_b[b_of]
-    joint = group >= 0
-
-    # disbursement month: the book grows over time; farm loans favour spring
-    start_m = _month_index(np.array([a_day]))[0] - months + 1  # first month of the window
-    mon = np.arange(months)
-    cal = (start_m + mon) % 12 + 1
-    w_all = 1.02**mon
-    w_farm = w_all * np.where(np.isin(cal, (2, 3, 4)), 2.5, 1.0)
-    m_off = np.where(
-        lseg == "farmer",
-        r_loan.choice(months, n, p=w_farm / w_farm.sum()),
-        r_loan.choice(months, n, p=w_all / w_all.sum()),
-    )
-    m_start = (start_m + m_off).astype("datetime64[M]").astype("datetime64[D]")
-    m_len = (
-        (start_m + m_off + 1).astype("datetime64[M]").astype("datetime64[D]") - m_start
-    ).astype(np.int64)
-    disb = m_start + (r_loan.random(n) * m_len).astype(np.int64).astype("timedelta64[D]")
-    disb = np.minimum(disb, a_day)
-    if n_groups:  # a joint group signs together
-        first = np.flatnonzero(joint)[::3]
-        disb[joint] = np.repeat(disb[first], 3)
-    # a repeat loan comes after the borrower's first
-    rep = np.arange(n) >= nb
-    disb[rep] = np.maximum(disb[rep], np.minimum(disb[b_of[rep]] + 30, a_day))
-
-    gt_p = _by_segment(
-        lseg,  # credit, guaranteed, mortgage, pledge
-        {
-            "trader": [0.38, 0.3, 0.22, 0.1],
-            "micro_enterprise": [0.22, 0.3, 0.33, 0.15],
-            "farmer": [0.5, 0.33, 0.14, 0.03],
-            "consumer": [0.7, 0.25, 0.0, 0.05],
-        },
-    )
-    gtype = _pick_rows(r_loan, np.array(["credit", "guaranteed", "mortgage", "pledge"]), gt_p)
-    gtype = np.where(joint, "joint", gtype).astype(object)
-    secured_business = (gtype != "credit") & (lseg != "consumer")
-    mult_med = _by_segment(lseg, {"trader": [5.0], "micro_enterprise": [6.0], "farmer": [6.0],
-                                  "consumer": [3.0]})[:, 0]  # fmt: skip
-    mult = mult_med * np.exp(r_loan.normal(0, 0.45, n)) * np.where(secured_business, 1.5, 1.0)
-    raw_amt = income[b_of] * mult
-    cap = np.where(secured_business, 500_000.0, 100_000.0)
-    cap = np.where(gtype == "pledge", np.minimum(cap, 300_000.0), cap)
-    amount = np.clip(np.round(raw_amt, -3), 3_000.0, cap)
-
-    term_opts = np.array([3, 6, 9, 12, 18, 24, 36])
-    term_p = _by_segment(
-        lseg,
-        {
-            "trader": [0.08, 0.2, 0.07, 0.35, 0.1, 0.15, 0.05],
-            "micro_enterprise": [0.02, 0.08, 0.05, 0.35, 0.15, 0.25, 0.1],
-            "farmer": [0.02, 0.15, 0.2, 0.45, 0.1, 0.06, 0.02],
-            "consumer": [0.04, 0.16, 0.05, 0.35, 0.1, 0.2, 0.1],
-        },
-    )
-    term = _pick_rows(r_loan, term_opts, term_p).astype(np.int64)
-    rm_p = _by_segment(
-        lseg,  # annuity, equal_principal, interest_only, bullet
-        {
-            "trader": [0.45, 0.2, 0.25, 0.1],
-            "micro_enterprise": [0.4, 0.3, 0.25, 0.05],
-            "farmer": [0.3, 0.1, 0.3, 0.3],
-            "consumer": [0.8, 0.2, 0.0, 0.0],
-        },
-    )
-    method = _pick_rows(
-        r_loan, np.array(["annuity", "equal_principal", "interest_only", "bullet"]), rm_p
-    )
-    method = np.where((method == "bullet") & (term > 12), "interest_only", method)
-
-    officer_i = np.asarray(region_i[b_of]) * (N_OFFICERS // 5) + r_loan.integers(
-        0, N_OFFICERS // 5, n
-    )
-    officer_eff = r_loan.normal(0, 0.15, N_OFFICERS)
-    inst_guess = amount / term * (1 + 0.01 * term)  # rough monthly burden
-    burden = np.where(np.isin(method, ["interest_only", "bullet"]), amount * 0.012, inst_guess)
-    pti = burden / income[b_of]
-    risk_obs = risk_obs_b[b_of]  # what the lender can see
-    rate = (
-        0.075
-        + pd.Series(gtype)
-        .map({"credit": 0.06, "guaranteed": 0.04, "joint": 0.035, "mortgage": 0.02, "pledge": 0.01})
-        .to_numpy(float)
-        + 0.02 * np.clip(risk_obs, -1.5, 2.5)
-        + r_loan.normal(0, 0.008, n)
-    )
-    rate = np.round(np.clip(rate, 0.045, 0.24) / 0.0005) * 0.0005
-    risk = (
-        risk_b[b_of]
-        + OBSERVED_WEIGHT * 1.2 * np.clip(pti - 0.35, -0.3, 1.5)
-        + pd.Series(gtype)
-        .map(
-            {
-                "credit": 0.0,
-                "guaranteed": -0.15,
-                "joint": -0.25,
-                "mortgage": -0.45,
-                "pledge": -0.6,
-            }  # fmt: skip
-        )
-        .to_numpy(float)
-        + officer_eff[officer_i]
-    )
-    purpose = np.empty(n, dtype=object)
-    for s in SEGMENTS:
-        m = lseg == s
-        purpose[m] = _pick(r_loan, PURPOSES[s], np.ones(len(PURPOSES[s])), int(m.sum()))
-
-    # sort loans by disbursement date: loan ids follow the order of disbursement
-    order = np.lexsort((np.arange(n), disb))
-    disb, b_of, lseg, group, gtype, amount, term, method = (
-        x[order] for x in (disb, b_of, lseg, group, gtype, amount, term, method)
-    )
-    rate, risk, officer_i, purpose, pti = (x[order] for x in (rate, risk, officer_i, purpose, pti))
-    _, uniq = pd.factorize(b_of)  # borrower ids follow the order of first loans
-    inv_b = np.empty(nb, dtype=np.int64)
-    inv_b[uniq] = np.arange(nb)
+    bor = _draw_borrowers(r_bor, n)
+    ln = _draw_loans(r_loan, bor, n, months, a_day)
+    id_number = _borrower_numbers(ln.borrower, bor.count)
+    bor_ids = _ids("B", (id_number + 1), 7)  # by borrower index
     loan_ids = _ids("L", np.arange(1, n + 1), 7)
-    bor_ids = _ids("B", (inv_b + 1), 7)  # by borrower index
-    loans = pd.DataFrame(
-        {
-            "loan_id": loan_ids,
-            "borrower_id": bor_ids[b_of],
-            "product": pd.Series(lseg).map(PRODUCTS).to_numpy(str),
-            "amount": amount,
-            "disbursement_date": disb.astype("datetime64[ns]"),
-            "term_months": term,
-            "annual_rate": rate,
-            "repayment_method": method.astype(str),
-            "guarantee_type": gtype.astype(str),
-            "purpose": purpose.astype(str),
-            "officer_id": _ids("O", (officer_i + 1), 2),
-            "branch": np.asarray(BRANCHES)[officer_i // (N_OFFICERS // 5)],
-        }
-    )
-
-    # ---------------------------------------------------------------- borrowers table
-    first_loan = np.full(nb, n, dtype=np.int64)
-    np.minimum.at(first_loan, b_of, np.arange(n))
-    first_disb = disb[first_loan]
-    birth = (
-        first_disb
-        - (age * 365.25).astype(np.int64).astype("timedelta64[D]")
-        - r_pii.integers(0, 365, nb).astype("timedelta64[D]")
-    )
-    area = np.asarray(synthetic_pii.AREA_CODES)[region_i]
-    bor_order = np.argsort(inv_b)  # row k of the table = borrower with id k+1
-    borrowers = (
-        pd.DataFrame(
-            {
-                "borrower_id": bor_ids,
-                "segment": seg,
-                "name": synthetic_pii.chinese_names(r_pii, male),
-                "gender": np.where(male, "male", "female"),
-                "id_number": synthetic_pii.id_numbers(r_pii, area, birth, male),
-                "phone": synthetic_pii.mobile_numbers(r_pii, nb),
-                "birth_date": birth.astype("datetime64[ns]"),
-                "education": np.asarray(EDUCATION)[edu_i],
-                "marital_status": np.asarray(MARITAL)[mar_i],
-                "years_in_business": yib,
-                "monthly_income": income,
-                "household_size": hh,
-                "house_ownership": np.asarray(HOUSING)[hou_i],
-                "prior_loans": prior_loans,
-                "prior_delinquency": prior_delinq,
-                "region": np.asarray(REGIONS)[region_i],
-                "onboarding_date": first_disb.astype("datetime64[ns]"),
-            }
-        )
-        .iloc[bor_order]
-        .reset_index(drop=True)
-    )
-
-    # ---------------------------------------------------------------- guarantors
-    guarantors = _guarantors(r_guar, loan_ids, gtype, group, bor_ids[b_of])
-
-    # ---------------------------------------------------------------- schedule + behaviour
+    loans = _loans_table(ln, loan_ids, bor_ids)
+    borrowers, first_disb = _borrowers_table(r_pii, bor, ln, bor_ids, id_number)
+    guarantors = _guarantors(r_guar, loan_ids, ln.guarantee, ln.group, bor_ids[ln.borrower])
     schedule = make_schedule(loans)
     items = _collateral_items(r_col, loans)
     sim = _simulate(
@@ -435,20 +301,17 @@ def make_microloan_book(
         r_sig,
         loans=loans,
         schedule=schedule,
-        risk=risk,
-        seg=lseg,
-        group=group,
-        age=age[b_of] + ((disb - first_disb[b_of]).astype(np.int64) // 365),
-        region=region_i[b_of],
+        risk=ln.risk,
+        seg=ln.segment,
+        group=ln.group,
+        age=bor.age[ln.borrower]
+        + (ln.disbursement - first_disb[ln.borrower]).astype(np.int64) // 365,
+        region=bor.region[ln.borrower],
         a_day=a_day,
         collateral=_sale_collateral(items, n),
     )
     schedule = sim["schedule"]
     collateral, col_signals = _collateral(r_col, items, loans, schedule, sim["closed_day"], a_day)
-    signals = pd.concat([sim["signals"], col_signals], ignore_index=True)
-    signals = signals.sort_values(["signal_date", "loan_id"], kind="stable").reset_index(drop=True)
-    signals = signals.astype({"loan_id": "str", "signal": "str", "source": "str", "note": "str"})
-    signals["signal_date"] = signals["signal_date"].astype("datetime64[ns]")
     tables = {
         "loans": loans,
         "schedule": schedule,
@@ -456,10 +319,367 @@ def make_microloan_book(
         "borrowers": add_register_fields(borrowers, loans, seed, as_of_ts),
         "guarantors": guarantors,
         "collateral": collateral,
-        "signals": signals,
+        "signals": _all_signals(sim["signals"], col_signals),
         "recovery_status": sim["recovery_status"],
     }
     return LoanBook(as_of_date=as_of_ts, **{k: _text_as_str(v) for k, v in tables.items()})
+
+
+def _all_signals(behaviour: pd.DataFrame, collateral: pd.DataFrame) -> pd.DataFrame:
+    """Signals of the repayment behaviour and of revaluations, by date and loan."""
+    signals = pd.concat([behaviour, collateral], ignore_index=True)
+    signals = signals.sort_values(["signal_date", "loan_id"], kind="stable").reset_index(drop=True)
+    signals = signals.astype({"loan_id": "str", "signal": "str", "source": "str", "note": "str"})
+    signals["signal_date"] = signals["signal_date"].astype("datetime64[ns]")
+    return signals
+
+
+# ---------------------------------------------------------------------- borrowers
+@dataclass
+class _Borrowers:
+    """Borrowers as drawn (row = borrower index; the first ``n_joint`` form the groups)."""
+
+    count: int
+    n_groups: int
+    n_joint: int
+    n_repeat: int
+    group: np.ndarray  # joint-guarantee group or -1
+    segment: np.ndarray
+    region: np.ndarray  # position in REGIONS
+    male: np.ndarray
+    age: np.ndarray
+    education: np.ndarray  # position in EDUCATION
+    marital: np.ndarray  # position in MARITAL
+    years_in_business: np.ndarray
+    income: np.ndarray
+    income_median: np.ndarray
+    household: np.ndarray
+    housing: np.ndarray  # position in HOUSING
+    unobserved: np.ndarray  # character, not in any column
+    prior_loans: np.ndarray
+    prior_delinquency: np.ndarray
+    risk_observed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    risk: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _draw_borrowers(r, n: int) -> _Borrowers:
+    """Borrowers of ``n`` loans: groups and repeat loans, profile, finances, latent risk."""
+    n_groups = int(round(BOOK_STRUCTURE["joint_group_share"] * n))  # 三户联保 triples
+    n_joint = 3 * n_groups
+    n_repeat = int(round(BOOK_STRUCTURE["repeat_share"] * (n - n_joint)))
+    nb = n - n_repeat
+    group = np.full(nb, -1)
+    group[:n_joint] = np.repeat(np.arange(n_groups), 3)
+    seg, region, male, age = _demographics(r, nb, n_groups, n_joint)
+    edu = _pick_rows(r, np.arange(5), _by_segment(seg, EDUCATION_SHARES))
+    mar = _pick_rows(r, np.arange(4), _marital_shares(age))
+    b = _Borrowers(
+        count=nb, n_groups=n_groups, n_joint=n_joint, n_repeat=n_repeat, group=group,
+        segment=seg, region=region, male=male, age=age, education=edu, marital=mar,
+        **_finances(r, seg, age, edu, mar),
+    )  # fmt: skip
+    b.risk_observed, b.risk = _borrower_risk(r, b)
+    return b
+
+
+def _demographics(r, nb: int, n_groups: int, n_joint: int):
+    """Segment, region (position), gender and age; a group's members are neighbours."""
+    seg = _pick(r, SEGMENTS, [SEGMENT_SHARES[s] for s in SEGMENTS], nb)
+    gseg = _pick(r, tuple(JOINT_SEGMENT_SHARES), tuple(JOINT_SEGMENT_SHARES.values()), n_groups)
+    seg[:n_joint] = np.repeat(gseg, 3)
+    region = r.choice(5, nb, p=list(REGION_SHARES.values()))
+    rural = seg == "farmer"
+    region = np.where(rural & (region == 0), r.integers(2, 5, nb), region)
+    region[:n_joint] = np.repeat(region[:n_joint:3], 3)  # neighbours
+    male = r.random(nb) < _segment_value(seg, BORROWER_PROFILE["male_share"])
+    age_mu = _segment_value(seg, BORROWER_PROFILE["age_mean"])
+    age = np.clip(np.round(r.normal(age_mu, 9.0)), 20, 65).astype(np.int64)
+    return seg, region, male, age
+
+
+def _marital_shares(age: np.ndarray) -> np.ndarray:
+    """Marital-status shares by age (single falls, widowed rises with age)."""
+    return np.column_stack(
+        [
+            np.clip(0.9 - 0.035 * (age - 20), 0.03, 0.9),
+            np.full(len(age), 0.8),
+            np.full(len(age), 0.07),
+            np.clip(0.006 * (age - 40), 0.0, 0.2),
+        ]
+    )
+
+
+def _finances(r, seg, age, edu, mar) -> dict[str, np.ndarray]:
+    """Years in business, income (and its segment median), household, housing, character,
+    prior loans and prior delinquency."""
+    prof = BORROWER_PROFILE
+    yib = np.minimum(
+        np.round(r.gamma(2.0, _segment_value(seg, prof["years_in_business_scale"]))),
+        np.maximum(age - 18, 0),
+    ).astype(np.int64)
+    inc_med = _segment_value(seg, prof["income_median"])
+    income = inc_med * np.exp(0.12 * (edu - 1.5) + 0.015 * np.minimum(yib, 15))
+    income = np.round(income * np.exp(r.normal(0, 0.45, len(seg))), -2).clip(1500, None)
+    hh = np.clip(1 + r.poisson(np.where(mar == 0, 0.6, 2.4)), 1, 8).astype(np.int64)
+    hou = _pick_rows(r, np.arange(4), _by_segment(seg, HOUSING_SHARES))
+    unobserved = r.normal(0.0, 1.0, len(seg))
+    prior_loans = r.poisson(_segment_value(seg, prof["prior_loans_mean"]), len(seg))
+    prior_loans = prior_loans.astype(np.int64)
+    prior_delinq = r.poisson(np.exp(-1.9 + 0.75 * unobserved + 0.15 * prior_loans)).astype(np.int64)
+    return {
+        "years_in_business": yib,
+        "income": income,
+        "income_median": inc_med,
+        "household": hh,
+        "housing": hou,
+        "unobserved": unobserved,
+        "prior_loans": prior_loans,
+        "prior_delinquency": prior_delinq,
+    }
+
+
+def _borrower_risk(r, b: _Borrowers) -> tuple[np.ndarray, np.ndarray]:
+    """Latent propensity (log-odds), borrower part: what the lender can see, and that
+    weighted plus character (neighbours in a group share some fortune)."""
+    w = BORROWER_RISK
+    observed = (
+        0.025 * np.abs(b.age - 42) ** 1.2 / 3.0
+        + _levels(w["education"])[b.education]
+        + _levels(w["marital_status"])[b.marital]
+        - 0.06 * np.minimum(b.years_in_business, 10)
+        - 0.75 * np.log(b.income / b.income_median)
+        + 0.12 * np.maximum(b.household - 3, 0)
+        + _levels(w["house_ownership"])[b.housing]
+        + 0.15 * np.maximum(b.prior_loans - 3, 0)
+        + 0.45 * np.minimum(b.prior_delinquency, 3)
+        + _levels(w["region"])[b.region]
+        + _segment_value(b.segment, w["segment"])
+    )
+    risk = OBSERVED_WEIGHT * observed + UNOBSERVED_SD * b.unobserved
+    if b.n_groups:
+        risk[: b.n_joint] += np.repeat(r.normal(0, 0.4, b.n_groups), 3)
+    return observed, risk
+
+
+# ---------------------------------------------------------------------- loans
+@dataclass
+class _Loans:
+    """Loans as drawn; after :meth:`by_disbursement`, in the order of their ids."""
+
+    borrower: np.ndarray  # borrower index
+    segment: np.ndarray
+    group: np.ndarray
+    disbursement: np.ndarray  # datetime64[D]
+    guarantee: np.ndarray
+    amount: np.ndarray
+    term: np.ndarray
+    method: np.ndarray
+    rate: np.ndarray
+    risk: np.ndarray  # latent default propensity (log-odds)
+    officer: np.ndarray  # officer index
+    purpose: np.ndarray
+
+    def by_disbursement(self) -> _Loans:
+        """Sorted by disbursement date (ties in drawing order): loan ids follow it."""
+        order = np.lexsort((np.arange(len(self.borrower)), self.disbursement))
+        return _Loans(**{f.name: getattr(self, f.name)[order] for f in fields(self)})
+
+
+def _draw_loans(r, bor: _Borrowers, n: int, months: int, a_day) -> _Loans:
+    """Loans of the borrowers: dates, guarantee, amount, term, method, officer, price, risk."""
+    b_of = _borrower_of_loans(r, bor)
+    seg, group = bor.segment[b_of], bor.group[b_of]
+    disb = _disbursement_dates(r, seg, group >= 0, b_of, bor.count, months, a_day)
+    gtype = _guarantee_types(r, seg, group >= 0)
+    income = bor.income[b_of]
+    amount = _amounts(r, seg, gtype, income)
+    term, method = _terms_and_methods(r, seg)
+    officer_i, officer_eff = _officers(r, bor.region[b_of])
+    pti = _payment_to_income(amount, term, method, income)
+    rate = _rates(r, gtype, bor.risk_observed[b_of])
+    risk = (
+        bor.risk[b_of]
+        + OBSERVED_WEIGHT * LOAN_RISK["pti_slope"] * np.clip(pti - 0.35, -0.3, 1.5)
+        + pd.Series(gtype).map(LOAN_RISK["guarantee"]).to_numpy(float)
+        + officer_eff[officer_i]
+    )
+    purpose = _purposes(r, seg)
+    loans = _Loans(
+        borrower=b_of, segment=seg, group=group, disbursement=disb, guarantee=gtype,
+        amount=amount, term=term, method=method, rate=rate, risk=risk, officer=officer_i,
+        purpose=purpose,
+    )  # fmt: skip
+    return loans.by_disbursement()
+
+
+def _borrower_of_loans(r, bor: _Borrowers) -> np.ndarray:
+    """Each borrower's first loan, then repeat loans of borrowers outside the groups."""
+    nb, n_joint, n_repeat = bor.count, bor.n_joint, bor.n_repeat
+    return np.r_[np.arange(nb), r.integers(n_joint, nb, n_repeat) if nb > n_joint else
+                 r.integers(0, nb, n_repeat)]  # fmt: skip
+
+
+def _disbursement_dates(r, seg, joint, b_of, nb: int, months: int, a_day) -> np.ndarray:
+    """Disbursement days in the ``months`` months up to ``a_day``: the book grows over time,
+    farm loans favour spring, a joint group signs together, a repeat loan follows the first."""
+    n = len(seg)
+    p = DISBURSEMENT
+    start_m = _month_index(np.array([a_day]))[0] - months + 1  # first month of the window
+    mon = np.arange(months)
+    cal = (start_m + mon) % 12 + 1
+    w_all = p["monthly_growth"] ** mon
+    w_farm = w_all * np.where(np.isin(cal, p["farm_months"]), p["farm_weight"], 1.0)
+    m_off = np.where(
+        seg == "farmer",
+        r.choice(months, n, p=w_farm / w_farm.sum()),
+        r.choice(months, n, p=w_all / w_all.sum()),
+    )
+    m_start = (start_m + m_off).astype("datetime64[M]").astype("datetime64[D]")
+    m_len = (
+        (start_m + m_off + 1).astype("datetime64[M]").astype("datetime64[D]") - m_start
+    ).astype(np.int64)
+    disb = m_start + (r.random(n) * m_len).astype(np.int64).astype("timedelta64[D]")
+    disb = np.minimum(disb, a_day)
+    if joint.any():  # a joint group signs together
+        first = np.flatnonzero(joint)[::3]
+        disb[joint] = np.repeat(disb[first], 3)
+    rep = np.arange(n) >= nb
+    disb[rep] = np.maximum(disb[rep], np.minimum(disb[b_of[rep]] + 30, a_day))
+    return disb
+
+
+def _guarantee_types(r, seg, joint) -> np.ndarray:
+    """Guarantee type per loan (object array); loans of joint-guarantee groups are ``joint``."""
+    gtype = _pick_rows(
+        r, np.array(list(GUARANTEE_SHARES)), _shares_by_segment(seg, GUARANTEE_SHARES)
+    )
+    return np.where(joint, "joint", gtype).astype(object)
+
+
+def _amounts(r, seg, gtype, income) -> np.ndarray:
+    """Amount: income x a lognormal multiple, rounded to 1,000, between the floor and caps."""
+    p = AMOUNT
+    secured_business = (gtype != "credit") & (seg != "consumer")
+    mult = (
+        _segment_value(seg, p["income_multiple"])
+        * np.exp(r.normal(0, 0.45, len(seg)))
+        * np.where(secured_business, p["secured_business_factor"], 1.0)
+    )
+    raw_amt = income * mult
+    cap = np.where(secured_business, p["cap_secured_business"], p["cap"])
+    cap = np.where(gtype == "pledge", np.minimum(cap, p["cap_pledge"]), cap)
+    return np.clip(np.round(raw_amt, -3), p["min"], cap)
+
+
+def _terms_and_methods(r, seg) -> tuple[np.ndarray, np.ndarray]:
+    """Term in months and repayment method (no bullet above 12 months: interest-only)."""
+    term = _pick_rows(r, np.array(TERM_MONTHS), _by_segment(seg, TERM_SHARES)).astype(np.int64)
+    method = _pick_rows(r, np.array(list(METHOD_SHARES)), _shares_by_segment(seg, METHOD_SHARES))
+    method = np.where((method == "bullet") & (term > 12), "interest_only", method)
+    return term, method
+
+
+def _officers(r, region) -> tuple[np.ndarray, np.ndarray]:
+    """Officer index per loan (officers of the borrower's region) and each officer's effect."""
+    per_branch = N_OFFICERS // 5
+    officer_i = np.asarray(region) * per_branch + r.integers(0, per_branch, len(region))
+    return officer_i, r.normal(0, LOAN_RISK["officer_sd"], N_OFFICERS)
+
+
+def _payment_to_income(amount, term, method, income) -> np.ndarray:
+    """Rough monthly burden over income (interest only: 1.2% of the amount a month)."""
+    inst_guess = amount / term * (1 + 0.01 * term)
+    burden = np.where(np.isin(method, ["interest_only", "bullet"]), amount * 0.012, inst_guess)
+    return burden / income
+
+
+def _rates(r, gtype, risk_observed) -> np.ndarray:
+    """Annual rate: base + guarantee margin + risk slope x what the lender sees + noise."""
+    p = PRICING
+    rate = (
+        p["base"]
+        + pd.Series(gtype).map(p["margin"]).to_numpy(float)
+        + p["risk_slope"] * np.clip(risk_observed, -1.5, 2.5)
+        + r.normal(0, p["noise_sd"], len(gtype))
+    )
+    return np.round(np.clip(rate, p["min"], p["max"]) / p["step"]) * p["step"]
+
+
+def _purposes(r, seg) -> np.ndarray:
+    """Loan purpose, uniform over the segment's purposes."""
+    purpose = np.empty(len(seg), dtype=object)
+    for s in SEGMENTS:
+        m = seg == s
+        purpose[m] = _pick(r, PURPOSES[s], np.ones(len(PURPOSES[s])), int(m.sum()))
+    return purpose
+
+
+def _borrower_numbers(borrower: np.ndarray, nb: int) -> np.ndarray:
+    """0-based id number of each borrower index: ids follow the order of first loans."""
+    _, uniq = pd.factorize(borrower)
+    inv_b = np.empty(nb, dtype=np.int64)
+    inv_b[uniq] = np.arange(nb)
+    return inv_b
+
+
+def _loans_table(ln: _Loans, loan_ids, bor_ids) -> pd.DataFrame:
+    """The ``loans`` table (``bor_ids`` by borrower index)."""
+    loans = pd.DataFrame(
+        {
+            "loan_id": loan_ids,
+            "borrower_id": bor_ids[ln.borrower],
+            "product": pd.Series(ln.segment).map(PRODUCTS).to_numpy(str),
+            "amount": ln.amount,
+            "disbursement_date": ln.disbursement.astype("datetime64[ns]"),
+            "term_months": ln.term,
+            "annual_rate": ln.rate,
+            "repayment_method": ln.method.astype(str),
+            "guarantee_type": ln.guarantee.astype(str),
+            "purpose": ln.purpose.astype(str),
+            "officer_id": _ids("O", (ln.officer + 1), 2),
+            "branch": np.asarray(BRANCHES)[ln.officer // (N_OFFICERS // 5)],
+        }
+    )
+    return loans
+
+
+def _borrowers_table(r, bor: _Borrowers, ln: _Loans, bor_ids, id_number) -> tuple:
+    """The ``borrowers`` table (as recorded at onboarding = the first loan, with synthetic
+    PII) in the order of borrower ids, and each borrower's onboarding day."""
+    n, nb = len(ln.borrower), bor.count
+    first_loan = np.full(nb, n, dtype=np.int64)
+    np.minimum.at(first_loan, ln.borrower, np.arange(n))
+    first_disb = ln.disbursement[first_loan]
+    birth = (
+        first_disb
+        - (bor.age * 365.25).astype(np.int64).astype("timedelta64[D]")
+        - r.integers(0, 365, nb).astype("timedelta64[D]")
+    )
+    area = np.asarray(synthetic_pii.AREA_CODES)[bor.region]
+    borrowers = pd.DataFrame(
+        {
+            "borrower_id": bor_ids,
+            "segment": bor.segment,
+            "name": synthetic_pii.chinese_names(r, bor.male),
+            "gender": np.where(bor.male, "male", "female"),
+            "id_number": synthetic_pii.id_numbers(r, area, birth, bor.male),
+            "phone": synthetic_pii.mobile_numbers(r, nb),
+            "birth_date": birth.astype("datetime64[ns]"),
+            "education": np.asarray(EDUCATION)[bor.education],
+            "marital_status": np.asarray(MARITAL)[bor.marital],
+            "years_in_business": bor.years_in_business,
+            "monthly_income": bor.income,
+            "household_size": bor.household,
+            "house_ownership": np.asarray(HOUSING)[bor.housing],
+            "prior_loans": bor.prior_loans,
+            "prior_delinquency": bor.prior_delinquency,
+            "region": np.asarray(REGIONS)[bor.region],
+            "onboarding_date": first_disb.astype("datetime64[ns]"),
+        }
+    )
+    # row k of the table = borrower with id k+1
+    bor_order = np.argsort(id_number)
+    return borrowers.iloc[bor_order].reset_index(drop=True), first_disb
 
 
 def _text_as_str(df: pd.DataFrame) -> pd.DataFrame:
