@@ -736,335 +736,546 @@ def _guarantors(rng, loan_ids, gtype, group, borrower_ids) -> pd.DataFrame:
     return out
 
 
+# ---------------------------------------------------------------------- behaviour parameters
+#: AR(1) economic factor on the log-odds, with one six-month downturn; events are
+#: ``exp(event_sensitivity x macro)`` times as likely
+MACRO: dict[str, Any] = {
+    "persistence": 0.75,
+    "sd": 0.12,
+    "downturn": (0.2, 0.4, 0.5, 0.4, 0.25, 0.1),
+    "event_sensitivity": 1.5,
+}
+#: a due installment: log-odds of missing it ``base + risk + macro + season + shock +
+#: spiral[streak]``; a borrower who misses may pay part of it; a performing one may prepay;
+#: one in arrears may cure (pay all arrears), less likely under enforcement, never once
+#: recovery is exhausted; a borrower who died or went missing without an heir rarely pays
+REPAYMENT: dict[str, Any] = {
+    "base": -3.9,
+    "spiral": (0.0, 2.3, 2.7, 2.5),  # by missed installments in a row: 0, 1, 2, 3+
+    "season": {"harvest": -0.6, "lean": 0.5},  # farm loans, HARVEST_MONTHS / LEAN_MONTHS
+    "miss_when_dead": 0.97,
+    "partial": {"performing": 0.35, "in_arrears": 0.2},  # share of misses that pay part
+    "partial_share": (0.2, 0.8),
+    "prepay": 0.012,  # x exp(prepay_risk_slope x risk)
+    "prepay_risk_slope": -0.3,
+    "cure": (0.0, 0.6, 0.45, 0.25),  # by missed installments in a row: 0, 1, 2, 3+
+    "cure_under_enforcement": 0.4,
+}
+#: payment day relative to the due day: prepayments 0-9 days early; cures and partial
+#: payments 0-11 days late; regular payments on time or 0-3 days early (85%), else 1-5 late
+PAYMENT_LAG = {"prepay_early": 10, "catch_up_late": 12, "on_time": 0.85, "early": 4, "late": 6}
+#: after maturity: what is left is collected, a payoff or a part (5-30%) of it a month
+AFTER_MATURITY: dict[str, Any] = {
+    "log_odds_shift": 3.0,
+    "payoff": 0.25,  # x (1 - sigmoid(log-odds - payoff_midpoint))
+    "payoff_midpoint": 1.0,
+    "partial": 0.15,
+    "partial_share": (0.05, 0.3),
+    "under_enforcement": 0.4,
+    "days_late": 10,
+}
+#: workout triggers: collection after 4 missed installments (or 2 months past maturity),
+#: enforcement after 6 (4), with the monthly probability for secured / unsecured loans
+WORKOUT: dict[str, Any] = {
+    "collection_after": 4,
+    "collection_after_maturity": 2,
+    "enforcement_after": 6,
+    "enforcement_after_maturity": 4,
+    "enforce": {"secured": 0.5, "unsecured": 0.35},
+    "enforcement_day": 20,  # of the month
+    "status_day": 27,
+}
+#: monthly events per live loan: hazard (x the noted factors), effect on the log-odds of
+#: missing (``shock``, fading by ``SHOCK_FADE`` a month) and the signal's note
+EVENTS: dict[str, dict[str, Any]] = {
+    "death_or_missing": {
+        "hazard": 0.00012, "age_slope": 0.07, "heir": 0.5,
+        "note_heir": "borrower died; heir continues repayment",
+        "note": "borrower died or missing; no heir repaying",
+    },
+    "income_drop": {  # x macro factor x exp(risk_slope x risk)
+        "hazard": 0.0006, "risk_slope": 0.4, "shock": 1.8,
+        "note": "business turnover fell sharply",
+    },
+    "health_worsened": {
+        "hazard": 0.0003, "age_slope": 0.05, "shock": 1.0,
+        "note": "serious illness in the family",
+    },
+    "fund_misuse": {"hazard": 0.0001, "shock": 1.0,
+                    "note": "loan used outside the contracted purpose"},
+    "documents_missing": {"hazard": 0.00008, "note": "contract annex missing from the file"},
+    "contact_changes": {  # + in_arrears after two missed installments
+        "hazard": 0.00015, "in_arrears": 0.05,
+        "note": "phone and address changed, not reachable",
+    },
+    "sanctioned": {"hazard": 0.00003, "shock": 1.5, "note": "administrative penalty"},
+    "property_destroyed": {  # farm loans of the disaster's region, in its month
+        "hazard": 0.06, "shock": 2.0, "note": "crops and greenhouse destroyed by flood",
+    },
+    "guarantor_downgrade": {"hazard": 0.0002, "note": "guarantor's business closed"},
+    "joint_partner_in_arrears": {  # a member 3+ installments behind strains the other two
+        "shock": 0.7, "downgrade": 0.4, "note": "joint-guarantee partner in arrears",
+    },
+}  # fmt: skip
+SHOCK_FADE = 0.93
+ENFORCEMENT_NOTE = "guarantor / collateral called on; legal action filed"
+_FAR = np.iinfo(np.int64).max // 2  # a day number after any date
+
+
 def _simulate(
     r, r_mac, r_sig, *, loans, schedule, risk, seg, group, age, region, a_day, collateral
 ):
     """Month-by-month repayment behaviour; returns payments, signals, recovery status and the
     closed schedule. What happens after default is in :mod:`.workout_behaviour`."""
-    n = len(loans)
-    a = int(a_day.astype(np.int64))
-    n_per = schedule.groupby("loan_id", sort=False).size().to_numpy()
-    T = int(n_per.max())
-    # dense schedule (rows of make_schedule are sorted by loan, period)
-    col = schedule["period"].to_numpy() - 1
-    row = np.repeat(np.arange(n), n_per)
-    due_day = np.full((n, T), np.iinfo(np.int64).max // 2, dtype=np.int64)
-    due_day[row, col] = schedule["due_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    due_amt = np.zeros((n, T))
-    due_amt[row, col] = (schedule["principal_due"] + schedule["interest_due"]).to_numpy()
-    prin = np.zeros((n, T))
-    prin[row, col] = schedule["principal_due"].to_numpy()
-    cumdue = np.cumsum(due_amt, axis=1)
-    cumdue[due_amt == 0] = np.inf  # beyond the last period
-    cumprin = np.cumsum(prin, axis=1)
-    exposure = balloon_exposure(loans, prin)
-    first_m = _month_index(due_day[:, 0])
-    disb_day = loans["disbursement_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    amount = loans["amount"].to_numpy(float)
-    method = loans["repayment_method"].to_numpy(str)
-    gtype = loans["guarantee_type"].to_numpy(str)
-    secured = gtype != "credit"
-    farmer = seg == "farmer"
+    sim = _Simulation(
+        r, r_sig, loans=loans, schedule=schedule, risk=risk, seg=seg, group=group, age=age,
+        region=region, a_day=a_day, collateral=collateral,
+    )  # fmt: skip
+    m0 = int(sim.due.first_m.min())
+    n_m = int(_month_index(np.array([a_day]))[0] - m0 + 1)
+    sim.economy(r_mac, n_m)
+    for t in range(n_m):
+        sim.month(t, m0 + t)
+    loan_ids = loans["loan_id"].to_numpy()
+    return {
+        "payments": _payments_frame(sim.pays, loan_ids),
+        "signals": _signals_frame(sim.sigs, loan_ids),
+        "schedule": _closed_schedule(schedule, sim.due, sim.close_k, sim.amount),
+        "closed_day": sim.closed_day,
+        "recovery_status": sim.wo.frame(loan_ids, as_of=sim.a),
+    }
 
-    a_m = _month_index(np.array([a_day]))[0]
-    m0 = int(first_m.min())
-    n_m = int(a_m - m0 + 1)
-    # macro factor: AR(1) with one downturn
-    macro = np.zeros(max(n_m, 1))
-    eps = r_mac.normal(0, 0.12, len(macro))
-    for t in range(1, len(macro)):
-        macro[t] = 0.75 * macro[t - 1] + eps[t]
-    dip = r_mac.integers(0, max(len(macro) - 6, 1))
-    macro[dip : dip + 6] += np.array([0.2, 0.4, 0.5, 0.4, 0.25, 0.1])[: len(macro[dip : dip + 6])]
-    disaster_m = r_mac.integers(0, max(len(macro), 1))
-    disaster_region = r_mac.integers(2, 5)
 
-    cum_paid = np.zeros(n)
-    closed = np.zeros(n, dtype=bool)
-    closed_day = np.full(n, np.iinfo(np.int64).max // 2, dtype=np.int64)
-    close_k = np.full(n, -1)
-    shock = np.zeros(n)
-    dead = np.zeros(n, dtype=bool)
-    dead_m = np.full(n, -1)
-    wo = workout.Workout.start(n)
-    had3 = np.zeros(n, dtype=bool)
-    signalled: dict[str, np.ndarray] = {}  # code -> bool array: some signals happen once per loan
-    pays, sigs = [], []
-    base = -3.9
-    spiral = np.array([0.0, 2.3, 2.7, 2.5])
-    cure_prob = np.array([0.0, 0.6, 0.45, 0.25])
-    gmembers = None
-    if (group >= 0).any():
-        j = np.flatnonzero(group >= 0)
-        j = j[np.lexsort((j, group[j]))]
-        gmembers = j.reshape(-1, 3)
-        gpos = np.full(group.max() + 1, -1)
-        gpos[group[j[::3]]] = np.arange(len(gmembers))
+@dataclass
+class _DueSchedule:
+    """The schedule as dense loans x periods arrays (rows of make_schedule are sorted by
+    loan, period); periods beyond a loan's last are due on :data:`_FAR` and owe nothing."""
 
-    def signal(idx, day, code, note):
+    n_per: np.ndarray  # periods per loan
+    row: np.ndarray  # loan position of each schedule row
+    day: np.ndarray  # due day numbers
+    amount: np.ndarray  # principal + interest due
+    cumdue: np.ndarray  # cumulative amount due (inf beyond the last period)
+    cumprin: np.ndarray  # cumulative principal due
+    exposure: np.ndarray  # months of repayment risk (:func:`balloon_exposure`)
+    first_m: np.ndarray  # month index of the first due date
+
+    @classmethod
+    def of(cls, loans: pd.DataFrame, schedule: pd.DataFrame) -> _DueSchedule:
+        n = len(loans)
+        n_per = schedule.groupby("loan_id", sort=False).size().to_numpy()
+        T = int(n_per.max())
+        col = schedule["period"].to_numpy() - 1
+        row = np.repeat(np.arange(n), n_per)
+        due_day = np.full((n, T), _FAR, dtype=np.int64)
+        due_day[row, col] = schedule["due_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        due_amt = np.zeros((n, T))
+        due_amt[row, col] = (schedule["principal_due"] + schedule["interest_due"]).to_numpy()
+        prin = np.zeros((n, T))
+        prin[row, col] = schedule["principal_due"].to_numpy()
+        cumdue = np.cumsum(due_amt, axis=1)
+        cumdue[due_amt == 0] = np.inf  # beyond the last period
+        return cls(
+            n_per=n_per, row=row, day=due_day, amount=due_amt, cumdue=cumdue,
+            cumprin=np.cumsum(prin, axis=1), exposure=balloon_exposure(loans, prin),
+            first_m=_month_index(due_day[:, 0]),
+        )  # fmt: skip
+
+
+@dataclass
+class _Installments:
+    """This month's due installments (``loans`` positions, in order) and their arrears."""
+
+    loans: np.ndarray
+    k: np.ndarray  # period (0-based)
+    day: np.ndarray  # due day
+    streak: np.ndarray  # installments missed in a row before this one
+    due: np.ndarray  # amount due now
+    arrears: np.ndarray  # unpaid earlier installments
+
+
+class _Simulation:
+    """The book's repayment behaviour, one calendar month at a time (vectorised over loans).
+
+    State per loan: paid so far, closed (and when), dead, the latent shock, the workout
+    (:class:`.workout_behaviour.Workout`); payments and signals are collected as arrays.
+    """
+
+    def __init__(
+        self, r, r_sig, *, loans, schedule, risk, seg, group, age, region, a_day, collateral
+    ):
+        n = len(loans)
+        self.r, self.r_sig, self.n = r, r_sig, n
+        self.a = int(a_day.astype(np.int64))
+        self.due = _DueSchedule.of(loans, schedule)
+        self.disb_day = loans["disbursement_date"].to_numpy().astype("datetime64[D]")
+        self.disb_day = self.disb_day.astype(np.int64)
+        self.amount = loans["amount"].to_numpy(float)
+        self.method = loans["repayment_method"].to_numpy(str)
+        self.gtype = loans["guarantee_type"].to_numpy(str)
+        self.secured = self.gtype != "credit"
+        self.farmer = seg == "farmer"
+        self.risk, self.group, self.age, self.region = risk, group, age, region
+        self.collateral = collateral
+        self.cum_paid = np.zeros(n)
+        self.closed = np.zeros(n, dtype=bool)
+        self.closed_day = np.full(n, _FAR, dtype=np.int64)
+        self.close_k = np.full(n, -1)
+        self.shock = np.zeros(n)
+        self.dead = np.zeros(n, dtype=bool)
+        self.dead_m = np.full(n, -1)
+        self.wo = workout.Workout.start(n)
+        self.had3 = np.zeros(n, dtype=bool)
+        self.signalled: dict[str, np.ndarray] = {}  # code -> loans: once-per-loan signals
+        self.pays: list[tuple] = []
+        self.sigs: list[tuple] = []
+        self.gmembers, self.gpos = _group_members(group)
+        self.k = np.zeros(n, dtype=np.int64)  # period due this month (0-based)
+
+    # -------------------------------------------------------------- records
+    def signal(self, idx, day, code, note) -> None:
+        """Record signal ``code`` for loans ``idx`` on ``day`` (within loan life and as-of)."""
         idx = np.asarray(idx)
         day = np.broadcast_to(np.asarray(day, dtype=np.int64), idx.shape)
-        ok = (day <= a) & (day >= disb_day[idx])
+        ok = (day <= self.a) & (day >= self.disb_day[idx])
         if ok.any():
-            sigs.append((idx[ok], day[ok], code, note))
+            self.sigs.append((idx[ok], day[ok], code, note))
 
-    def once(code, idx):
-        seen = signalled.setdefault(code, np.zeros(n, dtype=bool))
+    def once(self, code, idx) -> np.ndarray:
+        """The loans of ``idx`` that have not had signal ``code`` yet (now they have)."""
+        seen = self.signalled.setdefault(code, np.zeros(self.n, dtype=bool))
         idx = idx[~seen[idx]]
         seen[idx] = True
         return idx
 
-    def pay(idx, day, amt, source=None):
+    def pay(self, idx, day, amt, source=None) -> np.ndarray:
+        """Record payments (rounded to the fen; none after as-of); which were made."""
         amt = np.round(amt, 2)
-        ok = (day <= a) & (amt > 0)
+        ok = (day <= self.a) & (amt > 0)
         src = np.zeros(len(idx), np.int8) if source is None else np.asarray(source, np.int8)
-        pays.append((idx[ok], day[ok], amt[ok], src[ok]))
-        cum_paid[idx[ok]] += amt[ok]
+        self.pays.append((idx[ok], day[ok], amt[ok], src[ok]))
+        self.cum_paid[idx[ok]] += amt[ok]
         return ok
 
-    def claim_of(idx):
+    def claim_of(self, idx) -> np.ndarray:
         """What loans ``idx`` owe now: arrears and interest due so far plus principal to come."""
-        kk = np.clip(k[idx], 0, T - 1)
-        in_t = k[idx] < n_per[idx]
+        d, k = self.due, self.k
+        kk = np.clip(k[idx], 0, d.day.shape[1] - 1)
+        in_t = k[idx] < d.n_per[idx]
         owed = np.where(
             in_t,
-            cumdue[idx, kk] - cum_paid[idx] + (amount[idx] - cumprin[idx, kk]),
-            cumdue[idx, n_per[idx] - 1] - cum_paid[idx],
+            d.cumdue[idx, kk] - self.cum_paid[idx] + (self.amount[idx] - d.cumprin[idx, kk]),
+            d.cumdue[idx, d.n_per[idx] - 1] - self.cum_paid[idx],
         )
         return np.maximum(owed, 0.0)
 
-    def close(idx, day, k):
+    def close(self, idx, day) -> None:
         """Loans ``idx`` paid in full on ``day`` (a schedule still running closes now)."""
-        closed[idx] = True
-        closed_day[idx] = day
-        in_t = k[idx] < n_per[idx]
-        close_k[idx[in_t]] = np.maximum(k[idx[in_t]], 0)
+        self.closed[idx] = True
+        self.closed_day[idx] = day
+        in_t = self.k[idx] < self.due.n_per[idx]
+        self.close_k[idx[in_t]] = np.maximum(self.k[idx[in_t]], 0)
 
-    for t in range(n_m):
-        c = m0 + t
-        cm = int(c % 12 + 1)
-        k = c - first_m  # period due this month (0-based)
-        live = ~closed & (k >= 0)
-        in_term = live & (k < n_per)
+    # -------------------------------------------------------------- the month
+    def economy(self, r_mac, n_m: int) -> None:
+        """The macro factor over ``n_m`` months and the month and region of a disaster."""
+        p = MACRO
+        macro = np.zeros(max(n_m, 1))
+        eps = r_mac.normal(0, p["sd"], len(macro))
+        for t in range(1, len(macro)):
+            macro[t] = p["persistence"] * macro[t - 1] + eps[t]
+        dip = r_mac.integers(0, max(len(macro) - len(p["downturn"]), 1))
+        span = macro[dip : dip + len(p["downturn"])]
+        macro[dip : dip + len(p["downturn"])] += np.array(p["downturn"])[: len(span)]
+        self.macro = macro
+        self.disaster_m = r_mac.integers(0, max(len(macro), 1))
+        self.disaster_region = r_mac.integers(2, 5)
+
+    def month(self, t: int, c: int) -> None:
+        """Calendar month ``c`` (month index), the ``t``-th of the simulation."""
+        self.k = c - self.due.first_m
+        live = ~self.closed & (self.k >= 0)
+        inst = self._installments_due(live & (self.k < self.due.n_per))
+        new_streak, pday = self._repayments(inst, t, int(c % 12 + 1))
+        P = self._after_maturity(live, t)
+        self._workout(t, c, inst, new_streak, pday, P)
+        self._events(t, c, live, inst.loans, new_streak)
+        self.shock *= SHOCK_FADE  # shocks fade
+
+    def _installments_due(self, in_term: np.ndarray) -> _Installments:
+        """Installments due this month up to as-of, with the streak of misses before them."""
+        d, a = self.due, self.a
         A = np.flatnonzero(in_term)
-        kA = k[A]
-        dday = due_day[A, kA]
+        kA = self.k[A]
+        dday = d.day[A, kA]
         A, kA, dday = A[dday <= a], kA[dday <= a], dday[dday <= a]
-        cov = (cumdue[A] <= (cum_paid[A] + TOL)[:, None]).sum(axis=1)
-        streak = np.maximum(kA - cov, 0)
-        due_now = due_amt[A, kA]
-        cum_prev = np.where(kA > 0, cumdue[A, np.maximum(kA - 1, 0)], 0.0)
+        cov = (d.cumdue[A] <= (self.cum_paid[A] + TOL)[:, None]).sum(axis=1)
+        cum_prev = np.where(kA > 0, d.cumdue[A, np.maximum(kA - 1, 0)], 0.0)
         cum_prev = np.where(np.isfinite(cum_prev), cum_prev, 0.0)
-        arrears = np.maximum(cum_prev - cum_paid[A], 0.0)
-        season = np.where(
-            farmer[A], np.where(np.isin(cm, HARVEST_MONTHS), -0.6, 0.0) + np.where(
-                np.isin(cm, LEAN_MONTHS), 0.5, 0.0), 0.0
+        return _Installments(
+            loans=A, k=kA, day=dday, streak=np.maximum(kA - cov, 0), due=d.amount[A, kA],
+            arrears=np.maximum(cum_prev - self.cum_paid[A], 0.0),
         )  # fmt: skip
-        logit = base + risk[A] + macro[t] + season + shock[A] + spiral[np.minimum(streak, 3)]
-        p_miss = np.where(dead[A], 0.97, -np.expm1(exposure[A, kA] * np.log1p(-_sigmoid(logit))))
-        u = r.random(len(A))
-        miss = u < p_miss
-        partial = miss & (r.random(len(A)) < np.where(streak == 0, 0.35, 0.2))
+
+    def _miss_probability(self, inst: _Installments, t: int, cm: int) -> np.ndarray:
+        """Probability of missing each installment (calendar month ``cm``)."""
+        p, A = REPAYMENT, inst.loans
+        season = np.where(
+            self.farmer[A], np.where(np.isin(cm, HARVEST_MONTHS), p["season"]["harvest"], 0.0)
+            + np.where(np.isin(cm, LEAN_MONTHS), p["season"]["lean"], 0.0), 0.0
+        )  # fmt: skip
+        spiral = np.array(p["spiral"])[np.minimum(inst.streak, 3)]
+        logit = p["base"] + self.risk[A] + self.macro[t] + season + self.shock[A] + spiral
+        p_month = np.log1p(-_sigmoid(logit))
+        return np.where(
+            self.dead[A], p["miss_when_dead"], -np.expm1(self.due.exposure[A, inst.k] * p_month)
+        )
+
+    def _repayments(self, inst: _Installments, t: int, cm: int):
+        """Who pays, misses, pays part, prepays or cures; the payments; loans paid off close.
+        Returns the new streak of misses and the payment days."""
+        p, r, A, kA, streak = REPAYMENT, self.r, inst.loans, inst.k, inst.streak
+        miss = r.random(len(A)) < self._miss_probability(inst, t, cm)
+        share = np.where(streak == 0, p["partial"]["performing"], p["partial"]["in_arrears"])
+        partial = miss & (r.random(len(A)) < share)
         ok_pay = ~miss
-        can_prepay = (method[A] != "bullet") & (kA < n_per[A] - 1) & (streak == 0)
-        prepay = ok_pay & can_prepay & (r.random(len(A)) < 0.012 * np.exp(-0.3 * risk[A]))
-        # a borrower under enforcement rarely cures; once recovery is exhausted, never
-        cure_w = np.where(wo.exhausted[A], 0.0, np.where(wo.enforcing[A], 0.4, 1.0))
-        cure = (
-            ok_pay & (streak > 0) & (r.random(len(A)) < cure_w * cure_prob[np.minimum(streak, 3)])
-        )
-        remaining = amount[A] - cumprin[A, kA]
-        amt = np.where(ok_pay, due_now, 0.0)
-        amt = np.where(cure | prepay, arrears + due_now, amt)
+        can_prepay = (self.method[A] != "bullet") & (kA < self.due.n_per[A] - 1) & (streak == 0)
+        p_prepay = p["prepay"] * np.exp(p["prepay_risk_slope"] * self.risk[A])
+        prepay = ok_pay & can_prepay & (r.random(len(A)) < p_prepay)
+        cure = ok_pay & (streak > 0) & (r.random(len(A)) < self._cure_probability(inst))
+        remaining = self.amount[A] - self.due.cumprin[A, kA]
+        amt = np.where(ok_pay, inst.due, 0.0)
+        amt = np.where(cure | prepay, inst.arrears + inst.due, amt)
         amt = np.where(prepay, amt + remaining, amt)
-        amt = np.where(partial, due_now * r.uniform(0.2, 0.8, len(A)), amt)
-        lag = np.where(
-            prepay,
-            -r.integers(0, 10, len(A)),
-            np.where(
-                cure | partial,
-                r.integers(0, 12, len(A)),
-                np.where(
-                    r.random(len(A)) < 0.85, -r.integers(0, 4, len(A)), r.integers(1, 6, len(A))
-                ),
-            ),
-        )
-        pday = np.maximum(dday + lag, disb_day[A] + 1)
-        pday_a = pday
-        ok = pay(A, pday, amt)
+        amt = np.where(partial, inst.due * r.uniform(*p["partial_share"], len(A)), amt)
+        lag = _payment_lag(r, prepay, cure | partial)
+        pday = np.maximum(inst.day + lag, self.disb_day[A] + 1)
+        ok = self.pay(A, pday, amt)
         done = prepay & ok
-        closed[A[done]] = True
-        closed_day[A[done]] = pday[done]
-        close_k[A[done]] = kA[done]
+        self.closed[A[done]] = True
+        self.closed_day[A[done]] = pday[done]
+        self.close_k[A[done]] = kA[done]
         # a loan that paid its last installment with no arrears left is closed
-        last = (kA == n_per[A] - 1) & ok & ok_pay & (cure | (streak == 0))
-        closed[A[last & ~done]] = True
-        closed_day[A[last & ~done]] = pday[last & ~done]
-        new_streak = np.where(miss, streak + 1, np.where(cure | prepay, 0, streak))
+        last = (kA == self.due.n_per[A] - 1) & ok & ok_pay & (cure | (streak == 0))
+        self.closed[A[last & ~done]] = True
+        self.closed_day[A[last & ~done]] = pday[last & ~done]
+        return np.where(miss, streak + 1, np.where(cure | prepay, 0, streak)), pday
 
-        # after maturity: collection of what is left
-        P = np.flatnonzero(live & (k >= n_per) & ~closed)
-        if len(P):
-            lastk = n_per[P] - 1
-            owed = cumdue[P, lastk] - cum_paid[P]
-            P, lastk, owed = P[owed > TOL], lastk[owed > TOL], owed[owed > TOL]
-            pday = due_day[P, lastk] + 30 * (k[P] - lastk) + r.integers(0, 10, len(P))
-            lg = base + risk[P] + macro[t] + shock[P] + 3.0
-            # once enforced a payoff is rarer; once recovery is exhausted, none (the missed
-            # balloon is already sized by balloon_exposure: no extra decay past maturity)
-            late = np.where(wo.exhausted[P], 0.0, np.where(wo.enforcing[P], 0.4, 1.0))
-            cure_p = ~dead[P] & (r.random(len(P)) < 0.25 * (1 - _sigmoid(lg - 1.0)) * late)
-            part_p = ~cure_p & ~dead[P] & (r.random(len(P)) < 0.15 * np.sqrt(late))
-            amt_p = np.where(cure_p, owed, np.where(part_p, owed * r.uniform(0.05, 0.3, len(P)), 0))
-            okp = pay(P, pday, amt_p)
-            fin = cure_p & okp
-            closed[P[fin]] = True
-            closed_day[P[fin]] = pday[fin]
+    def _cure_probability(self, inst: _Installments) -> np.ndarray:
+        """A borrower under enforcement rarely cures; once recovery is exhausted, never."""
+        p, A = REPAYMENT, inst.loans
+        cure_w = np.where(
+            self.wo.exhausted[A],
+            0.0,
+            np.where(self.wo.enforcing[A], p["cure_under_enforcement"], 1.0),
+        )
+        return cure_w * np.array(p["cure"])[np.minimum(inst.streak, 3)]
 
-        # workout: collection, enforcement, recoveries, exhaustion (riskkit.datasets.workout_behaviour)
+    def _after_maturity(self, live: np.ndarray, t: int) -> np.ndarray:
+        """After maturity: collection of what is left (a payoff or a part). Returns the loans
+        past maturity that still owed at the start of the month."""
+        d, k, r, p = self.due, self.k, self.r, AFTER_MATURITY
+        P = np.flatnonzero(live & (k >= d.n_per) & ~self.closed)
+        if not len(P):
+            return P
+        lastk = d.n_per[P] - 1
+        owed = d.cumdue[P, lastk] - self.cum_paid[P]
+        P, lastk, owed = P[owed > TOL], lastk[owed > TOL], owed[owed > TOL]
+        pday = d.day[P, lastk] + 30 * (k[P] - lastk) + r.integers(0, p["days_late"], len(P))
+        lg = REPAYMENT["base"] + self.risk[P] + self.macro[t] + self.shock[P] + p["log_odds_shift"]
+        # once enforced a payoff is rarer; once recovery is exhausted, none (the missed
+        # balloon is already sized by balloon_exposure: no extra decay past maturity)
+        late = np.where(
+            self.wo.exhausted[P], 0.0, np.where(self.wo.enforcing[P], p["under_enforcement"], 1.0)
+        )
+        alive = ~self.dead[P]
+        p_payoff = p["payoff"] * (1 - _sigmoid(lg - p["payoff_midpoint"])) * late
+        cure_p = alive & (r.random(len(P)) < p_payoff)
+        part_p = ~cure_p & alive & (r.random(len(P)) < p["partial"] * np.sqrt(late))
+        part = owed * r.uniform(*p["partial_share"], len(P))
+        amt_p = np.where(cure_p, owed, np.where(part_p, part, 0))
+        okp = self.pay(P, pday, amt_p)
+        fin = cure_p & okp
+        self.closed[P[fin]] = True
+        self.closed_day[P[fin]] = pday[fin]
+        return P
+
+    def _workout(self, t, c, inst: _Installments, new_streak, pday, P) -> None:
+        """Collection, enforcement, recoveries, exhaustion (:mod:`.workout_behaviour`)."""
+        p, wo, r, a, A, closed = WORKOUT, self.wo, self.r, self.a, inst.loans, self.closed
         month_start = _month_start_day(c)
-        in_arrears = A[(new_streak >= 4) & ~closed[A]]
+        past = self.k[P] - self.due.n_per[P]  # months past maturity
+        in_arrears = A[(new_streak >= p["collection_after"]) & ~closed[A]]
         if len(P):
-            in_arrears = np.r_[in_arrears, P[~closed[P] & (k[P] - n_per[P] >= 2)]]
-        wo.open_collection(in_arrears, t, min(month_start + 27, a))
-        cured = (streak > 0) & (new_streak == 0) & ~closed[A]
-        wo.cure(A[cured], np.minimum(pday_a[cured], a))
-        E = A[(new_streak >= 6) & ~closed[A]]
+            late = P[~closed[P] & (past >= p["collection_after_maturity"])]
+            in_arrears = np.r_[in_arrears, late]
+        wo.open_collection(in_arrears, t, min(month_start + p["status_day"], a))
+        cured = (inst.streak > 0) & (new_streak == 0) & ~closed[A]
+        wo.cure(A[cured], np.minimum(pday[cured], a))
+        E = A[(new_streak >= p["enforcement_after"]) & ~closed[A]]
         if len(P):
-            E = np.r_[E, P[~closed[P] & (k[P] - n_per[P] >= 4)]]
+            E = np.r_[E, P[~closed[P] & (past >= p["enforcement_after_maturity"])]]
         E = E[wo.is_("collection")[E]]
-        E = E[r.random(len(E)) < np.where(secured[E], 0.5, 0.35)]
-        eday = min(month_start + 20, a)
+        p_enforce = np.where(self.secured[E], p["enforce"]["secured"], p["enforce"]["unsecured"])
+        E = E[r.random(len(E)) < p_enforce]
+        eday = min(month_start + p["enforcement_day"], a)
         workout.enforce(
-            wo, r, E, t, eday, gtype=gtype, dead=dead, claim=claim_of(E), collateral=collateral
-        )
-        signal(
-            E, eday, "enforcement_started", "guarantor / collateral called on; legal action filed"
-        )
-        R, rday, ramt, rsrc = workout.channel_payments(wo, r, t, month_start, claim_of)
-        owed = claim_of(R)
-        okr = pay(R, rday, ramt, rsrc)
-        close(R[okr & (ramt >= owed - TOL)], rday[okr & (ramt >= owed - TOL)], k)
-        workout.status_after_payments(wo, t, min(month_start + 27, a), closed)
+            wo, r, E, t, eday, gtype=self.gtype, dead=self.dead, claim=self.claim_of(E),
+            collateral=self.collateral,
+        )  # fmt: skip
+        self.signal(E, eday, "enforcement_started", ENFORCEMENT_NOTE)
+        R, rday, ramt, rsrc = workout.channel_payments(wo, r, t, month_start, self.claim_of)
+        owed = self.claim_of(R)
+        okr = self.pay(R, rday, ramt, rsrc)
+        self.close(R[okr & (ramt >= owed - TOL)], rday[okr & (ramt >= owed - TOL)])
+        workout.status_after_payments(wo, t, min(month_start + p["status_day"], a), closed)
 
-        # events ------------------------------------------------------------
-        L = np.flatnonzero(live & ~closed & ~dead)
-        if len(L):
-            eday = np.minimum(_month_start_day(c) + r_sig.integers(0, 28, len(L)), a)
-            u = r_sig.random((len(L), 8))
-            mac = np.exp(1.5 * macro[t])
-            d_h = 0.00012 * np.exp(0.07 * (age[L] - 45))
-            died = np.isin(L, once("death_or_missing", L[u[:, 0] < d_h]))
-            dead[L[died]] = True
-            dead_m[L[died]] = t
-            heir = died & (r_sig.random(len(L)) < 0.5)
-            dead[L[heir]] = False  # an heir takes over the repayments
-            signal(
-                L[died & heir],
-                eday[died & heir],
-                "death_or_missing",
-                "borrower died; heir continues repayment",
-            )
-            signal(
-                L[died & ~heir],
-                eday[died & ~heir],
-                "death_or_missing",
-                "borrower died or missing; no heir repaying",
-            )
-            inc = u[:, 1] < 0.0006 * mac * np.exp(0.4 * risk[L])
-            shock[L[inc]] += 1.8
-            signal(L[inc], eday[inc], "income_drop", "business turnover fell sharply")
-            ill = u[:, 2] < 0.0003 * np.exp(0.05 * (age[L] - 45))
-            shock[L[ill]] += 1.0
-            signal(L[ill], eday[ill], "health_worsened", "serious illness in the family")
-            mis = once("fund_misuse", L[u[:, 3] < 0.0001])
-            shock[mis] += 1.0
-            signal(
-                mis,
-                eday[np.searchsorted(L, mis)],
-                "fund_misuse",
-                "loan used outside the contracted purpose",
-            )
-            doc = once("documents_missing", L[u[:, 4] < 0.00008])
-            signal(
-                doc,
-                eday[np.searchsorted(L, doc)],
-                "documents_missing",
-                "contract annex missing from the file",
-            )
-            st_L = np.zeros(len(L), dtype=np.int64)
-            pos = np.searchsorted(A, L)
-            inA = (pos < len(A)) & (A[np.minimum(pos, len(A) - 1)] == L) if len(A) else pos < 0
-            st_L[inA] = new_streak[pos[inA]]
-            cc = once("contact_changes", L[u[:, 5] < 0.00015 + 0.05 * (st_L >= 2)])
-            signal(
-                cc,
-                eday[np.searchsorted(L, cc)],
-                "contact_changes",
-                "phone and address changed, not reachable",
-            )
-            sanc = once("sanctioned", L[u[:, 6] < 0.00003])
-            shock[sanc] += 1.5
-            signal(sanc, eday[np.searchsorted(L, sanc)], "sanctioned", "administrative penalty")
-            if t == disaster_m:
-                hit = farmer[L] & (region[L] == disaster_region) & (u[:, 7] < 0.06)
-                shock[L[hit]] += 2.0
-                signal(
-                    L[hit],
-                    eday[hit],
-                    "property_destroyed",
-                    "crops and greenhouse destroyed by flood",
-                )
-            gd = (gtype[L] == "guaranteed") & (u[:, 7] < 0.0002 * mac)
-            gdi = once("guarantor_downgrade", L[gd])
-            signal(
-                gdi,
-                eday[np.searchsorted(L, gdi)],
-                "guarantor_downgrade",
-                "guarantor's business closed",
-            )
-            # joint liability: a member in serious arrears strains the other two households
-            newly = L[(st_L >= 3) & ~had3[L]]
-            had3[newly] = True
-            if gmembers is not None:
-                jn = newly[group[newly] >= 0]
-                if len(jn):
-                    mates = gmembers[gpos[group[jn]]]
-                    mates = mates[mates != jn[:, None]].reshape(-1, 2).reshape(-1)
-                    mates = mates[~closed[mates]]
-                    shock[mates] += 0.7
-                    down = once("guarantor_downgrade", mates[r_sig.random(len(mates)) < 0.4])
-                    signal(
-                        down,
-                        np.minimum(_month_start_day(c) + 27, a),
-                        "guarantor_downgrade",
-                        "joint-guarantee partner in arrears",
-                    )
-        shock *= 0.93  # shocks fade
+    # -------------------------------------------------------------- events
+    def _events(self, t, c, live, A, new_streak) -> None:
+        """This month's events for live loans: death, shocks, signals, joint liability."""
+        L = np.flatnonzero(live & ~self.closed & ~self.dead)
+        if not len(L):
+            return
+        eday = np.minimum(_month_start_day(c) + self.r_sig.integers(0, 28, len(L)), self.a)
+        u = self.r_sig.random((len(L), 8))
+        self._deaths(t, L, eday, u[:, 0])
+        self._shocks(t, L, eday, u)
+        st_L = _streak_of(L, A, new_streak)
+        cc = EVENTS["contact_changes"]
+        changed = self.once(
+            "contact_changes", L[u[:, 5] < cc["hazard"] + cc["in_arrears"] * (st_L >= 2)]
+        )
+        self._signal_at(changed, L, eday, "contact_changes")
+        sanc = self.once("sanctioned", L[u[:, 6] < EVENTS["sanctioned"]["hazard"]])
+        self.shock[sanc] += EVENTS["sanctioned"]["shock"]
+        self._signal_at(sanc, L, eday, "sanctioned")
+        if t == self.disaster_m:
+            self._disaster(L, eday, u[:, 7])
+        mac = np.exp(MACRO["event_sensitivity"] * self.macro[t])
+        gd = (self.gtype[L] == "guaranteed") & (
+            u[:, 7] < EVENTS["guarantor_downgrade"]["hazard"] * mac
+        )
+        self._signal_at(self.once("guarantor_downgrade", L[gd]), L, eday, "guarantor_downgrade")
+        self._joint_liability(c, L[(st_L >= 3) & ~self.had3[L]])
 
-    payments = _payments_frame(pays, loans["loan_id"].to_numpy())
-    signals = _signals_frame(sigs, loans["loan_id"].to_numpy())
-    # close the schedule of loans paid off early at their payoff installment
+    def _signal_at(self, idx, L, eday, code: str) -> None:
+        """Signal ``code`` for loans ``idx`` (a subset of ``L``) on their event days."""
+        self.signal(idx, eday[np.searchsorted(L, idx)], code, EVENTS[code]["note"])
+
+    def _deaths(self, t, L, eday, u) -> None:
+        """Deaths and disappearances (more likely with age); an heir takes over half."""
+        p = EVENTS["death_or_missing"]
+        d_h = p["hazard"] * np.exp(p["age_slope"] * (self.age[L] - 45))
+        died = np.isin(L, self.once("death_or_missing", L[u < d_h]))
+        self.dead[L[died]] = True
+        self.dead_m[L[died]] = t
+        heir = died & (self.r_sig.random(len(L)) < p["heir"])
+        self.dead[L[heir]] = False  # an heir takes over the repayments
+        self.signal(L[died & heir], eday[died & heir], "death_or_missing", p["note_heir"])
+        self.signal(L[died & ~heir], eday[died & ~heir], "death_or_missing", p["note"])
+
+    def _shocks(self, t, L, eday, u) -> None:
+        """Income drop, illness, fund misuse (each raises the odds of missing) and missing
+        documents."""
+        mac = np.exp(MACRO["event_sensitivity"] * self.macro[t])
+        p = EVENTS["income_drop"]
+        inc = u[:, 1] < p["hazard"] * mac * np.exp(p["risk_slope"] * self.risk[L])
+        self.shock[L[inc]] += p["shock"]
+        self.signal(L[inc], eday[inc], "income_drop", p["note"])
+        p = EVENTS["health_worsened"]
+        ill = u[:, 2] < p["hazard"] * np.exp(p["age_slope"] * (self.age[L] - 45))
+        self.shock[L[ill]] += p["shock"]
+        self.signal(L[ill], eday[ill], "health_worsened", p["note"])
+        mis = self.once("fund_misuse", L[u[:, 3] < EVENTS["fund_misuse"]["hazard"]])
+        self.shock[mis] += EVENTS["fund_misuse"]["shock"]
+        self._signal_at(mis, L, eday, "fund_misuse")
+        doc = self.once("documents_missing", L[u[:, 4] < EVENTS["documents_missing"]["hazard"]])
+        self._signal_at(doc, L, eday, "documents_missing")
+
+    def _disaster(self, L, eday, u) -> None:
+        """A flood destroys crops of farm loans in the disaster's region."""
+        p = EVENTS["property_destroyed"]
+        hit = self.farmer[L] & (self.region[L] == self.disaster_region) & (u < p["hazard"])
+        self.shock[L[hit]] += p["shock"]
+        self.signal(L[hit], eday[hit], "property_destroyed", p["note"])
+
+    def _joint_liability(self, c, newly) -> None:
+        """A member newly 3+ installments behind strains the other two households."""
+        self.had3[newly] = True
+        if self.gmembers is None:
+            return
+        jn = newly[self.group[newly] >= 0]
+        if not len(jn):
+            return
+        p = EVENTS["joint_partner_in_arrears"]
+        mates = self.gmembers[self.gpos[self.group[jn]]]
+        mates = mates[mates != jn[:, None]].reshape(-1, 2).reshape(-1)
+        mates = mates[~self.closed[mates]]
+        self.shock[mates] += p["shock"]
+        down = self.once(
+            "guarantor_downgrade", mates[self.r_sig.random(len(mates)) < p["downgrade"]]
+        )
+        self.signal(
+            down, np.minimum(_month_start_day(c) + 27, self.a), "guarantor_downgrade", p["note"]
+        )
+
+
+def _group_members(group: np.ndarray):
+    """Loan positions of each joint-guarantee group (rows of three) and each group's row."""
+    if not (group >= 0).any():
+        return None, None
+    j = np.flatnonzero(group >= 0)
+    j = j[np.lexsort((j, group[j]))]
+    gpos = np.full(group.max() + 1, -1)
+    gpos[group[j[::3]]] = np.arange(len(j) // 3)
+    return j.reshape(-1, 3), gpos
+
+
+def _streak_of(L, A, new_streak) -> np.ndarray:
+    """Installments missed in a row for loans ``L`` (0 for those with none due this month)."""
+    st_L = np.zeros(len(L), dtype=np.int64)
+    pos = np.searchsorted(A, L)
+    inA = (pos < len(A)) & (A[np.minimum(pos, len(A) - 1)] == L) if len(A) else pos < 0
+    st_L[inA] = new_streak[pos[inA]]
+    return st_L
+
+
+def _payment_lag(r, prepay, catch_up) -> np.ndarray:
+    """Days from due day to payment (the draws in a fixed order: see :data:`PAYMENT_LAG`)."""
+    p, n = PAYMENT_LAG, len(prepay)
+    return np.where(
+        prepay,
+        -r.integers(0, p["prepay_early"], n),
+        np.where(
+            catch_up,
+            r.integers(0, p["catch_up_late"], n),
+            np.where(
+                r.random(n) < p["on_time"],
+                -r.integers(0, p["early"], n),
+                r.integers(1, p["late"], n),
+            ),
+        ),
+    )
+
+
+def _closed_schedule(schedule, due: _DueSchedule, close_k, amount) -> pd.DataFrame:
+    """The schedule of loans paid off early closed at their payoff installment (which then
+    carries the remaining principal)."""
     pk = np.flatnonzero(close_k >= 0)
-    if len(pk):
-        per = schedule["period"].to_numpy()
-        lk = np.full(n, np.iinfo(np.int64).max)
-        lk[pk] = close_k[pk] + 1  # 1-based payoff period
-        lkr = lk[row]
-        keep = per <= lkr
-        extra = np.zeros(n)
-        extra[pk] = amount[pk] - cumprin[pk, close_k[pk]]
-        pr = schedule["principal_due"].to_numpy().copy()
-        at = per == lkr
-        pr[at] = np.round(pr[at] + extra[row[at]], 2)
-        schedule = schedule.assign(principal_due=pr)[keep].reset_index(drop=True)
-    return {
-        "payments": payments,
-        "signals": signals,
-        "schedule": schedule,
-        "closed_day": closed_day,
-        "recovery_status": wo.frame(loans["loan_id"].to_numpy(), as_of=a),
-    }
+    if not len(pk):
+        return schedule
+    n, row = len(close_k), due.row
+    per = schedule["period"].to_numpy()
+    lk = np.full(n, np.iinfo(np.int64).max)
+    lk[pk] = close_k[pk] + 1  # 1-based payoff period
+    lkr = lk[row]
+    keep = per <= lkr
+    extra = np.zeros(n)
+    extra[pk] = amount[pk] - due.cumprin[pk, close_k[pk]]
+    pr = schedule["principal_due"].to_numpy().copy()
+    at = per == lkr
+    pr[at] = np.round(pr[at] + extra[row[at]], 2)
+    return schedule.assign(principal_due=pr)[keep].reset_index(drop=True)
 
 
 def balloon_exposure(loans: pd.DataFrame, prin: np.ndarray) -> np.ndarray:
