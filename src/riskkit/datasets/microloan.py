@@ -18,6 +18,17 @@ whole balance (the schedule is then closed at that installment, as a lender's sy
 After long arrears the lender enforces the guarantee or collateral (``enforcement_started``);
 recoveries arrive as lump-sum payments, or recovery is exhausted (loss). A few borrowers die or
 go missing (``death_or_missing``); heirs repay some of those loans.
+
+Structure
+---------
+One step per table or behaviour: :func:`_draw_borrowers` (demographics, finances, latent
+risk), :func:`_draw_loans` (dates, guarantee, amount, term and method, officer, price),
+the ``loans`` / ``borrowers`` / ``guarantors`` / ``collateral`` tables, and the month step of
+:class:`_Simulation` (installments due, repayments, collection after maturity, workout,
+events). The parameters are the module-level tables (``SEGMENT_SHARES``, ``BORROWER_RISK``,
+``GUARANTEE_SHARES``, ``PRICING``, ``REPAYMENT``, ``PAYMENT_LAG``, ``EVENTS``,
+``REVALUATION``, ...). Each step draws from its own random stream in a fixed order, so the
+book is the same for the same seed.
 """
 
 from __future__ import annotations
@@ -1348,6 +1359,37 @@ def _signals_frame(sigs, loan_ids) -> pd.DataFrame:
     )
 
 
+#: collateral of a mortgage or pledge loan: type shares, loan-to-value at origination
+#: (uniform range by type; other types: ``LTV_RANGE_OTHER``), appraised 3-19 days before
+#: disbursement
+COLLATERAL_TYPES = {
+    "mortgage": {"real_estate": 0.6, "machinery": 0.28, "vehicle": 0.12},
+    "pledge": {"deposit": 0.5, "receivables": 0.35, "equity": 0.15},
+}
+LTV_RANGE = {
+    "real_estate": (0.4, 0.7),
+    "machinery": (0.55, 0.85),
+    "vehicle": (0.5, 0.8),
+    "deposit": (0.85, 0.95),
+}
+LTV_RANGE_OTHER = (0.5, 0.8)
+#: revaluations (up to six): months between them by type (0: never), drift of the value per
+#: six months and its volatility; each entry is ``({type: value}, value for other types)``
+REVALUATION: dict[str, tuple[dict[str, Any], Any]] = {
+    "every_months": ({"machinery": 6, "receivables": 6, "deposit": 0}, 12),
+    "drift": ({"machinery": -0.12, "vehicle": -0.08, "real_estate": -0.01, "equity": -0.02}, 0.0),
+    "volatility": ({"real_estate": 0.06, "equity": 0.2}, 0.08),
+}
+#: a revaluation below this multiple of the scheduled principal owed is signalled
+LOW_VALUE_MULTIPLE = 1.1
+
+
+def _by_type(ctype: np.ndarray, entry: tuple[dict[str, Any], Any]) -> np.ndarray:
+    """Row-wise parameter from a ``({collateral type: value}, other)`` entry."""
+    table, other = entry
+    return np.select([ctype == t for t in table], list(table.values()), other)
+
+
 def _collateral_items(r, loans) -> dict:
     """One collateral item per mortgage and pledge loan: type and value at origination."""
     gtype = loans["guarantee_type"].to_numpy(str)
@@ -1355,20 +1397,20 @@ def _collateral_items(r, loans) -> dict:
     disb = loans["disbursement_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     mort = np.flatnonzero(gtype == "mortgage")
     pled = np.flatnonzero(gtype == "pledge")
+    mt, pt = COLLATERAL_TYPES["mortgage"], COLLATERAL_TYPES["pledge"]
     ctype = np.r_[
-        _pick(r, ("real_estate", "machinery", "vehicle"), (0.6, 0.28, 0.12), len(mort)),
-        _pick(r, ("deposit", "receivables", "equity"), (0.5, 0.35, 0.15), len(pled)),
+        _pick(r, tuple(mt), tuple(mt.values()), len(mort)),
+        _pick(r, tuple(pt), tuple(pt.values()), len(pled)),
     ]
     li = np.r_[mort, pled]
     order = np.argsort(li, kind="stable")
     li, ctype = li[order], ctype[order]
     m = len(li)
     ltv = np.select(
-        [ctype == "real_estate", ctype == "machinery", ctype == "vehicle", ctype == "deposit"],
-        [r.uniform(0.4, 0.7, m), r.uniform(0.55, 0.85, m), r.uniform(0.5, 0.8, m),
-         r.uniform(0.85, 0.95, m)],
-        r.uniform(0.5, 0.8, m),
-    )  # fmt: skip
+        [ctype == t for t in LTV_RANGE],
+        [r.uniform(lo, hi, m) for lo, hi in LTV_RANGE.values()],
+        r.uniform(*LTV_RANGE_OTHER, m),
+    )
     value = np.round(amount[li] / ltv, -2)
     day0 = disb[li] - r.integers(3, 20, m)
     return {"li": li, "ctype": ctype, "value": value, "day0": day0}
@@ -1384,36 +1426,21 @@ def _sale_collateral(items: dict, n: int) -> workout.Collateral:
 
 
 def _collateral(r, items, loans, schedule, closed_day, a_day):
-    """Collateral items of mortgage and pledge loans with periodic revaluations."""
+    """Collateral items of mortgage and pledge loans with periodic revaluations, and the
+    ``collateral_value_low`` signals of revaluations close to or below the balance."""
     a = int(a_day.astype(np.int64))
-    amount = loans["amount"].to_numpy(float)
     disb = loans["disbursement_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     loan_ids = loans["loan_id"].to_numpy()
     li, ctype, value, day0 = items["li"], items["ctype"], items["value"], items["day0"]
     m = len(li)
-    step = np.select(
-        [ctype == "machinery", ctype == "receivables", ctype == "deposit"], [6, 6, 0], 12
-    )  # months between revaluations
-    drift = np.select(
-        [ctype == "machinery", ctype == "vehicle", ctype == "real_estate", ctype == "equity"],
-        [-0.12, -0.08, -0.01, -0.02],
-        0.0,
-    )  # per 6 months
-    vol = np.select([ctype == "real_estate", ctype == "equity"], [0.06, 0.2], 0.08)
-    # scheduled balance by date, to flag values falling toward or below the balance
-    per_loan = schedule.groupby("loan_id", sort=False)
-    ids, vals, dates, lidx = [], [], [], []
+    step = _by_type(ctype, REVALUATION["every_months"])
+    drift = _by_type(ctype, REVALUATION["drift"])  # per 6 months
+    vol = _by_type(ctype, REVALUATION["volatility"])
+    owed_at = _principal_owed_at(loans, schedule)
     cid = _ids("K", np.arange(1, m + 1), 7)
     v = value.copy()
-    ids.append(cid)
-    types = [ctype]
-    vals.append(v.copy())
-    dates.append(day0)
-    lidx.append(li)
+    rows = [(cid, ctype, v.copy(), day0, li)]
     low_sig_idx, low_sig_day = [], []
-    sched_day = schedule["due_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    sched_code = pd.Index(loan_ids).get_indexer(schedule["loan_id"])
-    cum_prin = per_loan["principal_due"].cumsum().to_numpy()
     for j in range(1, 7):
         live = step > 0
         d = disb[li] + (30.44 * step * j).astype(np.int64) + r.integers(-5, 6, m)
@@ -1422,40 +1449,58 @@ def _collateral(r, items, loans, schedule, closed_day, a_day):
         v = np.where(live, np.round(v * np.exp(shock), -2), v)
         if not live.any():
             continue
-        ids.append(cid[live])
-        types.append(ctype[live])
-        vals.append(v[live])
-        dates.append(d[live])
-        lidx.append(li[live])
-        # scheduled principal still owed at d (payments aside)
+        rows.append((cid[live], ctype[live], v[live], d[live], li[live]))
         sel = np.flatnonzero(live)
-        key_s = sched_code.astype(np.int64) * 10**6 + (sched_day - disb.min() + 100)
-        key_q = li[sel].astype(np.int64) * 10**6 + (d[sel] - disb.min() + 100)
-        pos = np.searchsorted(key_s, key_q, side="right") - 1
-        same = (pos >= 0) & (sched_code[np.maximum(pos, 0)] == li[sel])
-        paid_prin = np.where(same, cum_prin[np.maximum(pos, 0)], 0.0)
-        bal = amount[li[sel]] - paid_prin
-        low = (v[sel] < 1.1 * bal) & (bal > 0)
+        bal = owed_at(li[sel], d[sel])
+        low = (v[sel] < LOW_VALUE_MULTIPLE * bal) & (bal > 0)
         low_sig_idx.append(li[sel][low])
         low_sig_day.append(d[sel][low])
+    return _collateral_table(rows, loan_ids), _low_value_signals(low_sig_idx, low_sig_day, loan_ids)
+
+
+def _principal_owed_at(loans, schedule):
+    """A function of (loan positions, day numbers): the scheduled principal still owed then
+    (payments aside)."""
+    amount = loans["amount"].to_numpy(float)
+    disb = loans["disbursement_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    sched_day = schedule["due_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    sched_code = pd.Index(loans["loan_id"].to_numpy()).get_indexer(schedule["loan_id"])
+    cum_prin = schedule.groupby("loan_id", sort=False)["principal_due"].cumsum().to_numpy()
+    key_s = sched_code.astype(np.int64) * 10**6 + (sched_day - disb.min() + 100)
+
+    def owed_at(loan: np.ndarray, day: np.ndarray) -> np.ndarray:
+        key_q = loan.astype(np.int64) * 10**6 + (day - disb.min() + 100)
+        pos = np.searchsorted(key_s, key_q, side="right") - 1
+        same = (pos >= 0) & (sched_code[np.maximum(pos, 0)] == loan)
+        paid_prin = np.where(same, cum_prin[np.maximum(pos, 0)], 0.0)
+        return amount[loan] - paid_prin
+
+    return owed_at
+
+
+def _collateral_table(rows: list[tuple], loan_ids) -> pd.DataFrame:
+    """The ``collateral`` table from ``(id, type, value, day, loan position)`` arrays."""
+    ids, types, vals, dates, lidx = (np.concatenate(x) for x in zip(*rows, strict=True))
     coll = pd.DataFrame(
         {
-            "collateral_id": np.concatenate(ids),
-            "loan_id": loan_ids[np.concatenate(lidx)],
-            "collateral_type": np.concatenate(types),
-            "appraised_value": np.concatenate(vals),
-            "valuation_date": np.concatenate(dates)
-            .astype("datetime64[D]")
-            .astype("datetime64[ns]"),
+            "collateral_id": ids,
+            "loan_id": loan_ids[lidx],
+            "collateral_type": types,
+            "appraised_value": vals,
+            "valuation_date": dates.astype("datetime64[D]").astype("datetime64[ns]"),
         }
     )
-    coll = coll.sort_values(["collateral_id", "valuation_date"], kind="stable").reset_index(
+    return coll.sort_values(["collateral_id", "valuation_date"], kind="stable").reset_index(
         drop=True
     )
+
+
+def _low_value_signals(low_sig_idx, low_sig_day, loan_ids) -> pd.DataFrame:
+    """``collateral_value_low`` on the first low revaluation of each loan."""
     li_low = np.concatenate(low_sig_idx) if low_sig_idx else np.zeros(0, np.int64)
     d_low = np.concatenate(low_sig_day) if low_sig_day else np.zeros(0, np.int64)
     first = pd.Series(d_low).groupby(li_low).min() if len(li_low) else pd.Series(dtype=np.int64)
-    sig = pd.DataFrame(
+    return pd.DataFrame(
         {
             "loan_id": loan_ids[first.index.to_numpy(dtype=np.int64)],
             "signal_date": first.to_numpy(dtype=np.int64)
@@ -1466,4 +1511,3 @@ def _collateral(r, items, loans, schedule, closed_day, a_day):
             "note": "revaluation: collateral value close to or below the outstanding principal",
         }
     )
-    return coll, sig
