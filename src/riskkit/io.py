@@ -48,7 +48,13 @@ from .book import parsing
 from .book.loanbook import LoanBook
 from .book.schema import TABLES
 from .errors import ProblemCollector
-from .partitioned import PartitionedBook, is_partitioned, read_partitioned, write_partitioned
+from .partitioned import (
+    PartitionedBook,
+    is_partitioned,
+    kind_for_dtype,
+    read_partitioned,
+    write_partitioned,
+)
 
 FORMATS = ("csv", "parquet", "excel")
 REQUIRED_TABLES = ("loans", "schedule", "payments")
@@ -663,25 +669,13 @@ def _swap_in(tmp: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _kind_for_dtype(dtype) -> str:
-    if pdt.is_datetime64_any_dtype(dtype):
-        return "date"
-    if pdt.is_bool_dtype(dtype):
-        return "bool"
-    if pdt.is_integer_dtype(dtype):
-        return "int"
-    if pdt.is_float_dtype(dtype):
-        return "num"
-    return "str"
-
-
 def _meta_frame(book: LoanBook) -> pd.DataFrame:
     rows = []
     for name, df in book.tables.items():
         spec = {c.name: c.kind for c in TABLES[name].columns}
         for c in df.columns:
             if c not in spec:
-                rows.append((name, c, _kind_for_dtype(df[c].dtype), None))
+                rows.append((name, c, kind_for_dtype(df[c].dtype), None))
     as_of = book.as_of_date.strftime("%Y-%m-%d") if book.as_of_date is not None else None
     rows.append(("_book", "as_of_date", "date", as_of))
     m = pd.DataFrame(rows, columns=["table", "column", "kind", "value"])

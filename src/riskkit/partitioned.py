@@ -253,25 +253,27 @@ def write_manifest(folder: Path, as_of, kinds: dict, partition_by: str, buckets:
     return manifest
 
 
-def column_kinds(book: LoanBook) -> dict[str, dict[str, str]]:
-    """The kind of every column of every table (the schema's, else from the dtype)."""
+def kind_for_dtype(dtype) -> str:
+    """The loan-book kind (``date``, ``bool``, ``int``, ``num``, ``str``) of a column's dtype."""
     from pandas.api import types as pdt
 
-    def kind(dtype) -> str:
-        if pdt.is_datetime64_any_dtype(dtype):
-            return "date"
-        if pdt.is_bool_dtype(dtype):
-            return "bool"
-        if pdt.is_integer_dtype(dtype):
-            return "int"
-        if pdt.is_float_dtype(dtype):
-            return "num"
-        return "str"
+    if pdt.is_datetime64_any_dtype(dtype):
+        return "date"
+    if pdt.is_bool_dtype(dtype):
+        return "bool"
+    if pdt.is_integer_dtype(dtype):
+        return "int"
+    if pdt.is_float_dtype(dtype):
+        return "num"
+    return "str"
 
+
+def column_kinds(book: LoanBook) -> dict[str, dict[str, str]]:
+    """The kind of every column of every table (the schema's, else from the dtype)."""
     out = {}
     for name, df in book.tables.items():
         spec = {c.name: c.kind for c in TABLES[name].columns}
-        out[name] = {c: spec.get(c, kind(df[c].dtype)) for c in df.columns}
+        out[name] = {c: spec.get(c, kind_for_dtype(df[c].dtype)) for c in df.columns}
     return out
 
 

@@ -19,19 +19,13 @@ from riskkit import cli
 from riskkit.engine import Engine
 from riskkit.io import write_book
 from riskkit.reports.portfolio_summary import portfolio_summary
+from riskkit.reports.runner import BATCH
 from riskkit.store import Store
 from tests.test_engine import assert_same
 
 pytestmark = pytest.mark.slow
 AS_OF = "2026-10-31"
-REPORTS = (
-    "score_calibration",
-    "model_validation",
-    "post_loan_review",
-    "portfolio_migration",
-    "provisioning",
-    "model_monitoring",
-)
+REPORTS = BATCH  # the month-end batch, in run order
 
 
 def _wait(predicate, what: str, timeout: float = 90.0):

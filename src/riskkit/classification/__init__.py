@@ -11,7 +11,7 @@ Examples
 Classifier(policy='defaults', borrower_consistency=False, dpd_backstops=True)
 """
 
-from .classifier import ClassificationResult, Classifier
+from .classifier import ClassificationResult, Classifier, category_summary
 from .history import (
     ClassificationChanges,
     ClassificationHistory,
@@ -31,6 +31,7 @@ __all__ = [
     "ClassificationResult",
     "Classifier",
     "apply_rules",
+    "category_summary",
     "compare",
     "load_classification",
     "migration_matrix",

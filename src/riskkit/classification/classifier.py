@@ -593,6 +593,24 @@ def _apply_overrides(ix: ScheduleIndex, panel: _Panel, overrides: list, final, b
     return final, bits, cols
 
 
+def category_summary(counts: pd.DataFrame, npl_ratio: float, as_of) -> pd.DataFrame:
+    """The five-category summary (:meth:`ClassificationResult.summary`) from ``counts``, the
+    loans and balance per category (index: categories, columns ``loans`` and ``balance``; a
+    book's partitions' counts added together give the book's), with Chinese labels, shares
+    and a total row; ``attrs``: ``npl_ratio`` and ``as_of``."""
+    out = counts.copy()
+    out.index = pd.Index([Category.parse(c).code for c in out.index], name="category")
+    out["label_zh"] = [Category.parse(c).zh for c in out.index]
+    tot_n, tot_b = out["loans"].sum(), out["balance"].sum()
+    out["loan_share"] = out["loans"] / tot_n if tot_n else 0.0
+    out["balance_share"] = out["balance"] / tot_b if tot_b else 0.0
+    out.loc["total"] = [tot_n, tot_b, "合计", 1.0 if tot_n else 0.0, 1.0 if tot_b else 0.0]
+    out["loans"] = out["loans"].astype(np.int64)
+    out.attrs["npl_ratio"] = npl_ratio
+    out.attrs["as_of"] = pd.Timestamp(as_of)
+    return out
+
+
 @dataclass(repr=False, eq=False)
 class ClassificationResult(TableResult):
     """Classification of a book as of a date: one row per loan in ``table`` (index ``loan_id``).
@@ -654,16 +672,8 @@ class ClassificationResult(TableResult):
             written = self.table["written_off"].to_numpy(dtype=bool)
         f = self.table[~(paid_off | written)]
         g = f.groupby("category", observed=False)["outstanding_principal"]
-        out = pd.DataFrame({"loans": g.size(), "balance": g.sum()})
-        out.index = pd.Index([Category.parse(c).code for c in out.index], name="category")
-        out["label_zh"] = [Category.parse(c).zh for c in out.index]
-        tot_n, tot_b = out["loans"].sum(), out["balance"].sum()
-        out["loan_share"] = out["loans"] / tot_n if tot_n else 0.0
-        out["balance_share"] = out["balance"] / tot_b if tot_b else 0.0
-        out.loc["total"] = [tot_n, tot_b, "合计", 1.0 if tot_n else 0.0, 1.0 if tot_b else 0.0]
-        out["loans"] = out["loans"].astype(np.int64)
-        out.attrs["npl_ratio"] = self.npl_ratio
-        out.attrs["as_of"] = self.as_of
+        counts = pd.DataFrame({"loans": g.size(), "balance": g.sum()})
+        out = category_summary(counts, self.npl_ratio, self.as_of)
         out.attrs["paid_off"] = int((paid_off & ~written).sum())
         out.attrs["written_off"] = int(written.sum())
         return out

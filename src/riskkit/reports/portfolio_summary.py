@@ -103,9 +103,9 @@ def portfolio_summary(book, as_of, policy=None, store=None, engine="pandas") -> 
         Overrides and manual signals.
     engine : {"pandas", "dask"} or riskkit.engine.Engine
     """
+    from ..classification import category_summary
     from ..engine import TablesSnapshot, open_engine, partitions
     from ..policy import load_policy
-    from .post_loan import summary_table
 
     policy = load_policy(policy)
     as_of = pd.Timestamp(as_of).normalize()
@@ -129,7 +129,7 @@ def portfolio_summary(book, as_of, policy=None, store=None, engine="pandas") -> 
     }
     return PortfolioSummary(
         as_of=as_of,
-        table=summary_table(s.counts, npl, as_of),
+        table=category_summary(s.counts, npl, as_of),
         provisions=s.provisions,
         by_group={g: r.table for g, r in s.groups.items()},
         metrics=metrics,

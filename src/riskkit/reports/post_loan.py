@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..book.keys import isin_values
 from ..categories import Category
+from ..classification.classifier import category_summary
 from ..deprecation import deprecated_alias
 from ..errors import ProblemCollector
 from ..privacy import mask_frame
@@ -120,14 +121,7 @@ def scope_ids(book, branch=None, officer=None, strict: bool = True) -> np.ndarra
         mask &= (loans[col].astype(str) == value).to_numpy()
     errors.raise_if_any()
     if not mask.any() and strict:
-        errors.add(
-            "parameters",
-            "branch/officer",
-            f"no loan is in branch {branch!r} and managed by officer {officer!r}"
-            if branch is not None and officer is not None
-            else "no loan in scope",
-        )
-        errors.raise_if_any()
+        _no_loan_in_scope(errors, branch, officer)
     return loans["loan_id"].to_numpy()[mask]
 
 
@@ -532,14 +526,18 @@ def _check_scope(part: _Part, branch, officer) -> None:
             )
     errors.raise_if_any()
     if part.sums["n_loans"] == 0:
-        errors.add(
-            "parameters",
-            "branch/officer",
-            f"no loan is in branch {branch!r} and managed by officer {officer!r}"
-            if branch is not None and officer is not None
-            else "no loan in scope",
-        )
-        errors.raise_if_any()
+        _no_loan_in_scope(errors, branch, officer)
+
+
+def _no_loan_in_scope(errors: ProblemCollector, branch, officer) -> None:
+    errors.add(
+        "parameters",
+        "branch/officer",
+        f"no loan is in branch {branch!r} and managed by officer {officer!r}"
+        if branch is not None and officer is not None
+        else "no loan in scope",
+    )
+    errors.raise_if_any()
 
 
 def _plan_order(t: pd.DataFrame) -> pd.DataFrame:
@@ -556,7 +554,7 @@ def _finish(part: _Part, as_of, branch, officer, policy, rows, model_label) -> P
 
     prev = (as_of - pd.offsets.MonthEnd(1)).normalize()
     s = part.sums
-    summary = summary_table(part.summary, _ratio(s["npl_now"], s["balance"]), as_of)
+    summary = category_summary(part.summary, _ratio(s["npl_now"], s["balance"]), as_of)
     n_loans, n_out, n_wo = int(s["n_loans"]), int(s["n_outstanding"]), int(s["n_written_off"])
     summary.attrs["paid_off"] = n_loans - n_out - n_wo
     summary.attrs["written_off"] = n_wo
@@ -653,21 +651,6 @@ def _watch_order(watch: pd.DataFrame) -> pd.DataFrame:
         out = out.assign(_c=out["category"].cat.codes)
         keys, asc = ["severe", "_c", "outstanding_principal"], [False, False, False]
     return out.sort_values(keys, ascending=asc, kind="stable").drop(columns="_c", errors="ignore")
-
-
-def summary_table(counts: pd.DataFrame, npl_ratio: float, as_of) -> pd.DataFrame:
-    """:meth:`ClassificationResult.summary` from loans and balance by category."""
-    out = counts.copy()
-    out.index = pd.Index([Category.parse(c).code for c in out.index], name="category")
-    out["label_zh"] = [Category.parse(c).zh for c in out.index]
-    tot_n, tot_b = out["loans"].sum(), out["balance"].sum()
-    out["loan_share"] = out["loans"] / tot_n if tot_n else 0.0
-    out["balance_share"] = out["balance"] / tot_b if tot_b else 0.0
-    out.loc["total"] = [tot_n, tot_b, "合计", 1.0 if tot_n else 0.0, 1.0 if tot_b else 0.0]
-    out["loans"] = out["loans"].astype(np.int64)
-    out.attrs["npl_ratio"] = npl_ratio
-    out.attrs["as_of"] = pd.Timestamp(as_of)
-    return out
 
 
 def champion_or_none(store) -> tuple:
