@@ -122,7 +122,13 @@ def test_vintage_curves_match_pandas(known_tm):
 
 
 def test_plots_return_figures(known_tm):
-    assert isinstance(plot_transition_matrix(known_tm), Figure)
+    fig = plot_transition_matrix(known_tm, title="Monthly migration matrix (loan counts)")
+    assert isinstance(fig, Figure)
+    # the title spans the figure: not cut where the colour bar starts
+    assert fig.get_suptitle() == "Monthly migration matrix (loan counts)"
+    fig.canvas.draw()
+    box = fig.texts[0].get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
     pr = project(known_tm, {"normal": 1e6}, horizon=6)
     assert isinstance(plot_category_shares(pr.shares()), Figure)
     mc = simulate_book(

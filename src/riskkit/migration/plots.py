@@ -58,7 +58,8 @@ def plot_transition_matrix(
                         color="white" if m[i, j] > 0.5 else "black",
                     )
     fig.colorbar(im, ax=ax, label=colorbar_label)
-    ax.set_title(title or f"{tm.period}-period transition matrix ({tm.weight}-weighted)")
+    # over the whole figure: an axes title is cut where the colour bar starts
+    fig.suptitle(title or f"{tm.period}-period transition matrix ({tm.weight}-weighted)")
     fig.tight_layout()
     return fig
 
