@@ -169,36 +169,13 @@ def bench_admission(n_apps: int, n_peer: int) -> None:
 
 
 def group_book(n: int, seed: int = 0):
-    """A book of ``n`` loans with string ids, 15% in three-household joint groups, 30% with a
-    single guarantor; classified at the month-end."""
-    from benchmarks.bench_delinquency import build_book
-    from riskkit.book import LoanBook
+    """The realistic book of ``n`` loans (:mod:`benchmarks.books`: the sample generator's
+    book copied with distinct string ids, every table, its joint-guarantee groups of three
+    households), classified at the month-end."""
+    from benchmarks.books import realistic_book
     from riskkit.classification import Classifier
 
-    base = build_book(n, 36, seed)
-    ids = pd.Index(base.loans["loan_id"])
-    sid = np.char.add("L", np.char.zfill(ids.to_numpy().astype(str), 8))
-    ren = dict(zip(ids, sid, strict=True))
-    loans = base.loans.assign(loan_id=sid, borrower_id=np.char.add("B", sid.astype(str)))
-    tables = {t: getattr(base, t).assign(loan_id=getattr(base, t)["loan_id"].map(ren))
-              for t in ("schedule", "payments")}  # fmt: skip
-    rng = np.random.default_rng(seed + 7)
-    k = (int(0.15 * n) // 3) * 3
-    joint = rng.choice(n, k, replace=False).reshape(-1, 3)
-    me = np.repeat(joint, 2, axis=0).reshape(-1)
-    others = np.stack([joint[:, [1, 2]], joint[:, [0, 2]], joint[:, [0, 1]]], axis=1).reshape(-1)
-    gid = np.char.add("JG", np.char.zfill(np.repeat(np.arange(len(joint)), 6).astype(str), 7))
-    bor = loans["borrower_id"].to_numpy()
-    single = np.setdiff1d(rng.choice(n, int(0.3 * n), replace=False), joint.reshape(-1))
-    guarantors = pd.DataFrame(
-        {
-            "loan_id": np.r_[sid[me], sid[single]],
-            "guarantor_id": np.r_[bor[others], np.char.add("P", sid[single].astype(str))],
-            "kind": "person",
-            "group_id": pd.array(np.r_[gid, np.full(len(single), None)], dtype="str"),
-        }
-    )
-    book = LoanBook(loans, guarantors=guarantors, as_of_date=AS_OF, validate=False, **tables)
+    book = realistic_book(n, 36, seed)
     result, t_cls = _t(Classifier().classify, book, AS_OF)
     return book, result, t_cls
 
