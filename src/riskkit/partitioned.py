@@ -94,10 +94,11 @@ def household_keys(book: LoanBook) -> tuple[np.ndarray, pd.Series]:
     n_b, n_g = len(b_ids), int(g_code.max()) + 1 if len(g_code) else 0
     rows, cols = b_code[pos[known]], n_b + g_code
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_b + n_g,) * 2)
-    _, label = connected_components(graph, directed=False)
-    ids = pd.Series(b_ids, dtype=object)
-    smallest = ids.groupby(label[:n_b]).transform("min")  # one key per component
-    key = pd.Series(smallest.to_numpy(), index=pd.Index(b_ids, dtype=object))
+    n_comp, label = connected_components(graph, directed=False)
+    order, uniq = pd.factorize(b_ids, sort=True)  # codes in the ids' sort order
+    smallest = np.full(n_comp, len(b_ids), dtype=np.int64)
+    np.minimum.at(smallest, label[:n_b], order)  # the smallest id of each component
+    key = pd.Series(np.asarray(uniq, dtype=object)[smallest[label[:n_b]]], index=b_ids)
     return key.to_numpy()[b_code], key
 
 
@@ -105,6 +106,8 @@ def _loan_buckets(book: LoanBook, partition_by: str, buckets: int) -> np.ndarray
     loans = book.loans
     if partition_by not in PARTITION_KEYS:
         raise ValueError(f"partition_by must be one of {PARTITION_KEYS}, got {partition_by!r}")
+    if buckets == 1:  # one partition: nothing to place
+        return np.zeros(len(loans), dtype=np.int64)
     if partition_by == "borrower_id":
         return bucket_of(household_keys(book)[0], buckets)
     return bucket_of(loans[partition_by], buckets)
@@ -116,6 +119,8 @@ def _row_buckets(book: LoanBook, name: str, loan_bucket: np.ndarray, key: str, b
     df = book.tables[name]
     if name == "loans":
         return loan_bucket
+    if buckets == 1:
+        return np.zeros(len(df), dtype=np.int64)
     if name == "borrowers":  # partitioned by borrower: the bucket of the borrower's key
         keys = household_keys(book)[1]
         return bucket_of(keys.reindex(df["borrower_id"].astype(object)).to_numpy(), buckets)
