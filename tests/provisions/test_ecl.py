@@ -243,3 +243,40 @@ def test_movement_always_reconciles(loans):
     body = t.drop(index=["opening", "closing"]).sum()
     np.testing.assert_allclose(t.loc["opening"] + body, t.loc["closing"], atol=1e-6)
     assert t.loc["written_off", "total"] == pytest.approx(-sum(prev[w][1] for w in wo))
+
+
+def test_a_loss_loan_carries_the_lgd_floor():
+    """Loss (损失): unpayable once guarantee and collateral are exhausted, so 100% LGD by
+    default whatever the workout LGD of its guarantee type; doubtful keeps the workout LGD."""
+    book, res = three_loans(("normal", "doubtful", "loss"), (0, 200, 400))
+    model = ECLModel.from_matrices({"p": matrix()}, horizon_months=3, policy=ONE)
+    got = model.measure(book, res, lgd=0.5).loans
+    assert got["stage"].tolist() == [1, 3, 3]
+    assert got.loc["L2", "ecl"] == pytest.approx(0.5 * 3000.0)
+    assert got.loc["L3", "ecl"] == pytest.approx(3000.0) and got.loc["L3", "lgd"] == 1.0
+    pol = {**ONE, "ecl": {"lgd_floor": {"loss": 0.8, "doubtful": 0.6}}}
+    m2 = ECLModel.from_matrices({"p": matrix()}, horizon_months=3, policy=pol)
+    got = m2.measure(book, res, lgd=0.5).loans
+    assert got["ecl"].tolist()[1:] == pytest.approx([0.6 * 3000.0, 0.8 * 3000.0])
+    assert got.loc["L1", "lgd"] == 0.5  # normal: no floor
+
+
+def test_a_normal_loan_whose_own_pd_more_than_doubled_goes_to_stage_2():
+    """The segment's PD term structure cannot move a normal loan (ratio about 1); the loan's
+    own PD (the champion's, at origination and now) can: 4% -> 9% is 2.25x > 2."""
+    book, res = three_loans(("normal", "normal", "normal"), (0, 0, 0))
+    model = ECLModel.from_matrices({"p": matrix()}, horizon_months=3, policy=ONE)
+    before = model.measure(book, res, lgd=0.5).loans
+    assert before["stage"].tolist() == [1, 1, 1]
+    assert (before["pd_test"] == "segment").all()
+    loan_pd = pd.DataFrame(
+        {"pd_then": [0.04, 0.04], "pd_now": [0.09, 0.08]},
+        index=pd.Index(["L1", "L2"], name="loan_id"),
+    )
+    got = model.measure(book, res, lgd=0.5, loan_pd=loan_pd).loans
+    assert got["pd_ratio"].tolist()[:2] == pytest.approx([2.25, 2.0])
+    assert got["stage"].tolist() == [2, 1, 1]  # exactly 2x is not above 2x
+    assert got["stage_reason"].tolist()[0] == "pd_increase"
+    assert got["pd_test"].tolist() == ["loan", "loan", "segment"]
+    # stage 2 carries the lifetime ECL, identical to the stage-1 loan's lifetime figure
+    assert got.loc["L1", "ecl"] == pytest.approx(got.loc["L3", "ecl_lifetime"])

@@ -4,9 +4,12 @@ recoveries net of costs computed by hand, segment tables with the policy fallbac
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskkit.book import LoanBook, make_schedule
 from riskkit.workout import default_events, realised_lgd
+from riskkit.workout.lgd import project_open_workouts
 
 MONTHS = pd.date_range("2026-01-31", "2026-12-31", freq="ME")
 DPM = 365.25 / 12
@@ -129,9 +132,18 @@ def test_lgd_by_hand():
     to_date = 1 - _pv(300, 0.02, "2026-11-20", "2026-10-31") / 5_000
     assert lo.loc["U", "lgd_to_date"] == pytest.approx(to_date)
     t = r.table
-    credit = (lo.loc["C", "lgd"] + lo.loc["W", "lgd"]) / 2
+    resolved = (lo.loc["C", "lgd"] + lo.loc["W", "lgd"]) / 2
     assert t.loc["credit", "resolved"] == 2 and t.loc["credit", "unresolved"] == 1
-    assert t.loc["credit", "lgd_mean"] == pytest.approx(credit)
+    assert t.loc["credit", "lgd_resolved"] == pytest.approx(resolved)
+    # U is 2 whole months in workout (Oct 31 -> Dec 31); of the resolved credit workouts only
+    # W lasted longer (4 months; C cured after 1): W's recovery after month 2 is the 400 paid
+    # in September, so U expects 400 net of 2% costs, discounted, on 8,000 of W's EAD
+    further = _pv(400, 0.02, "2026-09-15", "2026-02-28") / 8_000
+    u = max(to_date - further, resolved)
+    assert u == pytest.approx(0.895, abs=1e-3)  # 1 - 294/5000 (about) - 0.0458
+    assert lo.loc["U", "lgd_estimate"] == pytest.approx(u)
+    assert t.loc["credit", "lgd_mean"] == pytest.approx((2 * resolved + u) / 3)
+    assert t.loc["credit", "lgd_incl_open"] == pytest.approx((2 * resolved + to_date) / 3)
     # too few resolved defaults: the policy constant is used, and the table says so
     assert t.loc["credit", "source"] == "policy" and t.loc["credit", "lgd_used"] == 0.65
     assert t.loc["pledge", "defaults"] == 0 and t.loc["pledge", "lgd_used"] == 0.10
@@ -151,3 +163,53 @@ def test_enough_resolved_defaults_use_the_realised_lgd():
     again = realised_lgd(_book(), _history(), as_of="2026-12-31", policy=pol).table
     assert again.loc["credit", "ci_lower"] == t.loc["credit", "ci_lower"]
     assert "credit=" in repr(r)
+
+
+def test_open_workouts_at_loss_to_date_and_floored_by_the_resolved_mean():
+    pol = {"workout": {"open_workouts": "loss_to_date"}}
+    lo = realised_lgd(_book(), _history(), as_of="2026-12-31", policy=pol).loans
+    assert lo.loc["U", "lgd_estimate"] == pytest.approx(lo.loc["U", "lgd_to_date"])
+    # an open workout that recovered more than the resolved ones so far still counts at the
+    # resolved mean at least: R is the only mortgage default, so R's LGD is that floor
+    book = _book()
+    book.payments.loc[book.payments["loan_id"] == "U", "amount"] = 5_000.0
+    lo = realised_lgd(book, _history(), as_of="2026-12-31").loans
+    assert lo.loc["U", "lgd_to_date"] < (lo.loc["C", "lgd"] + lo.loc["W", "lgd"]) / 2
+    assert lo.loc["U", "lgd_estimate"] == pytest.approx(
+        (lo.loc["C", "lgd"] + lo.loc["W", "lgd"]) / 2
+    )
+    with pytest.raises(ValueError, match="open_workouts"):
+        realised_lgd(_book(), _history(), as_of="2026-12-31",
+                     policy={"workout": {"open_workouts": "ignore"}})  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    resolved=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6),
+    extra=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6),
+    ages=st.lists(st.integers(0, 24), min_size=6, max_size=6),
+)
+def test_adding_open_workouts_that_recovered_less_never_lowers_the_estimate(resolved, extra, ages):
+    """Open workouts whose loss to date is above every resolved LGD: the mean estimate over
+    all defaults is at least the resolved mean, whatever the resolved recovery curves."""
+    n_r, n_o = len(resolved), len(extra)
+    worst = max(resolved)
+    to_date = [worst + (1 - worst) * e for e in extra]
+    rng = np.random.default_rng(len(resolved) * 7 + len(extra))
+    k = 26
+    final = 1 - np.array(resolved + to_date)
+    cum = np.sort(rng.uniform(0, 1, (n_r + n_o, k)), axis=1) * final[:, None]
+    cum[:, -1] = final
+    day = pd.Timestamp("2024-01-31")
+    loans = pd.DataFrame({
+        "resolution": ["recovered"] * n_r + ["unresolved"] * n_o,
+        "guarantee_type": "credit",
+        "lgd": resolved + [np.nan] * n_o,
+        "lgd_to_date": resolved + to_date,
+        "default_date": [day - pd.DateOffset(months=a) for a in (ages * 2)[: n_r + n_o]],
+        "resolution_date": [day] * n_r + [pd.NaT] * n_o,
+    })  # fmt: skip
+    est = project_open_workouts(loans, cum, day, "recovery_curve")
+    assert np.isfinite(est).all()
+    assert est.mean() >= np.mean(resolved) - 1e-12
+    assert (est[n_r:] <= np.array(to_date) + 1e-12).all()  # never worse than loss to date

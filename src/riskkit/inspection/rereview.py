@@ -16,7 +16,9 @@ periodically and the credit strategy adjusted when the customer's credit changes
 
 For each customer: the re-scored grade and a suggested limit (the smaller of the limit of the
 latest loan's guarantee structure and what the current income carries, :mod:`riskkit.lending.limits` and
-:mod:`riskkit.lending.affordability`) against the latest loan's amount, and the suggested action: ``freeze``
+:mod:`riskkit.lending.affordability`, scaled down for a worse category or grade by
+:func:`limit_factor`, and never above the current limit when the action is ``freeze`` or
+``reduce``) against the latest loan's amount, and the suggested action: ``freeze``
 (a loan at special mention or worse, or PD above ``limits.max_pd``), ``reduce`` (suggested limit
 below the outstanding), ``increase`` (at least ``increase_margin`` above the latest amount) or
 ``keep``.
@@ -268,22 +270,39 @@ def _register_now(book, result, store) -> pd.DataFrame:
     return reg
 
 
-def _rescore(cust, book, model, as_of, store, p, result) -> pd.DataFrame:
-    from ..lending.approval import grade_number
+def rescore_loans(book, loan_ids, as_of, model, *, result, store=None, policy=None):
+    """The approved champion's score, grade and PD of loans at their application (as the
+    register showed the borrower then) and now (the register and this lender's book today).
+
+    Returns
+    -------
+    DataFrame indexed by loan_id: ``score_then``, ``score_now``, ``grade_then``,
+    ``grade_now``, ``pd_then``, ``pd_now``.
+    """
     from ..lending.scoring import score_applications
 
-    ids = cust["latest_loan"].to_numpy()
+    p = load_policy(policy)
+    ids = np.asarray(loan_ids, dtype=object)
     then = score_applications(model, _applications_of(book, ids, None, None), book.borrowers,
                               book, policy=p).table  # fmt: skip
     now_reg = _register_now(book, result, store)
     now = score_applications(model, _applications_of(book, ids, as_of, None), now_reg, book,
                              policy=p).table  # fmt: skip
+    cols = {"score": "score", "grade": "grade", "pd": "pd"}
+    out = {f"{k}_{w}": t[c].to_numpy() for w, t in (("then", then), ("now", now))
+           for k, c in cols.items()}  # fmt: skip
+    return pd.DataFrame(out, index=pd.Index(ids, name="loan_id"))
+
+
+def _rescore(cust, book, model, as_of, store, p, result) -> pd.DataFrame:
+    from ..lending.approval import grade_number
+
+    r = rescore_loans(book, cust["latest_loan"].to_numpy(), as_of, model, result=result,
+                      store=store, policy=p)  # fmt: skip
     rp = p["rereview"]
-    cust["score_then"] = then["score"].to_numpy()
-    cust["score_now"] = now["score"].to_numpy()
-    cust["grade_then"] = then["grade"].to_numpy()
-    cust["grade_now"] = now["grade"].to_numpy()
-    cust["pd_now"] = now["pd"].to_numpy()
+    for c in ("score_then", "score_now", "grade_then", "grade_now"):
+        cust[c] = r[c].to_numpy()
+    cust["pd_now"] = r["pd_now"].to_numpy()
     drop = cust["score_then"] - cust["score_now"]
     notches = grade_number(cust["grade_now"]) - grade_number(cust["grade_then"])
     drift = (drop >= float(rp["score_drop"])).to_numpy() | (notches >= int(rp["grade_notches"]))
@@ -313,14 +332,43 @@ def _limits_and_action(cust, book, result, store, p) -> pd.DataFrame:
                                  apps["annual_rate"].to_numpy()[ok],
                                  apps["repayment_method"].to_numpy()[ok], policy=p)  # fmt: skip
     cust["current_limit"] = apps["amount"].to_numpy()
-    cust["suggested_limit"] = suggested_limit(struct, cap, p)
-    cust["limit_change"] = cust["suggested_limit"] - cust["current_limit"]
+    factor = limit_factor(cust["worst"].to_numpy(), cust.get("grade_now"), p)
+    suggested = suggested_limit(np.asarray(struct) * factor, cap * factor, p)
     rp, lim = p["rereview"], p["limits"]
     frozen = cust["worst"].to_numpy() >= int(Category.parse(rp["from_category"]))
     if "pd_now" in cust:
         frozen |= cust["pd_now"].to_numpy() > float(lim["max_pd"])
-    reduce = cust["suggested_limit"].to_numpy() < cust["outstanding"].to_numpy()
-    more = cust["suggested_limit"].to_numpy() >= (1 + float(rp["increase_margin"])) * cust[
-        "current_limit"].to_numpy()  # fmt: skip
+    reduce = suggested < cust["outstanding"].to_numpy()
+    current = cust["current_limit"].to_numpy(dtype=float)
+    more = suggested >= (1 + float(rp["increase_margin"])) * current
     cust["action"] = np.select([frozen, reduce, more], ["freeze", "reduce", "increase"], "keep")
+    # a freeze or a reduction never suggests more than the limit the customer has
+    capped = np.isin(cust["action"].to_numpy(), ["freeze", "reduce"])
+    cust["suggested_limit"] = np.where(capped, np.minimum(suggested, current), suggested)
+    cust["limit_change"] = cust["suggested_limit"] - cust["current_limit"]
     return cust.drop(columns=["worst"])
+
+
+def limit_factor(worst, grade=None, policy=None) -> np.ndarray:
+    """Share of the structure and capacity limits a customer may keep at re-review: the
+    category's factor (``rereview.limit_factor.category``, by the worst live loan's category
+    code) times ``1 - grade_step x`` the notches the current grade is worse than
+    ``full_limit_grade`` (at least 0; no grade: 1). Never rises with a worse category or grade.
+
+    Examples
+    --------
+    >>> limit_factor(np.array([0, 1, 2]), np.array(["R3", "R7", "R10"])).round(2).tolist()
+    [1.0, 0.35, 0.0]
+    """
+    lf = load_policy(policy)["rereview"]["limit_factor"]
+    per = np.ones(len(Category))
+    for cat, v in lf["category"].items():
+        per[int(Category.parse(cat))] = float(v)
+    per = np.minimum.accumulate(per)  # a worse category never keeps more
+    out = per[np.asarray(worst, dtype=np.int64)]
+    if grade is not None:
+        from ..lending.approval import grade_number
+
+        notches = np.nan_to_num(grade_number(np.asarray(grade)) - float(lf["full_limit_grade"]))
+        out = out * np.clip(1.0 - float(lf["grade_step"]) * np.maximum(notches, 0.0), 0.0, 1.0)
+    return out

@@ -19,8 +19,9 @@ over the months ``m`` of its remaining life (12-month ECL: ``m <= 12``), with ``
 marginal PD of its segment and current category, ``cpr`` the segment's monthly prepayment
 rate, ``EAD(m)`` the exposure at the start of month ``m`` from the schedule
 (:mod:`riskkit.provisions.exposure`), ``r`` the loan's effective (contractual) rate and LGD
-the realised workout LGD of its guarantee type (or the policy constant,
-:class:`riskkit.workout.LGDResult`). The ECL is the probability-weighted sum over scenarios.
+the workout LGD of its guarantee type (open workouts included, or the policy constant,
+:class:`riskkit.workout.LGDResult`), at least the category's floor (``ecl.lgd_floor``:
+100% for a loss loan by default, :func:`lgd_floor`). The ECL is the probability-weighted sum over scenarios.
 Stage 1 carries the 12-month ECL, stage 2 the lifetime ECL; a stage-3 loan (credit-impaired)
 carries ``LGD x`` its outstanding principal (PD = 1; the LGD is already discounted).
 Stages: :mod:`riskkit.provisions.staging`, with the PD test comparing the annualised lifetime
@@ -332,7 +333,7 @@ class ECLModel:
         }
         return pd.DataFrame(out, index=pd.RangeIndex(1, h + 1, name="month")).T
 
-    def measure(self, book, result, lgd=None, segment_of=None) -> ECLResult:
+    def measure(self, book, result, lgd=None, segment_of=None, loan_pd=None) -> ECLResult:
         """ECL of every loan on the balance sheet in a classification ``result``.
 
         Parameters
@@ -344,11 +345,18 @@ class ECLModel:
             Default: the policy constants ``limits.lgd`` by guarantee type.
         segment_of : array, optional
             Segment per loan of ``result`` (default: its ``segment_by`` column).
+        loan_pd : DataFrame, optional
+            Per-loan PDs for the significant-increase test, indexed by loan_id with
+            ``pd_then`` (at origination) and ``pd_now`` (e.g. the approved champion's,
+            :func:`riskkit.inspection.rereview.rescore_loans`): a listed loan's PD ratio is
+            ``pd_now / pd_then``. Without it (or for loans not listed) the ratio compares its
+            segment's PD term structures, which moves only with the category and the
+            remaining life (``pd_test`` says which).
         """
         if not hasattr(self, "marginal_pd_"):
             raise ValueError("ECLModel is not fitted: call fit(history, book) first")
         inputs = _loan_inputs(self, book, result, lgd, segment_of)
-        return _compute(self, inputs, result.as_of)
+        return _compute(self, inputs, result.as_of, loan_pd)
 
 
 @dataclass
@@ -380,6 +388,25 @@ def _lgd_values(lgd, gtype: pd.Series, pol: Policy) -> np.ndarray:
         if np.isnan(per).any():
             raise KeyError(f"no LGD for guarantee type(s) {sorted(keys[np.isnan(per)])}")
     return np.asarray(per, dtype=float)[codes]
+
+
+def lgd_floor(state: np.ndarray, policy=None) -> np.ndarray:
+    """The policy floor on LGD per loan by category code (``ecl.lgd_floor``, 0 elsewhere).
+
+    By default a loss (损失) loan carries 100% LGD: by definition it cannot be repaid after
+    the guarantee, insurance and collateral are exhausted (five-category rule), which is also
+    why its specific reserve is 100%; a workout average of other loans does not apply to it.
+
+    Examples
+    --------
+    >>> lgd_floor(np.array([0, 3, 4])).tolist()
+    [0.0, 0.0, 1.0]
+    """
+    floors = load_policy(policy)["ecl"]["lgd_floor"]
+    per = np.zeros(len(Category))
+    for cat, v in floors.items():
+        per[int(Category.parse(cat))] = float(v)
+    return per[np.asarray(state, dtype=np.int64)]
 
 
 def _loan_positions(ix, index: pd.Index) -> np.ndarray:
@@ -430,7 +457,10 @@ def _loan_inputs(model: ECLModel, book, result, lgd, segment_of) -> _Inputs:
         term=loans["term_months"].to_numpy(dtype=np.int64)[rows],
         seg=known.to_numpy()[seg_code],
         state=state[order],
-        lgd=_lgd_values(lgd, fr["guarantee_type"], model._pol),
+        lgd=np.maximum(
+            _lgd_values(lgd, fr["guarantee_type"], model._pol),
+            lgd_floor(state[order], model._pol),
+        ),
         rows=rows,
         seg_code=seg_code,
     )
@@ -479,7 +509,24 @@ def _scenario_ecl(model: ECLModel, x: _Inputs, w: np.ndarray, name: str):
     return e12, elife, pd12, pdl
 
 
-def _compute(model: ECLModel, x: _Inputs, as_of) -> ECLResult:
+def _pd_ratio(model: ECLModel, x: _Inputs, pdl: np.ndarray, loan_pd) -> tuple:
+    """The PD ratio of the significant-increase test per loan, and its source."""
+    h = model._horizon
+    orig = model.origination_pd_.reindex(list(model.matrices_)).to_numpy()
+    pd_orig = orig[x.seg_code, np.clip(x.term, 1, h) - 1]
+    ratio = annualised(pdl, x.life) / np.maximum(annualised(pd_orig, x.term), 1e-12)
+    source = np.full(len(ratio), "segment", dtype=object)
+    if loan_pd is not None and len(loan_pd):
+        lp = loan_pd.reindex(x.frame.index)
+        then, now = lp["pd_then"].to_numpy(dtype=float), lp["pd_now"].to_numpy(dtype=float)
+        ok = np.isfinite(then) & np.isfinite(now) & (then > 0)
+        ratio = np.where(ok, now / np.where(ok, then, 1.0), ratio)
+        source[ok] = "loan"
+    npl = x.state >= len(_PERFORMING)
+    return np.where(npl, np.nan, ratio), np.where(npl, "", source)
+
+
+def _compute(model: ECLModel, x: _Inputs, as_of, loan_pd=None) -> ECLResult:
     pol = model._pol
     w = _weights(model, x)
     n = len(x.seg)
@@ -492,11 +539,8 @@ def _compute(model: ECLModel, x: _Inputs, as_of) -> ECLResult:
         per_scen[sc.name] = (e12, elife)
     f = x.frame
     h = model._horizon
-    orig = model.origination_pd_.reindex(list(model.matrices_)).to_numpy()
-    pd_orig = orig[x.seg_code, np.clip(x.term, 1, h) - 1]
-    ratio = annualised(tot["pdl"], x.life) / np.maximum(annualised(pd_orig, x.term), 1e-12)
+    ratio, pd_test = _pd_ratio(model, x, tot["pdl"], loan_pd)
     npl = x.state >= len(_PERFORMING)
-    ratio = np.where(npl, np.nan, ratio)
     stage, reason = assign_stages(
         f["category"].astype(str).to_numpy(), f["days_past_due"], ratio, pol
     )
@@ -521,6 +565,7 @@ def _compute(model: ECLModel, x: _Inputs, as_of) -> ECLResult:
             "pd_12m": np.where(npl, 1.0, tot["pd12"]),
             "pd_lifetime": np.where(npl, 1.0, tot["pdl"]),
             "pd_ratio": ratio,
+            "pd_test": pd_test,
             "ecl_12m": np.where(npl, x.lgd * ead0, x.lgd * tot["e12"]),
             "ecl_lifetime": np.where(npl, x.lgd * ead0, x.lgd * tot["elife"]),
             "ecl": by_stage(tot["e12"], tot["elife"]),

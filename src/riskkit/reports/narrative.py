@@ -63,6 +63,15 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The NPL ratio is {direction} from {previous} at {previous_as_of}.",
         "zh": "不良贷款率较 {previous_as_of} 的 {previous} {direction}。",
     },
+    "post_loan_review.npl_split": {
+        "en": "Of the change ({change} percentage points), {numerator} points come from the "
+        "non-performing balance ({npl_prev} to {npl_now} RMB, the numerator) and {denominator} "
+        "points from the outstanding balance ({bal_prev} to {bal_now} RMB, the denominator: a "
+        "growing book lowers the ratio, a shrinking one raises it with no new defaults).",
+        "zh": "其中变动 {change} 个百分点：不良余额（分子，由 {npl_prev} 元变为 {npl_now} 元）贡献 "
+        "{numerator} 个百分点，贷款余额（分母，由 {bal_prev} 元变为 {bal_now} 元）贡献 {denominator} "
+        "个百分点（余额增长会压低不良率，余额收缩即使没有新增不良也会推高不良率）。",
+    },
     "post_loan_review.h_classification": {
         "en": "1. Five-category classification",
         "zh": "一、五级分类情况",
@@ -257,6 +266,17 @@ TEXT: dict[str, dict[str, str]] = {
         "the horizon: {pd_normal} for a normal loan, {pd_sm} for a special-mention loan.",
         "zh": "预测期内进入不良（次级及以下）的累计概率：正常类贷款 {pd_normal}，"
         "关注类贷款 {pd_sm}。",
+    },
+    "portfolio_migration.pd_definition": {
+        "en": "Repayment is a competing exit here: a loan repaid before it becomes "
+        "non-performing counts as not defaulting, so this is the share of today's loans that "
+        "default within the horizon. The provisioning report's PD term structures are "
+        "conditional on the loan staying on the book (repayment removed, because the ECL "
+        "applies each loan's schedule and prepayment separately) and weight the macro "
+        "scenarios, so they are higher; it states both figures.",
+        "zh": "此处还款为竞争性退出：在进入不良前已结清的贷款不计为违约，即现有贷款在预测期内违约的比例。"
+        "拨备报告中的违约概率期限结构以贷款仍在账上为条件（剔除还款，因为预期信用损失另按还款计划和提前"
+        "还款率计算），并按宏观情景加权，因此更高；该报告同时列示两种口径。",
     },
     "portfolio_migration.h_path": {
         "en": "4. Projected balance, NPL ratio and provisions",
@@ -453,12 +473,12 @@ TEXT: dict[str, dict[str, str]] = {
     "provisioning.lgd": {
         "en": "{n} defaults observed over the book's history, {resolved} resolved (recovered, "
         "cured, written off, or open longer than the maximum workout), {open} still in workout. "
-        "Realised LGD (discounted recoveries net of costs over the exposure at default) "
-        "replaces the policy constant for a guarantee type with at least {min} resolved defaults: "
-        "{used}.",
+        "The workout LGD (discounted recoveries net of costs over the exposure at default) "
+        "counts every default, the open workouts included, and replaces the policy constant "
+        "for a guarantee type with at least {min} resolved defaults: {used}.",
         "zh": "账面历史内共观测到 {n} 笔违约，其中 {resolved} 笔已结束（清收结清、恢复正常、核销或超过最长"
-        "清收期限），{open} 笔仍在清收中。某担保方式已结束违约笔数不少于 {min} 笔时，以实际违约损失率"
-        "（违约后回收现金扣除成本折现后与违约敞口之比）替代政策参数：{used}。",
+        "清收期限），{open} 笔仍在清收中。清收违约损失率（违约后回收现金扣除成本折现后与违约敞口之比）"
+        "计入全部违约（含仍在清收的），某担保方式已结束违约笔数不少于 {min} 笔时替代政策参数：{used}。",
     },
     "provisioning.lgd_item": {
         "en": "{g} {lgd} ({source})",
@@ -474,12 +494,49 @@ TEXT: dict[str, dict[str, str]] = {
     "provisioning.role.risk_committee": {"en": "risk committee", "zh": "风险管理委员会"},
     "provisioning.role.general_manager": {"en": "general manager", "zh": "总经理"},
     "provisioning.role.board": {"en": "board", "zh": "董事会"},
-    "provisioning.lgd_bias": {
-        "en": "Open workouts are left out of the realised LGD; counted at their recoveries to "
-        "date they would give the 'including open' column, a conservative bound (long workouts "
-        "tend to lose more).",
-        "zh": "仍在清收中的违约未计入实际违约损失率；若按截至目前的回收计算，得到“含未结束”一列，为保守"
-        "上限（清收时间越长，损失往往越大）。",
+    "provisioning.lgd_bias.recovery_curve": {
+        "en": "Open workouts are not left out (that would keep only the quick, cheap workouts): "
+        "each counts at its loss to date less the further recovery the resolved workouts of its "
+        "guarantee type that lasted longer collected after the same number of months, and at "
+        "least at the resolved workouts' mean LGD. The resolved workouts alone would give the "
+        "'resolved only' column; the open ones at their loss to date (nothing more recovered) "
+        "the 'including open' column, an upper bound.",
+        "zh": "仍在清收的违约不予剔除（否则只剩下回收快、损失小的违约）：每笔按截至目前的损失，减去同一担保"
+        "方式中持续更久的已结束违约在相同月数之后的进一步回收计算，且不低于已结束违约的平均损失率。仅用已结束"
+        "违约得到“仅已结束”一列；按截至目前的损失（不再有回收）得到“含未结束”一列，为上限。",
+    },
+    "provisioning.lgd_bias.loss_to_date": {
+        "en": "Open workouts are not left out: each counts at its loss to date (nothing more "
+        "recovered), and at least at the resolved workouts' mean LGD. The resolved workouts "
+        "alone would give the 'resolved only' column.",
+        "zh": "仍在清收的违约不予剔除：每笔按截至目前的损失计算（不再有回收），且不低于已结束违约的平均损失率。"
+        "仅用已结束违约得到“仅已结束”一列。",
+    },
+    "provisioning.lgd_floor": {
+        "en": "A loss (损失) loan cannot be repaid after the guarantee, insurance and collateral "
+        "are exhausted (five-category rule; specific reserve 100%), so its LGD is at least "
+        "{floor} (policy ecl.lgd_floor), whatever the workout LGD of its guarantee type: "
+        "{n} loss loans, exposure {ead} RMB, ECL {ecl} RMB.",
+        "zh": "损失类贷款在担保、保险和押品均已用尽后仍无法收回（五级分类标准；专项准备 100%），因此其违约"
+        "损失率不低于 {floor}（政策参数 ecl.lgd_floor），不论其担保方式的清收违约损失率：损失类贷款 {n} 笔，"
+        "敞口 {ead} 元，预期信用损失 {ecl} 元。",
+    },
+    "provisioning.sicr.champion": {
+        "en": "The PD test compares each normal loan's PD from the approved champion ({model}) "
+        "at its application with its PD now (today's register and this lender's book): "
+        "{n} loans moved to stage 2 on it.",
+        "zh": "违约概率测试以已批准的在用模型（{model}）比较每笔正常类贷款申请时与当前（今天的客户登记与本机构"
+        "账面）的违约概率：据此转入第二阶段 {n} 笔。",
+    },
+    "provisioning.sicr.inactive": {
+        "en": "The PD test is inactive: there is no approved champion model in the store, and the "
+        "PDs of the ECL come per segment and category from the migration matrices, so relative "
+        "to origination they cannot move for a normal loan. Stage 2 is therefore the loans more "
+        "than {dpd2} days past due or special mention only; register and approve a champion "
+        "scorecard to activate the test.",
+        "zh": "违约概率测试未生效：存储中没有已批准的在用模型，而预期信用损失的违约概率按细分与分类取自迁徙矩阵，"
+        "正常类贷款相对初始确认时不会变化。因此第二阶段仅为逾期超过 {dpd2} 天或关注类贷款；登记并批准在用"
+        "评分卡后该测试生效。",
     },
     "provisioning.lgd_collateral": {"en": "By collateral type", "zh": "按押品类型"},
     "provisioning.fig_lgd": {
@@ -506,8 +563,16 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "provisioning.pd": {
         "en": "Cumulative probability of default (weighted scenarios) by segment and current "
-        "category, by months ahead.",
-        "zh": "按细分与当前分类的累计违约概率（情景加权），按未来月数列示。",
+        "category, by months ahead, conditional on the loan staying on the book (repayment "
+        "removed: the ECL applies each loan's schedule and prepayment rate separately). A "
+        "normal loan's 12-month PD on this definition is {pd_cond} (all segments pooled). With "
+        "repayment as a competing exit (a loan repaid first does not default), the definition "
+        "of the portfolio migration report, the same pooled matrix in an average year gives "
+        "{pd_exits}.",
+        "zh": "按细分与当前分类的累计违约概率（情景加权），按未来月数列示，以贷款仍在账上为条件（剔除"
+        "还款：预期信用损失另按各笔贷款的还款计划与提前还款率计算）。按此口径正常类贷款 12 个月违约概率为 "
+        "{pd_cond}（全部细分合并）。若把还款作为竞争性退出（先结清的贷款不违约），即迁徙报告的口径，"
+        "同一合并矩阵在平常年份下为 {pd_exits}。",
     },
     "provisioning.fig_pd": {
         "en": "Cumulative PD (weighted scenarios)",
@@ -887,7 +952,8 @@ TEXT: dict[str, dict[str, str]] = {
     "col.defaults": {"en": "Defaults", "zh": "违约笔数"},
     "col.resolved": {"en": "Resolved", "zh": "已结束"},
     "col.unresolved": {"en": "Open", "zh": "清收中"},
-    "col.lgd_mean": {"en": "Realised LGD", "zh": "实际违约损失率"},
+    "col.lgd_mean": {"en": "Workout LGD (all defaults)", "zh": "清收违约损失率（全部违约）"},
+    "col.lgd_resolved": {"en": "Resolved only", "zh": "仅已结束"},
     "col.ci_lower": {"en": "CI low", "zh": "置信下限"},
     "col.ci_upper": {"en": "CI high", "zh": "置信上限"},
     "col.lgd_incl_open": {"en": "Including open", "zh": "含未结束"},
@@ -906,6 +972,8 @@ TEXT: dict[str, dict[str, str]] = {
     "col.kind": {"en": "Cash received as", "zh": "收款性质"},
     "col.write_off_date": {"en": "Written off on", "zh": "核销日期"},
     "col.approver_role": {"en": "Approved by", "zh": "审批层级"},
+    "col.approver": {"en": "Approver", "zh": "审批人"},
+    "col.write_off_reason": {"en": "Reason for write-off", "zh": "核销理由"},
     "col.end": {"en": "End", "zh": "期末"},
     "col.numerator": {"en": "Numerator (NPL balance)", "zh": "分子（不良余额）"},
     "col.denominator": {"en": "Denominator (outstanding)", "zh": "分母（贷款余额）"},

@@ -176,6 +176,14 @@ class ReviewMetrics(ReportMetrics):
     rereview_by_reason: dict[str, int] = field(default_factory=dict)
     rereview_actions: dict[str, int] = field(default_factory=dict)
     rereview_model: str | None = None
+    #: the NPL-ratio change since the month before, split (symmetric) into the part of the
+    #: non-performing balance (numerator) and of the outstanding balance (denominator),
+    #: :func:`riskkit.migration.projection.ratio_change`
+    previous_npl_balance: float = 0.0
+    previous_balance: float = 0.0
+    npl_ratio_change: float = 0.0
+    npl_change_numerator: float = 0.0
+    npl_change_denominator: float = 0.0
 
 
 @dataclass(repr=False, eq=False)
@@ -612,7 +620,10 @@ def _finish(part: _Part, as_of, branch, officer, policy, rows, model_label) -> P
         watch_list_severe=int(watch["severe"].sum()) if len(watch) else 0,
     )
     metrics = replace(
-        metrics, **group_metrics(groups, watch), **rereview_metrics(rereview, model_label)
+        metrics,
+        **group_metrics(groups, watch),
+        **rereview_metrics(rereview, model_label),
+        **npl_change_metrics(s),
     )
     return PostLoanReview(
         as_of=as_of,
@@ -651,6 +662,33 @@ def _watch_order(watch: pd.DataFrame) -> pd.DataFrame:
         out = out.assign(_c=out["category"].cat.codes)
         keys, asc = ["severe", "_c", "outstanding_principal"], [False, False, False]
     return out.sort_values(keys, ascending=asc, kind="stable").drop(columns="_c", errors="ignore")
+
+
+def npl_change_metrics(s) -> dict:
+    """The NPL-ratio change since the month before split into numerator (non-performing
+    balance) and denominator (outstanding balance), as the migration report splits its
+    projection (:func:`riskkit.migration.projection.ratio_change`).
+
+    Examples
+    --------
+    >>> r = npl_change_metrics({"npl_prev": 4.0, "balance_prev": 100.0, "npl_now": 5.0,
+    ...                         "balance": 50.0})
+    >>> round(r["npl_change_numerator"], 4), round(r["npl_change_denominator"], 4)
+    (0.015, 0.045)
+    """
+    from ..migration.projection import ratio_change
+
+    n0, d0, n1, d1 = (float(s[k]) for k in ("npl_prev", "balance_prev", "npl_now", "balance"))
+    if d0 <= 0 or d1 <= 0:
+        return {"previous_npl_balance": n0, "previous_balance": d0}
+    r = ratio_change(n0, d0, n1, d1)
+    return {
+        "previous_npl_balance": n0,
+        "previous_balance": d0,
+        "npl_ratio_change": float(r["change"]),
+        "npl_change_numerator": float(r["numerator"]),
+        "npl_change_denominator": float(r["denominator"]),
+    }
 
 
 def champion_or_none(store) -> tuple:

@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -89,6 +89,26 @@ class ProvisioningMetrics(ReportMetrics):
     recoveries_month: float
     recoveries_after_write_off_month: float
     repayments_month: float
+    #: the stage-2 PD test: "champion" (each normal loan's PD from the approved champion at
+    #: origination and now) or "inactive" (no champion: the segment term structures cannot
+    #: move a normal loan, so only days past due and special mention put loans in stage 2)
+    sicr_pd_test: str = "inactive"
+    sicr_model: str | None = None
+    stage2_pd_increase: int = 0
+    #: how open workouts enter the LGD (policy workout.open_workouts)
+    lgd_open_method: str = "recovery_curve"
+    lgd_resolved_only: dict[str, float] = field(default_factory=dict)
+    lgd_loss_to_date: dict[str, float] = field(default_factory=dict)
+    #: loss loans at the policy LGD floor (ecl.lgd_floor.loss)
+    lgd_floor_loss: float = 1.0
+    #: a normal loan's 12-month PD, all segments pooled: conditional on staying on the book
+    #: (weighted scenarios, the ECL's definition) and with repayment as a competing exit
+    #: (average year, the migration report's definition)
+    pd_12m_normal_conditional: float = 0.0
+    pd_12m_normal_with_exits: float = 0.0
+    loss_loans: int = 0
+    loss_ead: float = 0.0
+    loss_ecl: float = 0.0
 
 
 @dataclass(repr=False, eq=False)
@@ -110,6 +130,7 @@ class ProvisioningReport(ReportResult):
     recoveries: pd.DataFrame  # cash received in the month by kind of loan and source
     pd_term: pd.DataFrame  # cumulative PD by segment and state (weighted scenarios)
     metrics: ProvisioningMetrics
+    sicr_model: str | None = None  # the champion whose PDs the stage-2 PD test compares
 
 
 def _history_months(book, as_of) -> int:
@@ -190,7 +211,7 @@ def provisioning(
     from ..provisions import ECLModel, ecl_movement, provisioning_adequacy
     from ..workout import WriteOffRegister, realised_lgd
     from .migration_report import classification_history
-    from .post_loan import month_end_classification, on_balance_sheet
+    from .post_loan import champion_or_none, month_end_classification, on_balance_sheet
 
     pol = load_policy(policy)
     as_of = pd.Timestamp(as_of).normalize()
@@ -202,8 +223,11 @@ def provisioning(
     model = ECLModel(horizon_months=horizon_months, policy=pol).fit(recent, book)
     res, b_now = month_end_classification(book, as_of, pol, store)
     res_prev, b_prev = month_end_classification(book, prev, pol, store)
-    ecl = model.measure(b_now, res, lgd)
-    ecl_prev = model.measure(b_prev, res_prev, lgd)
+    card, label = champion_or_none(store) if store is not None else (None, None)
+    ecl = model.measure(b_now, res, lgd, loan_pd=champion_pd(b_now, res, card, store, pol))
+    ecl_prev = model.measure(
+        b_prev, res_prev, lgd, loan_pd=champion_pd(b_prev, res_prev, card, store, pol)
+    )
     reg = WriteOffRegister(store).load() if store is not None else None
     month_wo = _month_write_offs(reg, prev, as_of)
     mv = ecl_movement(ecl_prev, ecl, written_off=month_wo["loan_id"])
@@ -228,7 +252,61 @@ def provisioning(
         recoveries=cash,
         pd_term=_pd_term(model),
     )
-    return ProvisioningReport(**parts, metrics=_metrics(parts, reg))
+    metrics = replace(
+        _metrics(parts, reg),
+        **_sicr_and_floor_metrics(ecl, lgd, label, pol),
+        **_pd_definitions(model, parts["pd_term"]),
+    )
+    return ProvisioningReport(**parts, metrics=metrics, sicr_model=label)
+
+
+def champion_pd(book, result, card, store, policy) -> pd.DataFrame | None:
+    """The approved champion's PD of each live normal loan at its application and now
+    (:func:`riskkit.inspection.rereview.rescore_loans`), for the stage-2 PD test; None
+    without a champion."""
+    if card is None:
+        return None
+    from ..inspection.rereview import rescore_loans
+
+    f = result.table
+    live = ~f["paid_off"].to_numpy(dtype=bool) & (f["outstanding_principal"].to_numpy() > 0)
+    if "written_off" in f.columns:
+        live &= ~f["written_off"].to_numpy(dtype=bool)
+    ids = f.index[live & (f["category"].astype(str) == "normal").to_numpy()]
+    if not len(ids):
+        return None
+    r = rescore_loans(book, ids, result.as_of, card, result=result, store=store, policy=policy)
+    return r[["pd_then", "pd_now"]]
+
+
+def _pd_definitions(model, pd_term: pd.DataFrame) -> dict:
+    """A normal loan's 12-month PD on both definitions, all segments pooled."""
+    from ..provisions.ecl import POOLED
+
+    pooled = model.matrices_[POOLED]
+    with_exits = pooled.lifetime_pd(12).loc["normal"].iloc[-1]
+    conditional = pd_term.loc[(POOLED, "normal")].get(12, np.nan)
+    return {
+        "pd_12m_normal_conditional": float(conditional),
+        "pd_12m_normal_with_exits": float(with_exits),
+    }
+
+
+def _sicr_and_floor_metrics(ecl, lgd, label, pol) -> dict:
+    loans, t = ecl.loans, lgd.table
+    loss = (loans["category"].astype(str) == "loss").to_numpy()
+    return {
+        "sicr_pd_test": "champion" if label is not None else "inactive",
+        "sicr_model": label,
+        "stage2_pd_increase": int((loans["stage_reason"] == "pd_increase").sum()),
+        "lgd_open_method": str(pol["workout"]["open_workouts"]),
+        "lgd_resolved_only": {k: float(v) for k, v in t["lgd_resolved"].items() if pd.notna(v)},
+        "lgd_loss_to_date": {k: float(v) for k, v in t["lgd_incl_open"].items() if pd.notna(v)},
+        "lgd_floor_loss": float(pol["ecl"]["lgd_floor"]["loss"]),
+        "loss_loans": int(loss.sum()),
+        "loss_ead": float(loans.loc[loss, "ead"].sum()),
+        "loss_ecl": float(loans.loc[loss, "ecl"].sum()),
+    }
 
 
 def _held_by_branch(live: pd.DataFrame, held, adequacy):
@@ -244,7 +322,7 @@ def _held_by_branch(live: pd.DataFrame, held, adequacy):
 
 def _month_write_offs(reg, prev, as_of) -> pd.DataFrame:
     cols = ["write_off_id", "loan_id", "write_off_date", "principal", "interest", "amount"]
-    cols += ["rule", "approver_role", "reason"]
+    cols += ["rule", "approver_role", "approver", "reason"]
     if reg is None or len(reg) == 0:
         return pd.DataFrame(columns=cols)
     d = reg["write_off_date"]

@@ -12,8 +12,7 @@ balance came back through the workout, *recovered*); cured (back in a performing
 ``workout.cure_months`` consecutive month-ends: the remaining balance is worth its face value
 again). A default with none of these is still open: older than ``workout.max_workout_months``
 it is *deemed closed* at its recoveries to date (the maximum length of a recovery process),
-otherwise it is *unresolved* and not in the realised LGD (counted, so the report can say how
-many).
+otherwise it is *unresolved*: an open workout, a censored observation.
 
 **Loss.** Every payment after the default date (from the borrower, a guarantor, the sale of
 collateral or an estate; ``payments.source``) up to the end of the workout, less workout costs
@@ -22,14 +21,26 @@ loan's effective (contractual) rate, plus for a cure the balance at the cure dat
 
     ``LGD = 1 - (sum PV(recovery - cost) + PV(balance at cure)) / EAD``, clipped to [0, 1].
 
+**Open workouts (no survivorship bias).** Leaving the open workouts out understates LGD: the
+quick workouts (cures, pay-offs) resolve first, the long, lossy ones are still open. Every
+default therefore enters the estimate; an open workout ``t`` whole months in workout
+(``workout.open_workouts``, :func:`project_open_workouts`):
+
+* ``recovery_curve`` (default): its loss to date less the mean further recovery (after month
+  ``t``, as a share of EAD) of the resolved workouts of its guarantee type that lasted longer
+  than ``t`` (none: nothing more is expected);
+* ``loss_to_date``: its loss to date (nothing more recovered);
+
+and in both cases at least the mean LGD of its guarantee type's resolved workouts, so adding
+open workouts never lowers the estimate.
+
 **Segments.** By guarantee type and, for mortgage and pledge loans, by collateral type: the
-default-weighted mean LGD of the resolved defaults with a percentile bootstrap confidence
-interval (``workout.confidence``, ``workout.bootstrap_draws`` draws, seeded), the EAD-weighted
-mean, and ``lgd_incl_open``: the mean over every default with the open workouts counted at
-their recoveries to date (a conservative bound on the resolution bias: long workouts tend to
-lose more, so the resolved ones alone understate LGD). A guarantee type's realised LGD replaces the policy constant
-(``limits.lgd``) once it rests on at least ``workout.min_resolved`` resolved defaults; the
-table says which was used (``source``).
+default-weighted mean LGD over all defaults (``lgd_mean``, open workouts projected) with a
+percentile bootstrap confidence interval (``workout.confidence``, ``workout.bootstrap_draws``
+draws, seeded), the EAD-weighted mean, ``lgd_resolved`` (resolved workouts only, for
+comparison) and ``lgd_incl_open`` (open workouts at their loss to date, the upper bound). A
+guarantee type's estimate replaces the policy constant (``limits.lgd``) once it rests on at
+least ``workout.min_resolved`` resolved defaults; the table says which was used (``source``).
 
 Examples
 --------
@@ -165,21 +176,9 @@ def _discount_rate(loans: pd.DataFrame, ids: pd.Index, pol: Policy) -> np.ndarra
     return np.full(len(ids), float(how))
 
 
-def workout_cash_flows(book, events: pd.DataFrame, as_of, policy=None) -> pd.DataFrame:
-    """Recovery cash flows of each default, discounted to its default date.
-
-    A payment counts when it falls after the default date and, for a loan recovered or cured,
-    on or before the resolution date; for a written-off loan, up to
-    ``workout.post_write_off_months`` after the write-off (and the as-of date); for an
-    unresolved default, up to the as-of date (recoveries to date).
-
-    Returns
-    -------
-    DataFrame indexed by loan_id: ``recoveries`` (cash), ``costs``,
-    ``pv_net`` (present value of recoveries less costs), ``pv_cure`` (present value of the
-    balance at a cure) and ``recoveries_after_write_off``.
-    """
-    pol = load_policy(policy)
+def _workout_payments(book, events: pd.DataFrame, as_of, pol: Policy) -> dict:
+    """The recovery payments of each default (positions ``p`` in ``events``), with their
+    cost, present value at the default date and months since the default."""
     wk = pol["workout"]
     ev = events
     ids = pd.Index(ev.index)
@@ -201,22 +200,118 @@ def workout_cash_flows(book, events: pd.DataFrame, as_of, policy=None) -> pd.Dat
     cost = amt * ratio.reindex(src).to_numpy(dtype=float)
     rate = _discount_rate(book.loans, ids, pol)
     months = (when - d0[p]).astype("timedelta64[s]").astype(float) / 86400 / DAYS_PER_MONTH
-    df = np.power(1 + rate[p] / 12, -months)
-    n = len(ids)
     after_wo = when > ev["resolution_date"].fillna(cap).to_numpy(dtype="datetime64[ns]")[p]
     cure_m = (d1 - d0).astype("timedelta64[s]").astype(float) / 86400 / DAYS_PER_MONTH
+    return {
+        "p": p,
+        "amount": amt,
+        "cost": cost,
+        "pv_net": (amt - cost) * np.power(1 + rate[p] / 12, -months),
+        "months": months,
+        "after_write_off": wo[p] & after_wo,
+        "pv_cure": ev["cure_balance"].to_numpy() * np.power(1 + rate / 12, -cure_m),
+        "cure_months": cure_m,
+    }
+
+
+def workout_cash_flows(book, events: pd.DataFrame, as_of, policy=None) -> pd.DataFrame:
+    """Recovery cash flows of each default, discounted to its default date.
+
+    A payment counts when it falls after the default date and, for a loan recovered or cured,
+    on or before the resolution date; for a written-off loan, up to
+    ``workout.post_write_off_months`` after the write-off (and the as-of date); for an
+    unresolved default, up to the as-of date (recoveries to date).
+
+    Returns
+    -------
+    DataFrame indexed by loan_id: ``recoveries`` (cash), ``costs``,
+    ``pv_net`` (present value of recoveries less costs), ``pv_cure`` (present value of the
+    balance at a cure) and ``recoveries_after_write_off``.
+    """
+    w = _workout_payments(book, events, as_of, load_policy(policy))
+    p, n = w["p"], len(events)
     return pd.DataFrame(
         {
-            "recoveries": np.bincount(p, weights=amt, minlength=n),
-            "costs": np.bincount(p, weights=cost, minlength=n),
-            "pv_net": np.bincount(p, weights=(amt - cost) * df, minlength=n),
-            "pv_cure": ev["cure_balance"].to_numpy() * np.power(1 + rate / 12, -cure_m),
+            "recoveries": np.bincount(p, weights=w["amount"], minlength=n),
+            "costs": np.bincount(p, weights=w["cost"], minlength=n),
+            "pv_net": np.bincount(p, weights=w["pv_net"], minlength=n),
+            "pv_cure": w["pv_cure"],
             "recoveries_after_write_off": np.bincount(
-                p, weights=np.where(wo[p] & after_wo, amt, 0.0), minlength=n
+                p, weights=np.where(w["after_write_off"], w["amount"], 0.0), minlength=n
             ),
         },
-        index=ids,
+        index=pd.Index(events.index),
     )
+
+
+def recovery_by_month(events: pd.DataFrame, flows: dict, last_month: int) -> np.ndarray:
+    """Cumulative recovery (present value net of costs, a cure's balance at its cure month)
+    as a share of EAD, per default (rows) by whole months in workout ``0..last_month``
+    (columns) and a last column with everything (later recoveries included).
+
+    A payment ``x`` months after the default counts from month ``ceil(x)`` on.
+    """
+    n = len(events)
+    k = np.clip(np.ceil(flows["months"]).astype(np.int64), 0, last_month + 1)
+    inc = np.zeros((n, last_month + 2))
+    np.add.at(inc, (flows["p"], k), flows["pv_net"])
+    cured = (events["resolution"] == "cured").to_numpy()
+    kc = np.clip(np.ceil(flows["cure_months"]).astype(np.int64), 0, last_month + 1)
+    inc[np.flatnonzero(cured), kc[cured]] += flows["pv_cure"][cured]
+    ead = events["ead"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.cumsum(inc, axis=1) / np.where(ead > 0, ead, np.nan)[:, None]
+
+
+def _months_in_workout(events: pd.DataFrame, as_of) -> np.ndarray:
+    """Whole months from the default to the resolution (open: to ``as_of``)."""
+    end = events["resolution_date"].fillna(pd.Timestamp(as_of))
+    days = (end - events["default_date"]).dt.days.to_numpy(dtype=float)
+    return np.floor(days / DAYS_PER_MONTH + 1e-9).astype(np.int64)
+
+
+def project_open_workouts(loans: pd.DataFrame, cum: np.ndarray, as_of, how: str) -> np.ndarray:
+    """LGD of every default, the open workouts (``resolution == "unresolved"``) projected.
+
+    ``how="loss_to_date"``: an open workout counts at its loss to date (nothing more
+    recovered). ``how="recovery_curve"`` (censored observations): an open workout ``t`` whole
+    months in workout expects the mean further recovery (after month ``t``) of the resolved
+    workouts of its guarantee type that lasted longer than ``t`` (none: nothing more), so
+    ``LGD = loss to date - further recovery``. Either way an open workout's LGD is at least
+    the mean LGD of its guarantee type's resolved workouts: the workouts still open are the
+    longer, harder ones, and adding them never lowers the estimate.
+
+    Parameters
+    ----------
+    loans : DataFrame
+        Per default: ``resolution``, ``guarantee_type``, ``lgd`` (resolved; NaN when open),
+        ``lgd_to_date``, ``default_date``, ``resolution_date``.
+    cum : ndarray
+        :func:`recovery_by_month` of the same defaults.
+    as_of : date-like
+    how : {"recovery_curve", "loss_to_date"}
+    """
+    if how not in ("recovery_curve", "loss_to_date"):
+        raise ValueError(f"workout.open_workouts must be recovery_curve or loss_to_date: {how!r}")
+    lgd = loans["lgd"].to_numpy(dtype=float).copy()
+    is_open = (loans["resolution"] == "unresolved").to_numpy()
+    t = np.minimum(_months_in_workout(loans, as_of), cum.shape[1] - 2)
+    gtype = loans["guarantee_type"].astype(str).to_numpy()
+    for g in pd.unique(gtype[is_open]):  # guarantee types, not loans
+        seg = gtype == g
+        res, op = np.flatnonzero(seg & ~is_open), np.flatnonzero(seg & is_open)
+        floor = np.nanmean(lgd[res]) if len(res) else 0.0
+        further = np.zeros(len(op))
+        if how == "recovery_curve" and len(res):
+            left = cum[res, -1][:, None] - cum[res, :-1]  # (resolved, month): still to come
+            longer = t[res][:, None] > np.arange(cum.shape[1] - 1)[None, :]
+            total = np.where(longer, np.nan_to_num(left), 0.0).sum(axis=0)
+            count = longer.sum(axis=0)
+            by_t = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+            further = by_t[t[op]]
+        own = np.clip(loans["lgd_to_date"].to_numpy(dtype=float)[op] - further, 0.0, 1.0)
+        lgd[op] = np.maximum(own, floor)
+    return lgd
 
 
 def _bootstrap_ci(values: np.ndarray, draws: int, conf: float, rng) -> tuple[float, float]:
@@ -229,40 +324,50 @@ def _bootstrap_ci(values: np.ndarray, draws: int, conf: float, rng) -> tuple[flo
     return float(lo), float(hi)
 
 
+def _segment_row(g: pd.DataFrame, wk, rng) -> dict:
+    """One segment's defaults: counts, the estimate (open workouts projected) with its
+    bootstrap interval, the resolved-only mean and the loss-to-date bound."""
+    res = g[g["resolution"] != "unresolved"]
+    est = g["lgd_estimate"].to_numpy(dtype=float)
+    lo, hi = _bootstrap_ci(est, wk["bootstrap_draws"], wk["confidence"], rng)
+    ead = g["ead"].to_numpy(dtype=float)
+    resolved = res["lgd"].to_numpy(dtype=float)
+    to_date = g["lgd_to_date"].to_numpy(dtype=float)
+    return {
+        "defaults": len(g),
+        "resolved": len(res),
+        "unresolved": int((g["resolution"] == "unresolved").sum()),
+        "recovered": int((res["resolution"] == "recovered").sum()),
+        "cured": int((res["resolution"] == "cured").sum()),
+        "written_off": int((res["resolution"] == "written_off").sum()),
+        "deemed_closed": int((res["resolution"] == "deemed_closed").sum()),
+        "ead": float(ead.sum()),
+        "lgd_mean": float(est.mean()) if len(est) else np.nan,
+        "ci_lower": lo,
+        "ci_upper": hi,
+        "lgd_ead_weighted": float((est * ead).sum() / ead.sum()) if ead.sum() else np.nan,
+        # resolved workouts only (survivorship-biased: shown for comparison)
+        "lgd_resolved": float(resolved.mean()) if len(resolved) else np.nan,
+        # open workouts counted as if nothing more came in: a conservative bound
+        "lgd_incl_open": float(to_date.mean()) if len(to_date) else np.nan,
+    }
+
+
+SEGMENT_COLUMNS = (
+    "defaults", "resolved", "unresolved", "recovered", "cured", "written_off", "deemed_closed",
+    "ead", "lgd_mean", "ci_lower", "ci_upper", "lgd_ead_weighted", "lgd_resolved",
+    "lgd_incl_open",
+)  # fmt: skip
+
+
 def _segment_table(loans: pd.DataFrame, by: str, pol: Policy, seed: int) -> pd.DataFrame:
-    wk = pol["workout"]
     rng = np.random.default_rng(seed)
-    rows = []
-    for key, g in loans.groupby(by, sort=True):  # a loop over segments, not loans
-        res = g[g["resolution"] != "unresolved"]
-        lgd = res["lgd"].to_numpy(dtype=float)
-        lo, hi = _bootstrap_ci(lgd, wk["bootstrap_draws"], wk["confidence"], rng)
-        ead = res["ead"].to_numpy(dtype=float)
-        to_date = g["lgd_to_date"].to_numpy(dtype=float)
-        rows.append(
-            {
-                by: key,
-                "defaults": len(g),
-                "resolved": len(res),
-                "unresolved": int((g["resolution"] == "unresolved").sum()),
-                "recovered": int((res["resolution"] == "recovered").sum()),
-                "cured": int((res["resolution"] == "cured").sum()),
-                "written_off": int((res["resolution"] == "written_off").sum()),
-                "deemed_closed": int((res["resolution"] == "deemed_closed").sum()),
-                "ead": float(ead.sum()),
-                "lgd_mean": float(lgd.mean()) if len(lgd) else np.nan,
-                "ci_lower": lo,
-                "ci_upper": hi,
-                "lgd_ead_weighted": float((lgd * ead).sum() / ead.sum()) if ead.sum() else np.nan,
-                # open workouts counted as if nothing more came in: a conservative bound
-                "lgd_incl_open": float(to_date.mean()) if len(to_date) else np.nan,
-            }
-        )
-    cols = ["defaults", "resolved", "unresolved", "recovered", "cured", "written_off"]
-    cols += ["deemed_closed", "ead"]
-    cols += ["lgd_mean", "ci_lower", "ci_upper", "lgd_ead_weighted", "lgd_incl_open"]
+    rows = [
+        {by: key, **_segment_row(g, pol["workout"], rng)}
+        for key, g in loans.groupby(by, sort=True)  # segments, not loans
+    ]
     if not rows:
-        return pd.DataFrame(columns=cols, index=pd.Index([], name=by))
+        return pd.DataFrame(columns=list(SEGMENT_COLUMNS), index=pd.Index([], name=by))
     return pd.DataFrame(rows).set_index(by)
 
 
@@ -343,8 +448,8 @@ def realised_lgd(
     wk = pol["workout"]
     as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(history["as_of"].max())
     ev = default_events(history, wk["cure_months"], wk["max_workout_months"])
-    cf = workout_cash_flows(book, ev, as_of, pol)
-    loans = ev.join(cf)
+    flows = _workout_payments(book, ev, as_of, pol)
+    loans = ev.join(workout_cash_flows(book, ev, as_of, pol))
     lg = book.loans.set_index("loan_id")
     loans["guarantee_type"] = lg["guarantee_type"].reindex(loans.index).astype(str)
     loans["collateral_type"] = _collateral_type(book).reindex(loans.index)
@@ -353,6 +458,8 @@ def realised_lgd(
         lgd = np.clip(1 - value / loans["ead"], 0.0, 1.0)
     loans["lgd_to_date"] = lgd  # unresolved: as if nothing more were recovered
     loans["lgd"] = lgd.where(loans["resolution"] != "unresolved")
+    cum = recovery_by_month(ev, flows, int(wk["max_workout_months"]))
+    loans["lgd_estimate"] = project_open_workouts(loans, cum, as_of, wk["open_workouts"])
     table = _segment_table(loans, "guarantee_type", pol, seed)
     policy_lgd = pd.Series(pol["limits"]["lgd"], dtype=float)
     table = table.reindex(table.index.union(policy_lgd.index))
