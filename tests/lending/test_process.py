@@ -75,7 +75,9 @@ def test_each_assessment_is_on_record(proc):
     assert s["step"].tolist() == ["application", "admission", "route"]
     adm = s.iloc[1]
     assert adm["decision"] == "fail" and adm["actor"] == "riskkit"
-    assert json.loads(adm["detail"])["facts"] == ["ID expired on 2026-10-01"]
+    assert json.loads(adm["detail"])["facts"] == [
+        "ID expired on 2026-10-01 (must be valid at the decision date)"
+    ]
     assert proc.state("A4").closed == "declined"
     with pytest.raises(ProcessError, match="application A4: the file is closed"):
         proc.investigate("A4", ["O02", "O03"], comment="visited")
@@ -195,11 +197,12 @@ def test_admission_is_checked_again_at_disbursement(proc):
     from riskkit.book.customers import CustomerRegister
 
     _to_approval(proc)
-    proc.approve("A1", "O01", "approve", comment="ok")
-    proc.sign_contract("A1", "O02")
+    proc.approve("A1", "O01", "approve", comment="ok", at=DAY)
+    proc.sign_contract("A1", "O02", at=DAY)
     CustomerRegister(proc.store).update(
-        "B1", "O02", "ID card renewal date entered", id_expiry_date=pd.Timestamp("2026-11-10")
-    )
+        "B1", "O02", "ID card renewal date entered", id_expiry_date=pd.Timestamp("2026-11-10"),
+        changed_at="2026-11-08",
+    )  # fmt: skip
     with pytest.raises(
         ProcessError, match="not admitted at disbursement: ID expired on 2026-11-10"
     ):
@@ -232,3 +235,53 @@ def test_process_results_share_the_result_convention(proc):
         assert isinstance(obj.table, pd.DataFrame) and obj.to_frame() is not obj.table
         assert repr(obj).startswith(type(obj).__name__)
         assert obj._repr_html_().startswith("<")
+
+
+def test_steps_come_in_order_by_date_and_nothing_is_written_otherwise(proc):
+    """received 11-05 <= investigation <= review <= approval <= contract <= disbursement."""
+    with pytest.raises(ProcessError, match="application A1: investigation dated 2026-11-01 "
+                       "is before the application of 2026-11-05"):  # fmt: skip
+        proc.investigate("A1", ["O02", "O03"], comment="site visit", at="2026-11-01")
+    proc.investigate("A1", ["O02", "O03"], comment="site visit", at="2026-11-16")
+    n = len(proc.steps("A1"))
+    with pytest.raises(ProcessError, match="application A1: review dated 2026-11-13 is before "
+                       "the investigation of 2026-11-16"):  # fmt: skip
+        proc.review("A1", "R01", "pass", comment="complete", at="2026-11-13")
+    assert len(proc.steps("A1")) == n
+    proc.review("A1", "R01", "pass", comment="complete", at="2026-11-16")  # same day is fine
+    proc.approve("A1", "O01", "approve", comment="within authority", at="2026-11-17")
+    with pytest.raises(ProcessError, match="contract dated 2026-11-16 is before the approval of "
+                       "2026-11-17"):  # fmt: skip
+        proc.sign_contract("A1", "O02", at="2026-11-16")
+    proc.sign_contract("A1", "O02", at="2026-11-18")
+    with pytest.raises(ProcessError, match="disbursement dated 2026-11-17 is before the "
+                       "contract of 2026-11-18"):  # fmt: skip
+        proc.disburse("A1", "O02", at="2026-11-17")
+
+
+def test_admission_is_judged_on_the_register_as_it_stood_at_the_date(proc):
+    """A credit report pulled on 11-16 is not known at a decision on 11-13 (the report of
+    10-30 was then 14 days old: valid); one stale at 11-13 is not cured by a later refresh."""
+    from riskkit.book.customers import CustomerRegister
+    from riskkit.lending.admission import check_admission
+
+    reg = CustomerRegister(proc.store)
+    reg.update("B1", "O02", "fresh report", changed_at="2026-11-16",
+               credit_report_date=pd.Timestamp("2026-11-16"))  # fmt: skip
+    reg.update("B2", "O02", "old report entered", changed_at="2026-11-01",
+               credit_report_date=pd.Timestamp("2026-09-01"))  # fmt: skip
+    reg.update("B2", "O02", "fresh report", changed_at="2026-11-16",
+               credit_report_date=pd.Timestamp("2026-11-16"))  # fmt: skip
+    apps = proc.applications(["A1", "A2"])
+    c = proc.context(apps, pd.Timestamp("2026-11-13"))["customers"].set_index("borrower_id")
+    assert c.loc[["B1", "B2"], "credit_report_date"].tolist() == [
+        pd.Timestamp("2026-10-30"), pd.Timestamp("2026-09-01")
+    ]  # fmt: skip
+    adm = check_admission(apps, c.reset_index(), pd.Timestamp("2026-11-13"))
+    assert adm.failed_codes("A1") == []
+    f = adm.failures
+    assert f.loc[f["application_id"] == "A2", "explanation_en"].tolist() == [
+        "credit report older than 30 days: 2026-09-01"
+    ]
+    now = proc.context(apps, pd.Timestamp("2026-11-16"))["customers"]
+    assert now["credit_report_date"].tolist() == [pd.Timestamp("2026-11-16")] * 2

@@ -90,8 +90,9 @@ def test_an_application_from_admission_to_disbursement(sample_world):
     com.record_votes(meeting.meeting_id, app_id, votes)
     d = com.decide(meeting.meeting_id, app_id)
     assert d.outcome.outcome == "approved_with_conditions"
-    proc.meet_condition(app_id, d.outcome.conditions[0], officers[0], comment="statements filed")
-    proc.sign_contract(app_id, officers[0])
+    proc.meet_condition(app_id, d.outcome.conditions[0], officers[0], comment="statements filed",
+                        at=day + pd.Timedelta(days=8))  # fmt: skip
+    proc.sign_contract(app_id, officers[0], at=day + pd.Timedelta(days=9))
     check = proc.disburse(app_id, officers[0], at=day + pd.Timedelta(days=10))
     assert bool(check.table.loc[app_id, "ok"])
     f = proc.file(app_id)

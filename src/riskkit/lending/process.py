@@ -73,7 +73,14 @@ STEPS: dict[str, tuple[str, ...]] = {
     "investigation": ("recommend", "decline"),
     "review": ("pass", "return", "decline"),
     "approval": ("approve", "approve_with_conditions", "decline", "return"),
-    "committee": ("approved", "approved_with_conditions", "declined", "deferred"),
+    "committee": (
+        "approved",
+        "approved_with_conditions",
+        "counter_offer_approved",
+        "declined",
+        "deferred",
+    ),
+    "offer_accepted": ("accepted",),
     "condition_met": ("met",),
     "contract": ("signed",),
     "disbursement": ("disbursed",),
@@ -86,7 +93,25 @@ STEP_ROLE = {
     "approval": "approver",
     "committee": "committee member",
 }
-APPROVED = ("approve", "approve_with_conditions", "approved", "approved_with_conditions")
+APPROVED = (
+    "approve",
+    "approve_with_conditions",
+    "approved",
+    "approved_with_conditions",
+    "counter_offer_approved",
+)
+#: The step each step follows by date (received <= investigation <= review <= approval or
+#: committee <= contract <= disbursement): a step is never dated before the latest of these.
+AFTER: dict[str, tuple[str, ...]] = {
+    "investigation": ("application",),
+    "review": ("investigation",),
+    "approval": ("review",),
+    "committee": ("review",),
+    "offer_accepted": ("approval", "committee"),
+    "condition_met": ("approval", "committee"),
+    "contract": ("approval", "committee", "offer_accepted"),
+    "disbursement": ("contract", "condition_met"),
+}
 SYSTEM = "riskkit"
 #: Steps' wording for timelines (English, Chinese).
 STEP_TEXT = {
@@ -97,6 +122,7 @@ STEP_TEXT = {
     "review": ("independent review", "独立审查"),
     "approval": ("approval", "审批"),
     "committee": ("credit committee", "贷审会"),
+    "offer_accepted": ("counter-offer accepted", "接受调整后方案"),
     "condition_met": ("condition met", "落实审批条件"),
     "contract": ("contract", "签订合同"),
     "disbursement": ("disbursement", "放款"),
@@ -136,6 +162,7 @@ class FileState:
     conditions: tuple = ()
     conditions_met: tuple = ()
     amount_approved: float | None = None
+    offer_accepted: bool = False
     contract: bool = False
     disbursed: bool = False
     closed: str | None = None  # declined, withdrawn, disbursed
@@ -161,6 +188,8 @@ class FileState:
             return "review"
         if self.decision is None or self.decision == "deferred":
             return "committee" if self.level == "credit_committee" else "approval"
+        if self.decision == "counter_offer_approved" and not self.offer_accepted:
+            return "offer"
         if self.open_conditions:
             return "conditions"
         return "disbursement" if self.contract else "contract"
@@ -196,6 +225,8 @@ def _apply_step(s: dict, row) -> None:
             s["closed"] = "declined"
     elif step in ("approval", "committee"):
         _apply_decision(s, row, detail)
+    elif step == "offer_accepted":
+        s["offer_accepted"] = True
     elif step == "condition_met":
         s["conditions_met"] = (*s.get("conditions_met", ()), detail.get("condition"))
     elif step == "contract":
@@ -379,6 +410,7 @@ class CreditProcess:
             raise _error(app_id, f"{step} cannot record {decision!r}; allowed: {STEPS.get(step)}",
                          "decision")  # fmt: skip
         actors = [actors] if isinstance(actors, str) else list(actors)
+        check_step_date(app_id, step, _now(at), self.steps(app_id))
         rows = pd.DataFrame(
             {
                 "application_id": str(app_id),
@@ -470,6 +502,8 @@ class CreditProcess:
         customers = CustomerRegister(self.store).load(apps["borrower_id"])
         exposure, groups, over = None, None, np.zeros(len(apps), dtype=bool)
         when = as_of if as_of is not None else apps["application_date"].max()
+        if pd.notna(when):
+            customers = register_as_of(self.store, customers, when)
         if book is not None:
             mine = book.loans["borrower_id"].isin(apps["borrower_id"]).to_numpy(dtype=bool)
             gids = apps["group_id"].dropna() if "group_id" in apps else pd.Series([])
@@ -559,11 +593,28 @@ class CreditProcess:
         return self.record(app_id, "condition_met", actor, "met", role="loan officer",
                            comment=comment, detail={"condition": condition}, at=at)  # fmt: skip
 
+    def accept_offer(self, app_id, actor: str, comment: str = "", at=None) -> pd.DataFrame:
+        """The applicant accepts the counter-offer the committee approved (recorded by the
+        officer, with how it was accepted in ``comment``); the contract needs it."""
+        st = self._open(app_id)
+        if st.decision != "counter_offer_approved":
+            raise _error(app_id, f"no counter-offer to accept (decision: {st.decision})")
+        if st.offer_accepted:
+            raise _error(app_id, "the counter-offer is already accepted")
+        self._check_staff(app_id, [actor], None, "counter-offer")
+        _require_text(app_id, comment, "how the applicant accepted (comment) is required")
+        return self.record(app_id, "offer_accepted", actor, "accepted", role="loan officer",
+                           comment=comment, detail={"amount": st.amount_approved}, at=at)  # fmt: skip
+
     def sign_contract(self, app_id, actor: str, contract_id: str = "", at=None) -> pd.DataFrame:
-        """The loan contract is signed (签订合同); needs the approval."""
+        """The loan contract is signed (签订合同); needs the approval (and, for a counter-offer,
+        the applicant's acceptance)."""
         st = self._open(app_id)
         if not st.approved:
             raise _error(app_id, "a contract needs the approval first")
+        if st.stage == "offer":
+            raise _error(app_id, f"a contract needs the applicant's acceptance of the "
+                         f"counter-offer of {st.amount_approved:,.0f} first")  # fmt: skip
         if st.contract:
             raise _error(app_id, "the contract is already signed")
         self._check_staff(app_id, [actor], None, "contract")
@@ -751,6 +802,71 @@ def _route_detail(r: pd.DataFrame, sc, k: int, scores) -> str:
             "pd": None if sc is None else float(sc["pd"].iloc[k]),
         }
     )
+
+
+def register_as_of(store, customers: pd.DataFrame, as_of) -> pd.DataFrame:
+    """``customers`` (current register records) as they stood on ``as_of``: every field
+    changed after that day is set back to the value it had before the first such change (the
+    register's history), so a decision is judged on the facts known when it was taken.
+
+    Customers first recorded after ``as_of`` keep their first record.
+    """
+    from ..book.customers import HISTORY
+
+    if not len(customers) or not store.has_table(HISTORY):
+        return customers
+    ids = [str(b) for b in customers["borrower_id"]]
+    h = store.read(HISTORY, where_in={"borrower_id": ids}, order_by="change_id")
+    later = pd.to_datetime(h["changed_at"]).dt.normalize() > pd.Timestamp(as_of).normalize()
+    h = h[later.to_numpy(dtype=bool) & h["field"].isin(customers.columns).to_numpy(dtype=bool)]
+    if not len(h):
+        return customers
+    first = h.drop_duplicates(["borrower_id", "field"], keep="first")
+    out = customers.set_index("borrower_id")
+    for col, rows in first.groupby("field", sort=False):
+        old = pd.Series(rows["old_value"].to_numpy(dtype=object), index=rows["borrower_id"])
+        out.loc[old.index, col] = _from_text(old, out[col]).to_numpy()
+    return out.reset_index()
+
+
+def _from_text(values: pd.Series, like: pd.Series) -> pd.Series:
+    """History text (dates ``YYYY-MM-DD``, numbers, ``true``/``false``) in ``like``'s type."""
+    if pd.api.types.is_datetime64_any_dtype(like.dtype):
+        return pd.to_datetime(values, format="%Y-%m-%d").astype(like.dtype)
+    if pd.api.types.is_bool_dtype(like.dtype):
+        return values.map({"true": True, "false": False})
+    if pd.api.types.is_numeric_dtype(like.dtype):
+        return pd.to_numeric(values)
+    return values
+
+
+def check_step_date(app_id, step: str, when, steps: pd.DataFrame) -> None:
+    """Raise :class:`ProcessError` when ``step`` dated ``when`` would come before the latest
+    step it follows (:data:`AFTER`) among the application's recorded ``steps``.
+
+    Examples
+    --------
+    >>> steps = pd.DataFrame({"step": ["application", "investigation"],
+    ...                       "decided_at": pd.to_datetime(["2026-11-02", "2026-11-16"])})
+    >>> check_step_date("A1", "review", pd.Timestamp("2026-11-16"), steps)
+    >>> check_step_date("A1", "review", pd.Timestamp("2026-11-13"), steps)
+    Traceback (most recent call last):
+    ...
+    riskkit.lending.process.ProcessError: ...
+    """
+    before = AFTER.get(step, ())
+    prior = steps[steps["step"].isin(before).to_numpy(dtype=bool)] if len(steps) else steps
+    if not before or not len(prior):
+        return
+    last = prior.assign(at=pd.to_datetime(prior["decided_at"])).sort_values("at").iloc[-1]
+    if pd.Timestamp(when).normalize() < last["at"].normalize():
+        raise _error(
+            app_id,
+            f"{step} dated {pd.Timestamp(when):%Y-%m-%d} is before the {last['step']} of "
+            f"{last['at']:%Y-%m-%d} (steps come in order: received <= investigation <= review "
+            "<= approval or committee <= contract <= disbursement)",
+            "decided_at",
+        )
 
 
 def _two_people(app_id, officers: list, needed: int) -> None:
