@@ -60,8 +60,10 @@ def test_chair_veto_and_conditions():
 
 @pytest.fixture
 def committee():
+    # incomes that carry the amounts asked: the rules approve both (the committee's rule
+    # is what these tests are about; see test_committee_rules.py for requests the rules decline)
     proc, _ = world(
-        [customer("B3"), customer("B4")],
+        [customer("B3", monthly_income=100_000.0), customer("B4", monthly_income=100_000.0)],
         [application("A3", "B3", 400_000, "mortgage"), application("A4", "B4", 350_000, "pledge")],
         grades={"A3": "R3", "A4": "R4"},
     )
@@ -189,7 +191,8 @@ def test_the_whole_process_on_sqlite_and_postgresql(db_url):
     back as written (the same test runs on SQLite and on PostgreSQL)."""
     from riskkit.book.customers import CustomerRegister
 
-    proc, a = world([customer("B3")], [application("A3", "B3", 400_000, "mortgage")],
+    proc, a = world([customer("B3", monthly_income=100_000.0)],
+                    [application("A3", "B3", 400_000, "mortgage")],
                     grades={"A3": "R3"}, url=db_url)  # fmt: skip
     assert a.route.table.loc["A3", "level"] == "credit_committee"
     CustomerRegister(proc.store).update("B3", "O02", "phone changed", phone="13900001111")

@@ -68,21 +68,32 @@ def test_recording_asks_for_confirmation_and_lands_in_the_store(screen):
         screen.confirm_out.value
     )
     assert screen.confirm.layout.display is None  # shown
-    # 400,000 on a 20,000 income breaks the affordability rule: approved at the counter-offer
+    # 400,000 on a 20,000 income breaks the affordability rule: declined as requested, the
+    # counter-offer approved
     offer = screen._current.counter_offer.application.amount
-    assert f"approved at the counter-offer of {offer:,.0f}" in screen.confirm_out.value
+    assert f"declined as requested and the counter-offer of {offer:,.0f} approved" in (
+        screen.confirm_out.value
+    )
     assert CreditCommittee(screen.process).votes().empty  # nothing written before confirming
+    screen.confirm.click()  # votes for what the rules decline, without a reason: refused
+    assert "recommendation (decline as requested) needs its reason [5 row(s); member A01, " \
+        "C01, C02, C03, C05]" in screen.error_out.value  # fmt: skip
+    assert CreditCommittee(screen.process).votes().empty
+    for m in ("A01", "C01", "C02", "C03", "C05"):
+        screen.votes[m][2].value = f"for the counter-offer of {offer:,.0f} only"
+    screen.record.click()
     screen.confirm.click()
     step = screen.process.steps("A3").iloc[-1]
-    assert (step["step"], step["decision"]) == ("committee", "approved_with_conditions")
+    assert (step["step"], step["decision"]) == ("committee", "counter_offer_approved")
     assert json.loads(step["conditions"]) == ["property insurance assigned", "spouse co-signs"]
     assert json.loads(step["detail"])["amount"] == offer
     assert screen.process.state("A3").amount_approved == offer
-    assert "approved_with_conditions" in screen.decision_out.value
+    assert screen.process.state("A3").stage == "offer"  # the applicant accepts it next
+    assert "counter_offer_approved" in screen.decision_out.value
     assert f"Amount approved: {offer:,.0f}" in screen.decision_out.value
     assert "loan-to-value too high" in screen.decision_out.value
     assert screen.record.disabled and screen.votes["C01"][0].disabled
-    assert screen.agenda.options[0][0].endswith("— approved with conditions")
+    assert screen.agenda.options[0][0].endswith("— counter offer approved")
 
 
 def test_cancel_writes_nothing(screen):

@@ -425,8 +425,8 @@ def run_sample_process(proc, meeting_dates=None, seed: int = 0):
 
     Returns ``(assessment, meetings)``.
     """
-    from ..lending.agenda import meeting_facts
     from ..lending.committee import CreditCommittee
+    from ..lending.process import APPROVED
 
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1314,)))
     a = proc.assess()
@@ -442,24 +442,29 @@ def run_sample_process(proc, meeting_dates=None, seed: int = 0):
     com = CreditCommittee(proc)
     first, second = meeting_dates or _meeting_dates(apps)
     meetings = []
-    waiting = proc.status().index[proc.status()["stage"] == "committee"].tolist()
-    half = waiting[: len(waiting) // 2]
-    if half:
-        m1 = com.open_meeting(first, com.members(), chair="C01", agenda=half)
-        facts = meeting_facts(proc, m1)
-        for app_id in half:
-            assessment = facts.assessment(app_id)
+    ready = _reviewed_waiting(com, first)
+    if ready:
+        m1 = com.open_meeting(first, com.members(), chair="C01", agenda=ready)
+        officer = apps.set_index("application_id")["officer_id"]
+        for app_id in ready:
+            assessment = com.assessment(m1.meeting_id, app_id)
             _vote(com, m1, app_id, assessment, rng)
-            d = _decide(com, m1, app_id, assessment)
-            if d.outcome.outcome.startswith("approved"):
-                app = apps.set_index("application_id").loc[app_id]
-                _conditions_contract_disburse(proc, app_id, app["officer_id"], d.outcome.conditions,
+            d = com.decide(m1.meeting_id, app_id)
+            if d.outcome.outcome in APPROVED:
+                _conditions_contract_disburse(proc, app_id, officer[app_id], d.outcome.conditions,
                                               pd.Timestamp(m1.meeting_date))  # fmt: skip
         meetings.append(m1)
-    rest = proc.status().index[proc.status()["stage"] == "committee"].tolist()
+    rest = _reviewed_waiting(com, second)
     if rest:
         meetings.append(com.open_meeting(second, com.members(), chair="C01", agenda=rest))
     return a, meetings
+
+
+def _reviewed_waiting(com, day) -> list:
+    """Applications waiting for the committee whose review passed by ``day``."""
+    st = com.process.status()
+    waiting = st.index[(st["stage"] == "committee").to_numpy(dtype=bool)].tolist()
+    return [a for a, ok in com.reviewed_by(waiting, day).items() if ok]
 
 
 def _meeting_dates(apps: pd.DataFrame):
@@ -501,6 +506,9 @@ def _approve_and_disburse(proc, staff, app, level, rng) -> None:
 
 
 def _conditions_contract_disburse(proc, app_id, officer, conditions, day) -> None:
+    if proc.state(app_id).stage == "offer":
+        proc.accept_offer(app_id, officer, comment="applicant accepted the counter-offer in "
+                          "writing", at=day + pd.Timedelta(days=1))  # fmt: skip
     for c in conditions:
         proc.meet_condition(app_id, c, officer, comment="done and on file",
                             at=day + pd.Timedelta(days=1))  # fmt: skip
@@ -534,12 +542,14 @@ def _refresh_checks(proc, app_id, officer, when) -> None:
 
 def _vote(com, meeting, app_id, assessment, rng) -> None:
     """Members' votes: mostly with the rules' recommendation (a decline is declined, a
-    request above the limit approved at the counter-offer), with some dissent."""
+    request above the limit approved at the counter-offer), with some dissent; a vote for
+    what the rules decline gives its reason."""
     held = com.process.roles_on_file(app_id)
     conflicted = set(held.loc[held["role"] != "committee member", "person"])
     rec = assessment.recommendation
     p_decline = {"decline": 0.85, "decline as requested": 0.2}.get(rec, 0.08)
     why = "; ".join(r.text for r in assessment.reasons if r.effect in ("hard", "decline"))
+    reason = _reason_for(assessment)
     rows = []
     for m in meeting.present:
         if m in conflicted:
@@ -548,22 +558,19 @@ def _vote(com, meeting, app_id, assessment, rng) -> None:
             rows.append({"member": m, "vote": "decline",
                          "comment": why or "cash flow not convincing for the amount"})  # fmt: skip
         elif rng.random() < 0.25:
-            rows.append({"member": m, "vote": "approve_with_conditions",
+            rows.append({"member": m, "vote": "approve_with_conditions", "comment": reason,
                          "conditions": ["monthly turnover statements for 6 months"]})  # fmt: skip
         else:
-            rows.append({"member": m, "vote": "approve"})
+            rows.append({"member": m, "vote": "approve", "comment": reason})
     com.record_votes(meeting.meeting_id, app_id, rows, at=meeting.meeting_date)
 
 
-def _decide(com, meeting, app_id, assessment):
-    """Tally; an approval of what the rules decline is at the counter-offer or an exception."""
-    from ..lending.agenda import against_rules
-    from ..lending.committee import committee_outcome
-
-    v = com.votes(meeting.meeting_id, app_id)
-    voting = v[v["vote"] != "recused"]
-    chair = voting.loc[voting["member"] == meeting.chair, "vote"]
-    o = committee_outcome(voting["vote"].tolist(), chair.iloc[0] if len(chair) else None,
-                          policy=com.policy)  # fmt: skip
-    amount, note, _ = against_rules(assessment, o.outcome)
-    return com.decide(meeting.meeting_id, app_id, amount=amount, note=note)
+def _reason_for(assessment) -> str:
+    """Why a member votes for what the rules decline (empty when the rules approve)."""
+    offer = assessment.counter_offer
+    if assessment.recommendation == "decline as requested" and offer is not None:
+        return (f"for the counter-offer of {offer.application.amount:,.0f} only: within the "
+                "limit and repayment capacity")  # fmt: skip
+    if assessment.recommendation.startswith("decline"):
+        return "exception: long-standing customer, collateral and guarantor judged sufficient"
+    return ""

@@ -45,8 +45,7 @@ class MeetingFacts:
 
     def assessment(self, app_id):
         """Limit, affordability, loss, price and recommendation of one application."""
-        from .assessment import Reason, assess_application
-        from .decision import assess_with_model
+        from .assessment import Reason
         from .terms import Application
 
         a = self.applications.loc[app_id]
@@ -69,11 +68,31 @@ class MeetingFacts:
             Reason(f"admission_{r.rule}", effect, f"{r.rule}: {r.explanation_en}")
             for r in f[f["application_id"] == app_id].itertuples()
         )
+        a = self._assess(app, app_id, extra)
+        cap = legal_rate_cap(self.policy)
+        if a.price_floor > cap + 1e-12:  # no lawful price covers the risk: a hard decline
+            text = (f"risk-based price floor {a.price_floor:.2%} above the legal rate cap "
+                    f"{cap:.0%}: cannot be priced legally")  # fmt: skip
+            a = self._assess(app, app_id, (*extra, Reason("floor_above_rate_cap", "decline", text)))
+        return a
+
+    def _assess(self, app, app_id, extra):
+        from .assessment import assess_application
+        from .decision import assess_with_model
+
         if self.model is None:
             return assess_application(app, 0.0, policy=self.policy, extra_reasons=extra)
         assert self.features is not None  # scored whenever there is a model
         return assess_with_model(app, self.features.loc[app_id], self.model, policy=self.policy,
                                  model_version=self.model_label, extra_reasons=extra)  # fmt: skip
+
+
+def legal_rate_cap(policy) -> float:
+    """The regulator's annualised rate ceiling (policy ``regulator.max_annual_rate``)."""
+    from ..policy import Policy, load_policy
+
+    p = policy if isinstance(policy, Policy) else load_policy(policy)
+    return float(p["regulator"]["max_annual_rate"])
 
 
 def meeting_facts(process, meeting, *, model=None, model_label=None) -> MeetingFacts:
@@ -120,11 +139,80 @@ def against_rules_text(outcome: str, recommendation: str, offer, why: str) -> tu
     ):
         return None, "", ""
     if recommendation == "decline as requested" and offer is not None:
-        return offer, f"approved at the counter-offer: {why}", (
-            f"The request breaks a hard rule ({why}): approved at the counter-offer of "
-            f"{offer:,.0f}."
+        return offer, f"declined as requested ({why}); counter-offer of {offer:,.0f} approved", (
+            f"The request breaks a hard rule ({why}): it is declined as requested and the "
+            f"counter-offer of {offer:,.0f} approved."
         )  # fmt: skip
-    return None, f"approved against the rules' recommendation: {why}", (
-        f"The rules recommend declining ({why}): an approval is the committee's exception and "
-        "is recorded as such."
+    return None, f"approved as the committee's exception to the rules ({why})", (
+        f"The rules recommend declining ({why}): an approval is the committee's exception, "
+        "recorded with the reasons of the members voting for it."
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """What a committee outcome becomes under the rules (:func:`committee_ruling`)."""
+
+    decision: str
+    amount: float | None
+    conditions: tuple
+    note: str
+    waivers: dict
+
+
+def committee_ruling(outcome: str, conditions, assessment, reasons_for=(), waivers=None) -> Ruling:
+    """The decision to record for a committee ``outcome`` given the rules' ``assessment``.
+
+    An approval of a request the rules decline as requested is recorded as
+    ``counter_offer_approved`` at the counter-offer's amount; of one they decline outright, as
+    the committee's exception with the reasons of the members voting for (``reasons_for``,
+    required). A rate below the risk-based floor of the terms approved adds the condition to
+    reprice, unless ``waivers`` (code -> reason) waives it with a reason.
+
+    Examples
+    --------
+    >>> from riskkit.lending import Application, assess_application
+    >>> app = Application(amount=800_000, term_months=12, annual_rate=0.12,
+    ...                   repayment_method="annuity", guarantee_type="guaranteed",
+    ...                   monthly_income=12_000)
+    >>> r = committee_ruling("approved", (), assess_application(app, pd_=0.02))
+    >>> r.decision, r.amount
+    ('counter_offer_approved', 69000.0)
+    """
+    from ..errors import Problem, ValidationError
+
+    if not outcome.startswith("approved"):
+        return Ruling(outcome, None, tuple(conditions), "", {})
+    basis, amount, note = assessment, None, ""
+    offer = assessment.counter_offer
+    decision = outcome
+    amount, note, _ = against_rules(assessment, outcome)
+    if amount is not None and offer is not None:
+        decision, basis = "counter_offer_approved", offer
+    elif note:
+        why = [r for r in reasons_for if str(r).strip()]
+        if not why:
+            raise ValidationError([Problem("committee", "comment", f"application "
+                                   f"{assessment.application.application_id}: an approval the "
+                                   "rules decline needs the reasons of the members voting for "
+                                   "it (the committee's exception)")], "credit committee")  # fmt: skip
+        note += ": " + "; ".join(dict.fromkeys(why))
+    conds, done = _reprice(basis, list(conditions), dict(waivers or {}))
+    if decision == "approved" and conds:
+        decision = "approved_with_conditions"
+    return Ruling(decision, amount, tuple(conds), note, done)
+
+
+def _reprice(basis, conds: list, waivers: dict) -> tuple[list, dict]:
+    """The reprice condition of terms priced below their risk-based floor, or its waiver."""
+    done = {}
+    for r in basis.reasons:
+        if r.code != "rate_below_floor":
+            continue
+        why = str(waivers.get(r.code, "")).strip()
+        if why:
+            done[r.code] = f"{r.text} -- waived: {why}"
+        else:
+            conds.append(f"reprice to at least the risk-based floor {basis.price_floor:.2%} "
+                         f"(rate {basis.application.annual_rate:.2%})")  # fmt: skip
+    return conds, done

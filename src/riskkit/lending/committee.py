@@ -35,7 +35,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -50,6 +50,8 @@ VOTES_TABLE = "committee_votes"
 VOTES = ("approve", "approve_with_conditions", "decline", "abstain", "recused")
 FOR = ("approve", "approve_with_conditions")
 OUTCOMES = ("approved", "approved_with_conditions", "declined", "deferred")
+#: What the committee step records: an outcome, or an approval of the counter-offer.
+DECISIONS = (*OUTCOMES, "counter_offer_approved")
 
 
 class QuorumError(ValidationError):
@@ -213,6 +215,29 @@ class CreditCommittee:
         self.process = process
         self.store = process.store
         self.policy = process.policy
+        self._facts: dict = {}
+        self._assessed: dict = {}
+
+    def assessment(self, meeting_id: str, application_id):
+        """The rules' assessment of one agenda item at the meeting date (the facts of
+        :func:`riskkit.lending.agenda.meeting_facts`, computed once per meeting)."""
+        from .agenda import meeting_facts
+
+        key = (meeting_id, str(application_id))
+        if key not in self._assessed:
+            if meeting_id not in self._facts:
+                self._facts[meeting_id] = meeting_facts(self.process, self.meeting(meeting_id))
+            self._assessed[key] = self._facts[meeting_id].assessment(str(application_id))
+        return self._assessed[key]
+
+    def reviewed_by(self, ids, day) -> pd.Series:
+        """Per application of ``ids``: True when its independent review passed on or before
+        ``day`` (only those go on a meeting's agenda)."""
+        s = self.process.steps(list(ids))
+        r = s[((s["step"] == "review") & (s["decision"] == "pass")).to_numpy(dtype=bool)]
+        last = pd.to_datetime(r["decided_at"]).dt.normalize().groupby(r["application_id"]).max()
+        at = last.reindex(list(ids))
+        return pd.Series((at <= pd.Timestamp(day).normalize()).to_numpy(dtype=bool), index=at.index)
 
     def members(self) -> list:
         """The members of the credit committee (staff with ``committee``)."""
@@ -234,8 +259,9 @@ class CreditCommittee:
         if agenda is None:
             st = self.process.status()
             agenda = st.index[(st["stage"] == "committee").to_numpy(dtype=bool)].tolist()
+            agenda = [a for a, ok in self.reviewed_by(agenda, d).items() if ok]
         agenda = tuple(agenda)
-        self._check_agenda(mid, agenda)
+        self._check_agenda(mid, agenda, d)
         row = pd.DataFrame({
             "meeting_id": [mid], "meeting_date": [d], "chair": [chair],
             "secretary": [secretary], "members": [json.dumps(members)],
@@ -249,7 +275,7 @@ class CreditCommittee:
         self.store.append(MEETINGS_TABLE, row)
         return Meeting(mid, d, chair, members, present, agenda, secretary)
 
-    def _check_agenda(self, mid, agenda) -> None:
+    def _check_agenda(self, mid, agenda, day) -> None:
         st = self.process.status()
         wrong = [a for a in agenda if a not in st.index or st.at[a, "stage"] != "committee"]
         if wrong:
@@ -257,6 +283,12 @@ class CreditCommittee:
                               for a in wrong)  # fmt: skip
             raise _problem(ValidationError, "agenda",
                            f"meeting {mid}: not waiting for the committee: {shown}")  # fmt: skip
+        ok = self.reviewed_by(agenda, day)
+        late = ok.index[~ok.to_numpy(dtype=bool)].tolist()
+        if late:
+            raise _problem(ValidationError, "agenda", f"meeting {mid} on {day:%Y-%m-%d}: "
+                           f"{', '.join(late)} not yet through the independent review by the "
+                           "meeting date (a committee decides on reviewed files only)")  # fmt: skip
 
     def meeting(self, meeting_id: str) -> Meeting:
         m = self.meetings()
@@ -333,6 +365,11 @@ class CreditCommittee:
                      f"unknown vote; allowed: {list(VOTES)}")  # fmt: skip
         errors.check("votes", "comment", (rows["vote"] == "decline").to_numpy() &
                      is_blank(rows["comment"]), ids, "a decline (dissent) needs its reason")  # fmt: skip
+        rec = self.assessment(m.meeting_id, app_id).recommendation
+        against = rows["vote"].isin(FOR if rec.startswith("decline") else ()).to_numpy(dtype=bool)
+        errors.check("votes", "comment", against & is_blank(rows["comment"]), ids,
+                     f"application {app_id}: a vote for against the rules' recommendation "
+                     f"({rec}) needs its reason")  # fmt: skip
         no_cond = rows["conditions"].map(len).to_numpy() == 0
         errors.check("votes", "conditions", (rows["vote"] == "approve_with_conditions").to_numpy()
                      & no_cond, ids, "a vote with conditions must state them")  # fmt: skip
@@ -360,16 +397,52 @@ class CreditCommittee:
     # --- decisions -----------------------------------------------------------------------
     def decide(
         self, meeting_id: str, application_id, at=None, *, amount: float | None = None,
-        note: str = "",
+        note: str = "", waivers: dict | None = None,
     ) -> CommitteeDecision:  # fmt: skip
         """Tally the votes by the policy's rule and record the outcome as the application's
-        ``committee`` step (actor: the chair); ``amount`` is the amount approved when it is not
-        the one asked (e.g. the counter-offer), ``note`` what the committee was told (e.g. that
-        the rules recommend declining). Raises :class:`QuorumError` when the members
-        voting on the item are fewer than the quorum, and an error listing who has not voted."""
-        c = committee_policy(self.policy)
+        ``committee`` step (actor: the chair), under the rules
+        (:func:`riskkit.lending.agenda.committee_ruling`): an approval of a request the rules
+        decline as requested is ``counter_offer_approved`` at the counter-offer; of one they
+        decline, the committee's exception with the reasons of the members voting for; a rate
+        below the risk-based floor adds the condition to reprice unless ``waivers`` (code ->
+        reason) waives it. ``amount``: a smaller amount approved; ``note``: what else the
+        committee was told. Raises :class:`QuorumError` when the members voting on the item
+        are fewer than the quorum, and an error listing who has not voted."""
+        from .agenda import committee_ruling
+
         m = self.meeting(meeting_id)
         v = self.votes(meeting_id, application_id)
+        voting = self._voting(m, application_id, v)
+        conds = [json.loads(x) for x in voting["conditions"]]
+        chair = voting.loc[voting["member"] == m.chair, "vote"]
+        o = committee_outcome(voting["vote"].tolist(), chair.iloc[0] if len(chair) else None,
+                              conds, self.policy)  # fmt: skip
+        for_ = voting.loc[voting["vote"].isin(FOR).to_numpy(dtype=bool), "comment"]
+        r = committee_ruling(o.outcome, o.conditions, self.assessment(meeting_id, application_id),
+                             for_.tolist(), waivers)  # fmt: skip
+        dissent = _dissent(voting, o.outcome)
+        detail = {"meeting_id": meeting_id, "tally": o.text, "rule": o.rule,
+                  "for": o.votes_for, "against": o.against, "abstain": o.abstain,
+                  "voting": o.voting, "required": o.required,
+                  "dissent": dissent[["member", "vote", "comment"]].to_dict("records")}  # fmt: skip
+        granted = _granted(application_id, r.amount, amount)
+        if granted is not None and r.decision != "declined":
+            detail["amount"] = granted
+        if r.note or note:
+            detail["note"] = "; ".join(x for x in (r.note, note) if x)
+        if r.waivers:
+            detail["waivers"] = r.waivers
+        comment = "; ".join(f"dissent {d.member}: {d.comment}" for d in dissent.itertuples())
+        self.process.record(application_id, "committee", m.chair, r.decision,
+                            role="committee member", comment=comment, conditions=r.conditions,
+                            detail=detail, at=at if at is not None else m.meeting_date)  # fmt: skip
+        o = replace(o, outcome=r.decision, conditions=r.conditions)
+        return CommitteeDecision(meeting_id, application_id, o, v, dissent)
+
+    def _voting(self, m: Meeting, application_id, v: pd.DataFrame) -> pd.DataFrame:
+        """The votes that count (recused left out), after checking everyone voted and the
+        quorum."""
+        c = committee_policy(self.policy)
         missing = [p for p in m.present if p not in set(v["member"])]
         if missing:
             raise _problem(ValidationError, "votes", f"application {application_id}: no vote yet "
@@ -379,28 +452,11 @@ class CreditCommittee:
         if len(voting) < q:
             raise QuorumError([Problem(
                 "committee", "quorum",
-                f"application {application_id} at {meeting_id}: {len(voting)} members voting "
+                f"application {application_id} at {m.meeting_id}: {len(voting)} members voting "
                 f"(recused: {', '.join(v.loc[v['vote'] == 'recused', 'member']) or 'none'}), "
                 f"quorum {q} of {len(m.members)} ({_frac(c['quorum'])})",
             )], "committee quorum")  # fmt: skip
-        conds = [json.loads(x) for x in voting["conditions"]]
-        chair = voting.loc[voting["member"] == m.chair, "vote"]
-        o = committee_outcome(voting["vote"].tolist(), chair.iloc[0] if len(chair) else None,
-                              conds, self.policy)  # fmt: skip
-        dissent = _dissent(voting, o.outcome)
-        detail = {"meeting_id": meeting_id, "tally": o.text, "rule": o.rule,
-                  "for": o.votes_for, "against": o.against, "abstain": o.abstain,
-                  "voting": o.voting, "required": o.required,
-                  "dissent": dissent[["member", "vote", "comment"]].to_dict("records")}  # fmt: skip
-        if amount is not None and o.outcome.startswith("approved"):
-            detail["amount"] = float(amount)  # e.g. approved at the counter-offer
-        if note:
-            detail["note"] = note
-        comment = "; ".join(f"dissent {r.member}: {r.comment}" for r in dissent.itertuples())
-        self.process.record(application_id, "committee", m.chair, o.outcome,
-                            role="committee member", comment=comment, conditions=o.conditions,
-                            detail=detail, at=at if at is not None else m.meeting_date)  # fmt: skip
-        return CommitteeDecision(meeting_id, application_id, o, v, dissent)
+        return voting
 
     def minutes(self, meeting_id: str) -> pd.DataFrame:
         """The meeting's decisions: one row per application with outcome, tally, conditions and
@@ -421,6 +477,16 @@ class CreditCommittee:
                          "; ".join(_dissent_text(x) for x in d["dissent"])))  # fmt: skip
         return pd.DataFrame(rows, columns=["application_id", "outcome", "tally", "conditions",
                                            "dissent"]).set_index("application_id")  # fmt: skip
+
+
+def _granted(app_id, ruled: float | None, asked: float | None) -> float | None:
+    """The amount approved: the rules' (counter-offer) or a smaller one the committee gives."""
+    if asked is None:
+        return None if ruled is None else float(ruled)
+    if ruled is not None and float(asked) > ruled + 1e-9:
+        raise _problem(ValidationError, "amount", f"application {app_id}: amount {asked:,.0f} "
+                       f"above the counter-offer of {ruled:,.0f} the rules allow")  # fmt: skip
+    return float(asked)
 
 
 def _dissent_text(x: dict) -> str:

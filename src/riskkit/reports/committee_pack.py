@@ -50,7 +50,8 @@ register(
 #: Columns of the agenda overview.
 PACK_COLUMNS = (
     "application_id", "borrower_id", "name", "product", "amount", "guarantee_type",
-    "admission", "grade", "pd", "recommendation", "suggested_limit", "route", "decision",
+    "admission", "grade", "pd", "recommendation", "limit_allowed", "at_stake", "route",
+    "decision", "amount_approved",
 )  # fmt: skip
 
 
@@ -108,6 +109,7 @@ def committee_pack(store, meeting_date, meeting_id=None, policy=None, lang: str 
     rows, items = [], []
     for m in meetings:
         facts = meeting_facts(proc, m)
+        com._facts[m.meeting_id] = facts  # the facts the votes were checked against
         for app_id in m.agenda:
             item, row = _item(proc, com, m, facts, app_id, lang)
             items.append(item)
@@ -144,11 +146,12 @@ def _meetings_table(meetings, facts) -> pd.DataFrame:
 def _item(proc, com, meeting, facts, app_id, lang) -> tuple[AgendaItem, dict]:
     a = facts.applications.loc[app_id]
     cust = mask_frame(facts.customers.loc[[a["borrower_id"]]].reset_index()).iloc[0]
-    assessment = facts.assessment(app_id)
+    assessment = com.assessment(meeting.meeting_id, app_id)
     score = _score(facts, app_id)
-    steps = proc.file(app_id).table
+    steps = _as_recorded(proc.file(app_id).table, meeting.meeting_date)
     decision = _decision(proc, com, meeting, app_id)
     adm = facts.admission
+    allowed = limit_allowed(assessment)
     row = {
         "application_id": app_id,
         "borrower_id": a["borrower_id"],
@@ -160,9 +163,11 @@ def _item(proc, com, meeting, facts, app_id, lang) -> tuple[AgendaItem, dict]:
         "grade": score["grade"],
         "pd": score["pd"],
         "recommendation": assessment.recommendation,
-        "suggested_limit": assessment.suggested_limit,
+        "limit_allowed": allowed,
+        "at_stake": min(float(a["amount"]), allowed),
         "route": _route_reason(steps),
-        "decision": decision.get("outcome", ""),
+        "decision": decision.get("headline", ""),
+        "amount_approved": decision.get("amount_approved", 0.0),
     }
     item = AgendaItem(
         application_id=app_id,
@@ -171,7 +176,7 @@ def _item(proc, com, meeting, facts, app_id, lang) -> tuple[AgendaItem, dict]:
         score=pd.DataFrame(
             {"value": {k: f"{v:.2%}" if k == "pd" else v for k, v in score.items()}}
         ),  # fmt: skip
-        limits=_limits(assessment),
+        limits=_limits(assessment, allowed),
         reasons=pd.DataFrame(
             [(r.effect, r.text) for r in assessment.reasons], columns=["effect", "reason"]
         ),  # fmt: skip
@@ -220,12 +225,21 @@ def _admission(adm, app_id, lang) -> pd.DataFrame:
     )
 
 
-def _limits(a) -> pd.DataFrame:
+def limit_allowed(a) -> float:
+    """The most the rules allow for this applicant: the suggested limit (structure and
+    repayment capacity), nothing when the rules decline outright (e.g. PD above the policy
+    maximum, floor above the legal rate cap, an admission failure)."""
+    return 0.0 if a.recommendation == "decline" else float(a.suggested_limit)
+
+
+def _limits(a, allowed: float) -> pd.DataFrame:
     rows = {
         "guarantee structure limit": f"{a.structure_limit:,.0f}",
         "repayment capacity": f"{a.capacity_limit:,.0f}",
-        "suggested limit": f"{a.suggested_limit:,.0f}",
+        "limit allowed by the rules": f"{allowed:,.0f}"
+        + ("" if allowed else f" (declined: {a.suggested_limit:,.0f} by structure and capacity)"),
         "requested": f"{a.application.amount:,.0f}",
+        "at stake (min of requested and allowed)": f"{min(a.application.amount, allowed):,.0f}",
         "installment / income": f"{a.installment_to_income:.1%}",
         "expected loss": f"{a.expected_loss:,.0f}",
         "price floor / rate": f"{a.price_floor:.2%} / {a.application.annual_rate:.2%}",
@@ -256,10 +270,38 @@ def _decision(proc, com, meeting, app_id) -> dict:
         return {}
     r = mine.iloc[-1]
     d = json.loads(r["detail"])
+    amount = float(d["amount"]) if d.get("amount") else float(proc.application(app_id)["amount"])
+    approved = r["decision"] in ("approved", "approved_with_conditions", "counter_offer_approved")
     return {"outcome": r["decision"], "tally": d.get("tally", ""), "meeting_id": d["meeting_id"],
             "conditions": "; ".join(json.loads(r["conditions"] or "[]")),
             "amount": d.get("amount"), "note": d.get("note", ""),
+            "amount_approved": amount if approved else 0.0,
+            "headline": decision_text(r["decision"], amount, d.get("note", "")),
             "dissent": "; ".join(f"{x['member']}: {x['comment']}" for x in d.get("dissent", []))}  # fmt: skip
+
+
+def decision_text(decision: str, amount: float, note: str = "") -> str:
+    """A recorded committee decision in words, with the amount approved.
+
+    >>> decision_text("counter_offer_approved", 20_000)
+    'declined as requested; counter-offer of 20,000 approved'
+    >>> decision_text("approved_with_conditions", 50_000)
+    'approved with conditions: 50,000'
+    """
+    if decision == "counter_offer_approved":
+        return f"declined as requested; counter-offer of {amount:,.0f} approved"
+    if decision in ("declined", "deferred"):
+        return decision
+    text = f"{decision.replace('_', ' ')}: {amount:,.0f}"
+    if note.startswith("approved as the committee's exception"):
+        text += " as the committee's exception to the rules"
+    return text
+
+
+def _as_recorded(steps: pd.DataFrame, day) -> pd.DataFrame:
+    """The steps on file as recorded on the meeting date (later ones left out)."""
+    end = pd.Timestamp(day).normalize() + pd.Timedelta(days=1)
+    return steps[(pd.to_datetime(steps["decided_at"]) < end).to_numpy(dtype=bool)]
 
 
 def _votes(com, decision, app_id) -> pd.DataFrame:
@@ -278,9 +320,13 @@ def _metrics(table: pd.DataFrame, meetings) -> dict:
         "applications": int(len(table)),
         "decided": int((dec != "").sum()),
         "approved": int(dec.str.startswith("approved").sum()),
+        "exceptions": int(dec.str.endswith("exception to the rules").sum()),
         "declined": int((dec == "declined").sum()),
         "deferred": int((dec == "deferred").sum()),
         "admission_failed": int((table["admission"] != "pass").sum()),
         "recommended_decline": int(table["recommendation"].str.startswith("decline").sum()),
         "requested": float(table["amount"].sum()),
+        "at_stake": float(table["at_stake"].sum()),
+        "counter_offers": int(dec.str.startswith("declined as requested").sum()),
+        "amount_approved": float(table["amount_approved"].sum()),
     }

@@ -199,13 +199,18 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "贷款审批委员会会议材料（{as_of}）",
     },
     "committee_pack.overview": {
-        "en": "{applications} applications on the agenda of {meetings} meeting(s); {decided} "
-        "decided so far ({approved} approved, {declined} declined, {deferred} deferred). "
-        "{failed} fail an admission rule and {decline} are recommended for decline by the rules "
-        "(admission, affordability, limits); scores are by {model}. Personal data are masked.",
-        "zh": "{meetings} 次会议共 {applications} 笔申请上会；已决议 {decided} 笔（同意 {approved} 笔、"
-        "否决 {declined} 笔、复议 {deferred} 笔）。其中 {failed} 笔未通过准入，{decline} 笔按规则"
-        "（准入、还款能力、额度）建议否决；评分模型：{model}。个人信息已脱敏。",
+        "en": "As recorded on {as_of}: {applications} applications on the agenda of {meetings} "
+        "meeting(s); {decided} decided ({approved} approved, {counter} declined as requested "
+        "with the counter-offer approved, {declined} declined, {deferred} deferred), "
+        "{amount_approved} RMB approved of {requested} RMB requested ({at_stake} RMB within "
+        "what the rules allow). {failed} fail an admission rule and {decline} are recommended "
+        "for decline by the rules (admission, affordability, limits, pricing); scores are by "
+        "{model}. Personal data are masked.",
+        "zh": "截至 {as_of} 的记录：{meetings} 次会议共 {applications} 笔申请上会；已决议 {decided} 笔"
+        "（同意 {approved} 笔、按申请否决并同意调整方案 {counter} 笔、否决 {declined} 笔、复议 "
+        "{deferred} 笔），批准金额 {amount_approved} 元，申请金额 {requested} 元（规则允许范围内 "
+        "{at_stake} 元）。其中 {failed} 笔未通过准入，{decline} 笔按规则（准入、还款能力、额度、"
+        "定价）建议否决；评分模型：{model}。个人信息已脱敏。",
     },
     "committee_pack.h_meetings": {"en": "1. Meetings", "zh": "一、会议"},
     "committee_pack.h_agenda": {"en": "2. Agenda", "zh": "二、议程"},
