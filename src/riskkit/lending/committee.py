@@ -411,6 +411,10 @@ class CreditCommittee:
         from .agenda import committee_ruling
 
         m = self.meeting(meeting_id)
+        stage = self.process.state(application_id).stage
+        if stage != "committee":
+            raise _problem(ValidationError, "application_id", f"application {application_id}: "
+                           f"not waiting for the committee (stage: {stage}); decided once")  # fmt: skip
         v = self.votes(meeting_id, application_id)
         voting = self._voting(m, application_id, v)
         conds = [json.loads(x) for x in voting["conditions"]]
@@ -421,7 +425,10 @@ class CreditCommittee:
         r = committee_ruling(o.outcome, o.conditions, self.assessment(meeting_id, application_id),
                              for_.tolist(), waivers)  # fmt: skip
         dissent = _dissent(voting, o.outcome)
-        detail = {"meeting_id": meeting_id, "tally": o.text, "rule": o.rule,
+        tally = o.text  # the votes, under the decision recorded (e.g. the counter-offer)
+        if r.decision != o.outcome:
+            tally = f"{r.decision.replace('_', ' ')}: {o.text.split(': ', 1)[-1]}"
+        detail = {"meeting_id": meeting_id, "tally": tally, "rule": o.rule,
                   "for": o.votes_for, "against": o.against, "abstain": o.abstain,
                   "voting": o.voting, "required": o.required,
                   "dissent": dissent[["member", "vote", "comment"]].to_dict("records")}  # fmt: skip
@@ -436,7 +443,7 @@ class CreditCommittee:
         self.process.record(application_id, "committee", m.chair, r.decision,
                             role="committee member", comment=comment, conditions=r.conditions,
                             detail=detail, at=at if at is not None else m.meeting_date)  # fmt: skip
-        o = replace(o, outcome=r.decision, conditions=r.conditions)
+        o = replace(o, outcome=r.decision, conditions=r.conditions, text=tally)
         return CommitteeDecision(meeting_id, application_id, o, v, dissent)
 
     def _voting(self, m: Meeting, application_id, v: pd.DataFrame) -> pd.DataFrame:
