@@ -47,7 +47,7 @@ Examples
 A1: not admitted
 [fail] age (000 art. 5(1)): aged 67 at maturity (2027-11-03), above 65
 [pass] civil_capacity (000 art. 5(1)): a natural person with full civil capacity
-[fail] id_valid (000 art. 5(2)): ID expired on 2026-10-01
+[fail] id_valid (000 art. 5(2)): ID expired on 2026-10-01 (must be valid at the decision date)
 """
 
 from __future__ import annotations

@@ -175,9 +175,9 @@ def committee_ruling(outcome: str, conditions, assessment, reasons_for=(), waive
     >>> app = Application(amount=800_000, term_months=12, annual_rate=0.12,
     ...                   repayment_method="annuity", guarantee_type="guaranteed",
     ...                   monthly_income=12_000)
-    >>> r = committee_ruling("approved", (), assess_application(app, pd_=0.02))
+    >>> r = committee_ruling("approved", (), assess_application(app, pd_=0.02))  # 6,000 a month
     >>> r.decision, r.amount
-    ('counter_offer_approved', 69000.0)
+    ('counter_offer_approved', 67000.0)
     """
     from ..errors import Problem, ValidationError
 
