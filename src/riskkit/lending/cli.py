@@ -12,6 +12,7 @@
     riskkit credit meeting --date 2026-11-26 --present C01,C02,C03,C04,C05 --chair C01
     riskkit credit vote CM20261126 A26110007 --by C02 --vote decline --comment "why"
     riskkit credit decide CM20261126 A26110007
+    riskkit credit accept A26110007 --by O02 --comment "counter-offer accepted in writing"
     riskkit credit condition A26110007 --condition "spouse co-signs" --by O02 --comment "done"
     riskkit credit contract A26110007 --by O02
     riskkit credit disburse A26110007 --by O02 [--loan-id L...]
@@ -62,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("decide", help="tally the votes and record the outcome")
     d.add_argument("meeting")
     d.add_argument("application")
-    for name in ("condition", "contract", "disburse"):
+    for name in ("accept", "condition", "contract", "disburse"):
         c = sub.add_parser(name, help=f"record the {name} step")
         c.add_argument("application")
         c.add_argument("--by", required=True)
@@ -98,6 +99,8 @@ def _steps(proc, args):
     if args.cmd == "condition":
         return proc.meet_condition(args.application, args.condition, people[0], args.comment,
                                    args.at)  # fmt: skip
+    if args.cmd == "accept":
+        return proc.accept_offer(args.application, people[0], args.comment, args.at)
     if args.cmd == "contract":
         return proc.sign_contract(args.application, people[0], at=args.at)
     return proc.disburse(args.application, people[0], args.loan_id, args.at)
