@@ -226,14 +226,9 @@ def test_rejects_bad_arguments():
 
 # ------------------------------------------------------------------ application sample
 def _window_end(loans):
-    """Independent of riskkit: 12 months, or 90 days after maturity when later, month-end."""
-    d0 = loans["disbursement_date"]
-    twelve = d0 + pd.DateOffset(months=12)
-    maturity = pd.Series(
-        [d + pd.DateOffset(months=int(t)) for d, t in zip(d0, loans["term_months"], strict=True)],
-        index=loans.index,
-    )
-    end = np.maximum(twelve, maturity + pd.Timedelta(days=90))
+    """Independent of riskkit: 15 months after disbursement for every loan (the policy's fixed
+    window, whatever the term), rounded up to a month-end."""
+    end = loans["disbursement_date"] + pd.DateOffset(months=15)
     return pd.Series((end + pd.offsets.MonthEnd(0)).to_numpy(), index=loans["loan_id"])
 
 

@@ -296,3 +296,22 @@ def test_delong_auc_ci_and_test_against_pairwise_computation():
     # Holm: sorted p 0.01 <= 0.05/4, then 0.03 > 0.05/3 stops (0.04 not rejected either)
     assert holm([0.01, 0.04, 0.03, 0.5]).tolist() == [True, False, False, False]
     assert holm([0.001, 0.012, 0.02, 0.5]).tolist() == [True, True, True, False]
+
+
+def test_grade_tests_two_sided_against_scipy():
+    """R8 of the review: 63 of 601 bad (10.5%) against a PD of 12.6%. The one-sided tests
+    only ask "PD too low?" (p near 1); the two-sided binomial test is scipy's binomtest."""
+    from scipy import stats
+
+    y = np.r_[np.ones(63), np.zeros(601 - 63)]
+    g = grade_tests(["R8"] * 601, y, np.full(601, 0.126)).iloc[0]
+    assert g["binomial_p"] == pytest.approx(stats.binom.sf(62, 601, 0.126), rel=1e-12)
+    assert g["binomial_p"] > 0.9 and g["direction"] == "PD too high"
+    want = stats.binomtest(63, 601, 0.126, alternative="two-sided").pvalue
+    assert g["binomial_two_sided_p"] == pytest.approx(want, rel=1e-12)
+    assert g["rejected_two_sided"] == (want < 0.05) and not g["rejected"]
+    # 40 of 200 against 10%: PD too low, both kinds reject
+    y = np.r_[np.ones(40), np.zeros(160)]
+    g = grade_tests(["R9"] * 200, y, np.full(200, 0.10)).iloc[0]
+    assert g["direction"] == "PD too low" and g["rejected"] and g["rejected_two_sided"]
+    assert g["binomial_two_sided_p"] == pytest.approx(stats.binomtest(40, 200, 0.1).pvalue)

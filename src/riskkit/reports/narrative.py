@@ -628,8 +628,24 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "五、各评级的校准检验",
     },
     "score_calibration.grades": {
-        "en": "{rejected} of {n_grades} grades fail the binomial or Jeffreys test at 5%.",
-        "zh": "{n_grades} 个评级中有 {rejected} 个未通过 5% 显著性水平的二项或 Jeffreys 检验。",
+        "en": "Sample: the held-out applications of the development window ({n} applications, "
+        "not used for fitting). {rejected} of {n_grades} grades fail a one-sided test at 5% "
+        "(binomial_p and jeffreys_p ask only whether the bad rate is above the PD, the PD too "
+        "low): {failed}. {rejected_two} fail the two-sided binomial test "
+        "(binomial_two_sided_p), which also catches a PD too high: {failed_two}.",
+        "zh": "样本：开发窗口内的验证样本（{n} 笔申请，未参与拟合）。{n_grades} 个评级中有 {rejected} 个"
+        "未通过 5% 水平的单侧检验（binomial_p 与 jeffreys_p 只检验坏账率是否高于 PD，即 PD 偏低）："
+        "{failed}。双侧二项检验（binomial_two_sided_p）同时识别 PD 偏高：{rejected_two} 个未通过："
+        "{failed_two}。",
+    },
+    "grades.directions": {
+        "en": "Per-grade tests: binomial_p and jeffreys_p are one-sided (is the bad rate above "
+        "the PD, the PD too low?); binomial_two_sided_p is two-sided (above or below); "
+        "direction says which way each grade errs. Failing one-sided: {failed}; failing "
+        "two-sided: {failed_two}.",
+        "zh": "各评级检验：binomial_p 与 jeffreys_p 为单侧检验（坏账率是否高于 PD，即 PD 偏低）；"
+        "binomial_two_sided_p 为双侧检验（偏高或偏低）；direction 列示偏差方向。单侧未通过：{failed}；"
+        "双侧未通过：{failed_two}。",
     },
     "score_calibration.fig_scores": {
         "en": "Score distribution, good vs bad",
@@ -658,6 +674,10 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "基准期之后 PSI 最大为 {max_psi}（低于 {psi_monitor} 稳定，"
         "{psi_monitor}-{psi_shifted} 需关注，高于 {psi_shifted} 显著偏移）。"
         "跨时间（已有结果的申请，至 {latest_period}）AUC 为 {latest_auc}，开发窗口为 {reference_auc}。",
+    },
+    "model_monitoring.auc_periods": {
+        "en": "AUC by period out of time: {path}; {trend}; {small}.",
+        "zh": "各期跨时间 AUC：{path}；{trend}；{small}。",
     },
     "model_monitoring.window_sample_book": {
         "en": "Why the latest period is {latest_period} and not the as-of date {as_of}: an "
@@ -688,6 +708,11 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Model: {model} (developed on applications from {window}; status {status}).",
         "zh": "模型：{model}（开发样本为 {window} 期间的申请；状态 {status}）。",
     },
+    "model.draft": {
+        "en": "This model is a draft awaiting validation: it is not approved, and no decision "
+        "or report may rely on it until a validator approves it.",
+        "zh": "该模型为待验证的草稿：尚未批准，经验证人员批准前任何决策或报告均不得依赖该模型。",
+    },
     "model.none": {
         "en": "Model: no approved scorecard in the model registry.",
         "zh": "模型：模型库中尚无已批准的评分卡。",
@@ -704,10 +729,12 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "开发窗口：{start} 至 {end} 的申请；其后 {n_oot} 笔已有结果的申请作为跨时间验证样本。",
     },
     "score_calibration.registered": {
-        "en": "Registered in the model registry as {model}, status draft: it is used by the "
-        "other reports and the dashboards only after a validator approves it "
+        "en": "Registered in the model registry as {model}, status draft awaiting validation "
+        "(not approved): it is used by the other reports and the dashboards only after an "
+        "independent validator has read the model_validation report and approves it "
         "(riskkit model approve).",
-        "zh": "已登记至模型库：{model}，状态为草稿；经验证人员批准（riskkit model approve）后方可被其他报告和看板使用。",
+        "zh": "已登记至模型库：{model}，状态为待验证草稿（未批准）；须经独立验证人员审阅模型验证报告并批准"
+        "（riskkit model approve）后方可被其他报告和看板使用。",
     },
     "score_calibration.same_document": {
         "en": "The scorecard fitted now is the document already registered as {model} "
@@ -722,6 +749,19 @@ TEXT: dict[str, dict[str, str]] = {
     "score_calibration.rules": {
         "en": "Every rule of the policy (scorecard.rules) checked at fit: {verdict}.",
         "zh": "按政策（scorecard.rules）在建模时检查全部规则：{verdict}。",
+    },
+    "rules.all_pass": {
+        "en": "every feature passes every rule, none dropped",
+        "zh": "全部变量通过全部规则，无变量被剔除",
+    },
+    "rules.dropped": {
+        "en": "no rule fails, but the rules dropped {n} feature(s): {dropped}",
+        "zh": "无规则未通过，但规则剔除了 {n} 个变量：{dropped}",
+    },
+    "rules.failing": {
+        "en": "{n_fail} rule check(s) fail ({failing}); the rules dropped {n} feature(s): "
+        "{dropped}",
+        "zh": "{n_fail} 项规则检查未通过（{failing}）；规则剔除了 {n} 个变量：{dropped}",
     },
     "score_calibration.oot": {
         "en": "Out of time ({n_oot} applications after the development window): AUC {auc_oot} "
@@ -804,10 +844,48 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "八、验证结论（供签字）",
     },
     "model_validation.findings": {
-        "en": "{red} red and {amber} amber finding(s). Validator: ____________  Date: ________  "
-        "Decision: approve / approve with conditions / reject.",
-        "zh": "红灯 {red} 项，黄灯 {amber} 项。验证人：____________ 日期：________ "
-        "结论：批准 / 有条件批准 / 不批准。",
+        "en": "{red} red and {amber} amber finding(s). Status: {status}. "
+        "Needed for approval: a validator independent of the developer ({author}) signs "
+        "below with name, date and decision; each red finding is remediated or accepted with "
+        "a written reason and each amber finding answered; the decision is recorded in the "
+        "registry with `riskkit model approve` (who and when). Validator: ____________  "
+        "Date: ________  Decision: approve / approve with conditions (state them) / reject.",
+        "zh": "红灯 {red} 项，黄灯 {amber} 项。状态：{status}。批准所需：独立于开发人员"
+        "（{author}）的验证人员在下方签署姓名、日期与结论；每项红灯整改或书面说明理由后接受，每项黄灯"
+        "予以答复；结论以 `riskkit model approve` 记录于模型库（批准人与时间）。验证人：____________ "
+        "日期：________ 结论：批准 / 有条件批准（列明条件）/ 不批准。",
+    },
+    "model_validation.findings_approved": {
+        "en": "{red} red and {amber} amber finding(s). Status: {status}: the approval is on "
+        "record in the registry; this validation reviews the model in force, and a red "
+        "finding calls for remediation or retirement (riskkit model retire). Validator: "
+        "____________  Date: ________  Decision: keep / keep with conditions (state them) / "
+        "retire.",
+        "zh": "红灯 {red} 项，黄灯 {amber} 项。状态：{status}：批准已记录于模型库；本次验证复核在用模型，"
+        "红灯须整改或退役（riskkit model retire）。验证人：____________ 日期：________ "
+        "结论：继续使用 / 有条件继续使用（列明条件）/ 退役。",
+    },
+    "model_validation.by_term": {
+        "en": "Bad rate and performance window by loan term: the window is {window}, so no "
+        "term's bad rate comes from a longer or shorter observation ({lowest} lowest at "
+        "{low_rate}, {highest} highest at {high_rate}).",
+        "zh": "按贷款期限的坏账率与表现期：表现期为{window}，各期限坏账率不因观察期长短而不同"
+        "（最低 {lowest}，{low_rate}；最高 {highest}，{high_rate}）。",
+    },
+    "model_validation.by_term_varies": {
+        "en": "Bad rate and performance window by loan term: the window runs from {w_min} to "
+        "{w_max} months by term, so part of the difference in bad rate between terms comes "
+        "from the observation length ({lowest} lowest at {low_rate}, {highest} highest at "
+        "{high_rate}).",
+        "zh": "按贷款期限的坏账率与表现期：表现期因期限不同为 {w_min} 至 {w_max} 个月，期限间坏账率"
+        "差异部分来自观察期长短（最低 {lowest}，{low_rate}；最高 {highest}，{high_rate}）。",
+    },
+    "oot.by_term": {
+        "en": "Out of time by loan term (months): tested on {tested}; untested (no out-of-time "
+        "application with both a good and a bad outcome, so no out-of-time evidence): "
+        "{untested}.",
+        "zh": "按贷款期限（月）的跨时间检验：已检验 {tested}；未检验（跨时间样本中无同时含好坏结果的"
+        "申请，缺乏跨时间证据）：{untested}。",
     },
     # --- codes shown as words in tables (term.<code>; categories come from Category) ---
     "term.new": {"en": "New", "zh": "新发放"},

@@ -472,6 +472,7 @@ class Monitoring(ReportResult):
     grades: pd.DataFrame
     findings: pd.DataFrame
     metrics: MonitoringMetrics
+    by_term: pd.DataFrame | None = None
 
     #: Deprecated name of :attr:`table` (riskkit 0.1).
     by_period = deprecated_alias("table")
@@ -523,6 +524,9 @@ def monitor_scorecard(
         score[known], y[known], score[ref & ~np.isnan(y)], y[ref & ~np.isnan(y)]
     )
     findings = monitoring_findings(by_period, csi_t, grades, perf, pol)
+    from .validation_report import oot_by_term
+
+    by_term = oot_by_term(X, y, score, ref & ~np.isnan(y), known)
     stability = pol["scorecard"]["stability"]
     recent = by_period[~by_period["reference"]]
     metrics = MonitoringMetrics(
@@ -545,7 +549,10 @@ def monitor_scorecard(
         red=int((findings["light"] == "red").sum()),
         amber=int((findings["light"] == "amber").sum()),
     )
-    return Monitoring(table=by_period, csi=csi_t, grades=grades, findings=findings, metrics=metrics)
+    return Monitoring(
+        table=by_period, csi=csi_t, grades=grades, findings=findings, metrics=metrics,
+        by_term=by_term,
+    )  # fmt: skip
 
 
 def _last(index) -> str | None:
@@ -622,8 +629,9 @@ def _oot_grades(pd_, y, pol) -> pd.DataFrame:
 
     ms = MasterScale(policy=pol)
     if len(y) == 0:
-        cols = ["grade", "n", "defaults", "pd_mean", "default_rate", "binomial_p"]
-        return pd.DataFrame(columns=[*cols, "jeffreys_p", "rejected", "rejected_holm"])
+        cols = ["grade", "n", "defaults", "pd_mean", "default_rate", "direction", "binomial_p"]
+        cols += ["jeffreys_p", "binomial_two_sided_p", "rejected", "rejected_two_sided"]
+        return pd.DataFrame(columns=[*cols, "rejected_holm"])
     return _grade_order(grade_tests(ms.assign(pd_), y, pd_), ms)
 
 
@@ -659,12 +667,16 @@ def monitoring_findings(by_period, csi_t, grades, perf, policy) -> pd.DataFrame:
         s = str(psi_status([v], policy)[0])
         rows.append(("CSI", f, v, st["psi_monitor"], light[s], f"CSI of {f} up to {v:.3f} ({s})"))
     rows += _auc_findings(perf, mon)
+    rows += auc_trend_findings(by_period)
     for _, g in grades.iterrows():
-        lt = "red" if g["rejected_holm"] else ("amber" if g["rejected"] else "green")
+        either = g["rejected"] or g["rejected_two_sided"]
+        lt = "red" if g["rejected_holm"] else ("amber" if either else "green")
         p = min(g["binomial_p"], g["jeffreys_p"])
         rows.append(("calibration", g["grade"], p, 0.05, lt,
                      f"grade {g['grade']}: {g['defaults']}/{g['n']} bad ({g['default_rate']:.1%}) "
-                     f"vs PD {g['pd_mean']:.1%}, p = {p:.3f}"))  # fmt: skip
+                     f"vs PD {g['pd_mean']:.1%} ({g['direction']}), one-sided p = {p:.3f} "
+                     f"(is the PD too low?), two-sided binomial p = "
+                     f"{g['binomial_two_sided_p']:.3f}"))  # fmt: skip
     return pd.DataFrame(rows, columns=["check", "subject", "value", "limit", "light", "text"])
 
 
@@ -685,6 +697,149 @@ def _auc_findings(perf, mon) -> list:
     return [("AUC", "out of time", a, ref - mon["auc_drop_red"], lt, text)]
 
 
+def auc_trend_findings(by_period: pd.DataFrame, min_outcomes: int = 500) -> list:
+    """An amber check when the AUC fell in each of the last three monitored periods, and the
+    text names the smallest samples (fewer than ``min_outcomes`` applications with an outcome).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"reference": [True, False, False, False],
+    ...     "auc": [0.74, 0.745, 0.66, 0.631], "auc_lower": [0.7, 0.7, 0.6, 0.509],
+    ...     "auc_upper": [0.78, 0.79, 0.72, 0.753], "n_with_outcome": [5000, 900, 600, 158]},
+    ...     index=["reference", "2025Q1", "2025Q2", "2025Q3"])
+    >>> auc_trend_findings(t)[0][4]
+    'amber'
+    """
+    recent = by_period[~by_period["reference"]].dropna(subset=["auc"])
+    if len(recent) < 3:
+        return []
+    last = recent.iloc[-3:]
+    if not (np.diff(last["auc"].to_numpy()) < 0).all():
+        return []
+    path = " -> ".join(f"{a:.3f}" for a in last["auc"])
+    small = last[last["n_with_outcome"] < min_outcomes]
+    text = f"AUC falling in each of the last three periods ({path}, {last.index[0]} to "
+    text += f"{last.index[-1]}): a downward trend to watch"
+    if len(small):
+        r = small.iloc[-1]
+        text += (f"; small samples (fewer than {min_outcomes} with an outcome): "
+                 f"{', '.join(f'{p} n = {int(n)}' for p, n in small['n_with_outcome'].items())}"
+                 f", the last AUC's 95% CI {r['auc_lower']:.3f}-{r['auc_upper']:.3f}")  # fmt: skip
+    drop = float(last["auc"].iloc[0] - last["auc"].iloc[-1])
+    return [("AUC trend", str(last.index[-1]), drop, 0.0, "amber", text)]
+
+
+def rules_verdict(rules: pd.DataFrame) -> tuple[str, dict]:
+    """The narrative key (``rules.all_pass``, ``rules.dropped`` or ``rules.failing``) and its
+    values for the model-rules sentence: which rule dropped which feature, never "all pass"
+    when a rule dropped one.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"rule": ["missing_share", "min_iv"], "feature": ["ltv", "age"],
+    ...                   "verdict": ["dropped", "pass"]})
+    >>> rules_verdict(r)
+    ('rules.dropped', {'n': 1, 'dropped': 'ltv (missing_share)', 'n_fail': 0, 'failing': 'none'})
+    """
+    dropped = rules[rules["verdict"] == "dropped"]
+    fails = rules[rules["verdict"] == "fail"]
+    values = {
+        "n": int(dropped["feature"].nunique()),
+        "dropped": ", ".join(
+            f"{f} ({r})" for f, r in zip(dropped["feature"], dropped["rule"], strict=True)
+        )
+        or "none",
+        "n_fail": len(fails),
+        "failing": ", ".join(
+            f"{r} for {f}" for f, r in zip(fails["feature"], fails["rule"], strict=True)
+        )
+        or "none",
+    }
+    key = "rules.failing" if len(fails) else ("rules.dropped" if len(dropped) else "rules.all_pass")
+    return key, values
+
+
+def version_status(version) -> str:
+    """A model version's status for the "Model: ..." line: ``draft awaiting validation (not
+    approved)``, or ``approved champion by <who> on <date>`` from the registry's record.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as V
+    >>> version_status(V(status="draft", role=None, approved_by=None, approved_at=None))
+    'draft awaiting validation (not approved)'
+    """
+    if version.status == "draft":
+        return "draft awaiting validation (not approved)"
+    text = version.status + (f" {version.role}" if version.role else "")
+    if version.approved_by:
+        text += f" (approved by {version.approved_by}"
+        when = version.approved_at
+        text += f" on {when:%Y-%m-%d})" if when is not None else ")"
+    return text
+
+
+def failed_grades(grades: pd.DataFrame) -> dict:
+    """Names of the grades failing the one-sided and the two-sided tests, for report text.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"grade": ["R1", "R8"], "rejected": [False, False],
+    ...                   "rejected_two_sided": [False, True], "direction": ["", "PD too high"]})
+    >>> failed_grades(g)
+    {'failed': 'none', 'failed_two': 'R8 (PD too high)', 'rejected_two': 1}
+    """
+    one = grades[grades["rejected"].astype(bool)]
+    two = grades[grades["rejected_two_sided"].astype(bool)]
+    return {
+        "failed": ", ".join(
+            f"{g} ({d})" for g, d in zip(one["grade"], one["direction"], strict=True)
+        )
+        or "none",
+        "failed_two": ", ".join(
+            f"{g} ({d})" for g, d in zip(two["grade"], two["direction"], strict=True)
+        )
+        or "none",
+        "rejected_two": len(two),
+    }
+
+
+def auc_periods_summary(by_period: pd.DataFrame, min_outcomes: int = 500) -> dict:
+    """Values for the ``model_monitoring.auc_periods`` sentence: the AUC of each monitored
+    period with its sample size, whether it fell in each of the last three periods, and
+    which periods have fewer than ``min_outcomes`` applications with an outcome.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"reference": [False, False, False], "auc": [0.745, 0.66, 0.631],
+    ...     "auc_lower": [0.7, 0.6, 0.509], "auc_upper": [0.79, 0.72, 0.753],
+    ...     "n_with_outcome": [900, 600, 158]}, index=["2025Q2", "2025Q3", "2025Q4"])
+    >>> auc_periods_summary(t)["trend"]
+    'falling in each of the last three periods: a downward trend'
+    """
+    recent = by_period[~by_period["reference"]].dropna(subset=["auc"])
+    path = ", ".join(
+        f"{p} {r['auc']:.3f} (n = {int(r['n_with_outcome']):,})" for p, r in recent.iterrows()
+    )
+    if len(recent) < 3:
+        trend = "fewer than three periods with an AUC: no trend can be read yet"
+    elif (np.diff(recent["auc"].to_numpy()[-3:]) < 0).all():
+        trend = "falling in each of the last three periods: a downward trend"
+    else:
+        trend = "not falling in each of the last three periods"
+    small = recent[recent["n_with_outcome"] < min_outcomes]
+    if len(small):
+        names = ", ".join(
+            f"{p} (n = {int(r['n_with_outcome'])}, 95% CI {r['auc_lower']:.3f}-"
+            f"{r['auc_upper']:.3f})"
+            for p, r in small.iterrows()
+        )
+        size = f"small samples (fewer than {min_outcomes} with an outcome), read with care: {names}"
+    else:
+        size = f"every period has at least {min_outcomes} applications with an outcome"
+    return {"path": path or "none", "trend": trend, "small": size}
+
+
 def model_in_force(store, use: str = "application") -> dict | None:
     """The approved champion's label, development window and status, for a report's
     "Model: ..." line (:data:`riskkit.reports.narrative.TEXT` ``model.in_force``); None when
@@ -695,4 +850,4 @@ def model_in_force(store, use: str = "application") -> dict | None:
         v = ModelRegistry(store).champion(use)
     except LookupError:
         return None
-    return {"model": v.label, "window": v.development_window, "status": f"approved {v.role}"}
+    return {"model": v.label, "window": v.development_window, "status": version_status(v)}

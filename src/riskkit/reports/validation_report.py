@@ -35,6 +35,8 @@ class ModelValidation:
     findings: pd.DataFrame
     outcome_by_method: pd.DataFrame | None = None
     metrics: dict = field(default_factory=dict)
+    outcome_by_term: pd.DataFrame | None = None
+    oot_by_term: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.findings.copy()
@@ -71,7 +73,13 @@ def validate_model(version, X: pd.DataFrame, y, dates, *, policy=None, seed: int
     challenger = _challenger(sc, X, y, dev, oot, score, seed)
     rules = None if sc.validation_ is None else sc.validation_.table
     by_method = _by_method(X, y, known)
+    by_term = outcome_by_term(X, y, known)
+    oot_terms = oot_by_term(X, y, score, dev, oot)
     findings = _findings(disc, grades, stability, challenger, rules, by_method, pd_, y, oot, pol)
+    findings = pd.concat(
+        [findings, pd.DataFrame(_term_findings(by_term, oot_terms), columns=FINDING_COLUMNS)],
+        ignore_index=True,
+    )
     samples = pd.DataFrame(
         {"applications": [int(dev.sum()), int(oot.sum())],
          "bad": [int(np.nansum(y[dev])), int(np.nansum(y[oot]))]},
@@ -90,6 +98,8 @@ def validate_model(version, X: pd.DataFrame, y, dates, *, policy=None, seed: int
         findings=findings,
         outcome_by_method=by_method,
         metrics=_metrics(disc, challenger, findings),
+        outcome_by_term=by_term,
+        oot_by_term=oot_terms,
     )
 
 
@@ -167,6 +177,87 @@ def _by_method(X, y, known) -> pd.DataFrame | None:
     return g
 
 
+def outcome_by_term(X: pd.DataFrame, y, known) -> pd.DataFrame | None:
+    """Bad rate and performance-window length per loan term (applications with an outcome).
+
+    The window comes from ``X.attrs["outcome_window"]`` (the
+    :class:`riskkit.scoring.sample.OutcomeDefinition` of the sample); without it (a file or
+    German credit) the table has no ``window_months`` column. None without ``term_months``.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"term_months": [6, 6, 24, 24]})
+    >>> X.attrs["outcome_window"] = {"window_months": 15, "window_rule": "fixed"}
+    >>> t = outcome_by_term(X, np.array([0.0, 1, 1, 1]), np.ones(4, bool))
+    >>> t[["n", "bad_rate", "window_months"]].values.tolist()
+    [[2.0, 0.5, 15.0], [2.0, 1.0, 15.0]]
+    """
+    if "term_months" not in X.columns:
+        return None
+    y = np.asarray(y, dtype=float)
+    df = pd.DataFrame({"term": X.loc[known, "term_months"].to_numpy(), "bad": y[known]})
+    g = df.groupby("term")["bad"].agg(["size", "mean"])
+    g.columns = ["n", "bad_rate"]
+    g.index.name = "term_months"
+    g["to_book"] = g["bad_rate"] / df["bad"].mean()
+    window = X.attrs.get("outcome_window")
+    if window:
+        from ..scoring.sample import OutcomeDefinition
+
+        g["window_months"] = OutcomeDefinition(**window).window_lengths(g.index.to_numpy())
+    return g
+
+
+def oot_by_term(X: pd.DataFrame, y, score, dev, oot) -> pd.DataFrame | None:
+    """Per loan term: applications with an outcome in development and out of time, the
+    out-of-time bad rate and AUC (NaN where out of time has no bad or no good), and
+    ``tested`` (out-of-time AUC measured). None without ``term_months``."""
+    from ..scoring.metrics import auc
+
+    if "term_months" not in X.columns:
+        return None
+    y = np.asarray(y, dtype=float)
+    term = X["term_months"].to_numpy()
+    rows = {}
+    for t in np.unique(term):  # a loop over the few terms, not loans
+        d, o = dev & (term == t), oot & (term == t)
+        both = 0 < np.nansum(y[o]) < o.sum()
+        a = auc(y[o], score[o], higher_is_bad=False) if both else np.nan
+        rate = float(np.nanmean(y[o])) if o.any() else np.nan
+        rows[t] = {"n_development": int(d.sum()), "n_out_of_time": int(o.sum()),
+                   "bad_rate_out_of_time": rate, "auc_out_of_time": a, "tested": bool(both)}  # fmt: skip
+    out = pd.DataFrame(rows).T
+    out.index.name = "term_months"
+    return out.astype({"n_development": np.int64, "n_out_of_time": np.int64, "tested": bool})
+
+
+def _term_findings(by_term, oot_terms) -> list:
+    """The outcome-definition check by term (no term's bad rate explained by the length of
+    its window) and the out-of-time coverage by term."""
+    rows = []
+    if by_term is not None and "window_months" in by_term.columns:
+        w = by_term["window_months"]
+        lo, hi = by_term["bad_rate"].idxmin(), by_term["bad_rate"].idxmax()
+        rates = f"bad rate {by_term['bad_rate'].min():.1%} ({lo}-month term) to "
+        rates += f"{by_term['bad_rate'].max():.1%} ({hi}-month term)"
+        if w.nunique() == 1:
+            text, lt = f"window {int(w.iloc[0])} months for every term; {rates}", "green"
+        else:
+            rho = float(stats.spearmanr(w, by_term["bad_rate"]).statistic)
+            text = (f"window {int(w.min())} to {int(w.max())} months by term; {rates}; "
+                    f"rank correlation of bad rate with window {rho:+.2f}")  # fmt: skip
+            lt = "red" if rho > 0 else "amber"
+        rows.append(("outcome definition", "no term's bad rate explained by window length",
+                     text, lt))  # fmt: skip
+    if oot_terms is not None:
+        untested = [str(t) for t in oot_terms.index[~oot_terms["tested"]]]
+        text = f"out of time tested on terms {_names(oot_terms.index[oot_terms['tested']])} "
+        text += f"months; untested: {_names(untested)}"
+        rows.append(("out of time", "every term tested out of time", text,
+                     "amber" if untested else "green"))  # fmt: skip
+    return rows
+
+
 def _findings(disc, grades, stability, ch, rules, by_method, pd_, y, oot, pol) -> pd.DataFrame:
     rows = []
     o = disc.loc["out of time"]
@@ -202,11 +293,15 @@ def _calibration_findings(grades, pd_, y) -> list:
             f"{d}/{n} bad ({d / n:.1%}) vs mean PD {p:.1%}, binomial p = {p_two:.3f}",
             "amber" if p_two < 0.05 else "green")]  # fmt: skip
     holm_fail = grades[grades["rejected_holm"]]["grade"].tolist()
-    raw_fail = grades[grades["rejected"] & ~grades["rejected_holm"]]["grade"].tolist()
+    either = grades["rejected"] | grades["rejected_two_sided"]
+    raw_fail = grades[either & ~grades["rejected_holm"]]["grade"].tolist()
     lt = "red" if holm_fail else ("amber" if raw_fail else "green")
+    high = grades[grades["rejected_two_sided"] & (grades["direction"] == "PD too high")]
     text = f"{len(grades)} grades tested; after Holm: {_names(holm_fail)} fail"
-    text += f"; before it only: {_names(raw_fail)}"
-    return out + [("calibration", "per grade (binomial and Jeffreys)", text, lt)]
+    text += f"; before it only: {_names(raw_fail)}; PD too high (two-sided binomial): "
+    text += _names(high["grade"].tolist())
+    what = "per grade (one-sided binomial and Jeffreys: PD too low?; two-sided binomial)"
+    return out + [("calibration", what, text, lt)]
 
 
 def _rule_findings(rules) -> list:

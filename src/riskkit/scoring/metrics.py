@@ -264,21 +264,60 @@ def jeffreys_test(n, defaults, pd_) -> np.ndarray:
     return stats.beta.cdf(p, d + 0.5, n - d + 0.5)
 
 
+def binomial_two_sided_test(n, defaults, pd_) -> np.ndarray:
+    """Two-sided exact binomial p-value of ``defaults`` out of ``n`` against the PD (both
+    over- and under-prediction), as :func:`scipy.stats.binomtest` (``alternative="two-sided"``).
+
+    Examples
+    --------
+    >>> binomial_two_sided_test([100], [2], [0.10]).round(4).tolist()
+    [0.0039]
+    """
+    n, d, p = (np.atleast_1d(np.asarray(v)) for v in (n, defaults, pd_))
+    out = [
+        stats.binomtest(int(k), int(m), float(q)).pvalue for k, m, q in zip(d, n, p, strict=True)
+    ]
+    return np.asarray(out, dtype=float)  # a loop over grades (ten or so), not loans
+
+
+#: What each p-value of :func:`grade_tests` checks (for report text).
+GRADE_TEST_DIRECTIONS = {
+    "binomial_p": "one-sided: is the bad rate above the PD (PD too low)?",
+    "jeffreys_p": "one-sided: is the bad rate above the PD (PD too low)?",
+    "binomial_two_sided_p": "two-sided: is the bad rate different from the PD, above or below?",
+}
+
+
 def grade_tests(grades, y, pd_, alpha: float = 0.05) -> pd.DataFrame:
-    """Per rating grade: n, defaults, observed default rate, mean PD, binomial and Jeffreys
-    p-values, whether either rejects at ``alpha`` (``rejected``) and whether it still rejects
-    after Holm's adjustment for testing every grade (``rejected_holm``, on the smaller of the
-    two p-values)."""
+    """Per rating grade: n, defaults, observed default rate, mean PD and the calibration tests.
+
+    ``binomial_p`` and ``jeffreys_p`` are one-sided (a small p-value: more bads than the PD
+    predicts, the PD is too low); ``binomial_two_sided_p`` also flags a PD that is too high
+    (:data:`GRADE_TEST_DIRECTIONS`). ``direction`` says which way the grade errs (``PD too
+    low`` / ``PD too high``). ``rejected``: a one-sided test rejects at ``alpha``;
+    ``rejected_two_sided``: the two-sided test does; ``rejected_holm``: still rejected after
+    Holm's adjustment for testing every grade (on the smallest of the three p-values).
+
+    Examples
+    --------
+    >>> g = grade_tests(["A"] * 100, [1] * 2 + [0] * 98, [0.10] * 100)
+    >>> g[["grade", "defaults", "direction", "rejected", "rejected_two_sided"]].values.tolist()
+    [['A', 2, 'PD too high', False, True]]
+    """
     df = pd.DataFrame({"grade": np.asarray(grades), "y": _y(y), "pd": np.asarray(pd_, float)})
     g = df.groupby("grade", sort=True).agg(
         n=("y", "size"), defaults=("y", "sum"), pd_mean=("pd", "mean")
     )
     g["defaults"] = g["defaults"].astype(np.int64)
     g["default_rate"] = g["defaults"] / g["n"]
+    g["direction"] = np.where(g["default_rate"] > g["pd_mean"], "PD too low", "PD too high")
     g["binomial_p"] = binomial_test(g["n"], g["defaults"], g["pd_mean"])
     g["jeffreys_p"] = jeffreys_test(g["n"], g["defaults"], g["pd_mean"])
+    g["binomial_two_sided_p"] = binomial_two_sided_test(g["n"], g["defaults"], g["pd_mean"])
     g["rejected"] = (g["binomial_p"] < alpha) | (g["jeffreys_p"] < alpha)
-    g["rejected_holm"] = holm(np.minimum(g["binomial_p"], g["jeffreys_p"]), alpha)
+    g["rejected_two_sided"] = g["binomial_two_sided_p"] < alpha
+    smallest = np.minimum(np.minimum(g["binomial_p"], g["jeffreys_p"]), g["binomial_two_sided_p"])
+    g["rejected_holm"] = holm(smallest, alpha)
     return g.reset_index()
 
 

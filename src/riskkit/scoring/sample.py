@@ -86,6 +86,10 @@ def feature_columns(sample: pd.DataFrame, target: str = "bad", exclude=()) -> li
     ]
 
 
+#: Performance-window rules of :class:`OutcomeDefinition`.
+WINDOW_RULES = ("fixed", "to_maturity")
+
+
 @dataclass(frozen=True)
 class OutcomeDefinition:
     """What "bad" means for scorecard development (policy ``scorecard.outcome``).
@@ -93,27 +97,41 @@ class OutcomeDefinition:
     A loan is **bad** when, at any month-end of its performance window, it is at least
     ``bad_days_past_due`` days past due or has at least ``bad_missed_periods`` consecutive
     missed periods (whichever comes first); **indeterminate** when it is not bad but its worst
-    days past due reached ``indeterminate_days_past_due``; **good** otherwise. The window runs
-    from disbursement for ``window_months`` months, and for a loan that matures inside it until
-    ``bad_days_past_due`` days after maturity (rounded up to a month-end): a balance unpaid at
-    maturity is counted by its days past due, so a bullet or interest-only loan, which has
-    nothing (or only interest) to miss before maturity, is measured as fairly as an annuity.
+    days past due reached ``indeterminate_days_past_due``; **good** otherwise.
+
+    The performance window (``window_rule``):
+
+    * ``"fixed"`` (default): from disbursement to ``window_months`` months after it, rounded
+      up to a month-end, for every loan whatever its term, so the PD is a ``window_months``
+      PD and no term is observed longer than another. A loan maturing inside the window is
+      observed to the window end: a balance unpaid at maturity keeps ageing in days past due.
+      The default, 15 months, is the longest bullet term (12) plus ``bad_days_past_due``: a
+      12-month window would make every 12-month bullet good (its only installment falls due
+      in the window's last month and cannot be 90 days late by its end).
+    * ``"to_maturity"``: the later of the fixed window and ``bad_days_past_due`` days after
+      contractual maturity (rounded up to a month-end). Longer terms are then observed longer
+      (a 24-month loan about 28 months) and look riskier for that reason alone; kept only to
+      reproduce earlier models, not for a 12-month PD.
+
     A loan whose window is not complete at the as-of date is **immature**. Indeterminate and
     immature loans are excluded from development and counted.
 
     Examples
     --------
     >>> d = OutcomeDefinition.from_policy()
-    >>> d.bad_days_past_due, d.bad_missed_periods, d.window_months
-    (90, 3, 12)
+    >>> d.bad_days_past_due, d.bad_missed_periods, d.window_months, d.window_rule
+    (90, 3, 15, 'fixed')
     """
 
-    window_months: int = 12
+    window_months: int = 15
     bad_days_past_due: int = 90
     bad_missed_periods: int | None = 3  # 0 or None: days past due only
     indeterminate_days_past_due: int | None = 30  # 0 or None: no indeterminate band
+    window_rule: str = "fixed"  # "fixed" or "to_maturity"
 
     def __post_init__(self):
+        if self.window_rule not in WINDOW_RULES:
+            raise ValueError(f"window_rule must be one of {WINDOW_RULES}, got {self.window_rule!r}")
         if int(self.window_months) < 1 or int(self.bad_days_past_due) < 1:
             raise ValueError("window_months and bad_days_past_due must be at least 1")
         if self.bad_missed_periods is not None and int(self.bad_missed_periods) < 0:
@@ -144,12 +162,46 @@ class OutcomeDefinition:
             if ind
             else ""
         )
+        if self.window_rule == "fixed":
+            window = (
+                f"within {self.window_months} months of disbursement for every loan (a loan "
+                "maturing earlier is observed to the same date, an unpaid balance ageing in "
+                "days past due)"
+            )
+        else:
+            window = (
+                f"within the later of {self.window_months} months of disbursement and "
+                f"{self.bad_days_past_due} days after maturity (longer terms are observed "
+                "longer)"
+            )
         return (
-            f"bad = ever {self.bad_days_past_due}+ days past due{missed} within "
-            f"{self.window_months} months of disbursement (to {self.bad_days_past_due} days "
-            f"after maturity for loans maturing earlier){ind_text}; indeterminate and immature "
-            "applications are excluded"
+            f"bad = ever {self.bad_days_past_due}+ days past due{missed} at a month-end "
+            f"{window}{ind_text}; indeterminate and immature applications are excluded"
         )
+
+    def window_lengths(self, term_months) -> np.ndarray:
+        """Nominal window length in months for loans of ``term_months`` (before rounding up
+        to a month-end).
+
+        Examples
+        --------
+        >>> OutcomeDefinition().window_lengths([6, 24]).tolist()
+        [15, 15]
+        >>> OutcomeDefinition(window_rule="to_maturity").window_lengths([6, 24]).tolist()
+        [15, 27]
+        """
+        t = np.asarray(term_months, dtype=np.int64)
+        fixed = np.full(t.shape, int(self.window_months), dtype=np.int64)
+        if self.window_rule == "fixed":
+            return fixed
+        late = t + -(-int(self.bad_days_past_due) // 30)
+        return np.maximum(fixed, late)
+
+    def as_dict(self) -> dict:
+        """The definition as plain data (``X.attrs["outcome_window"]``)."""
+        from dataclasses import asdict
+
+        return asdict(self)
 
 
 #: Outcome labels of :func:`outcome_table`.
@@ -179,7 +231,8 @@ def application_sample(
     outcome : OutcomeDefinition, optional
         The outcome definition; default the policy's ``scorecard.outcome`` (see
         :class:`OutcomeDefinition`: bad = ever 90+ days past due or 3+ consecutive missed
-        periods within 12 months, a matured unpaid balance counted by its days past due).
+        periods within 15 months of disbursement for every loan, a matured unpaid balance
+        counted by its days past due).
     policy : path, mapping or Policy, optional
     keep_excluded : bool
         Keep indeterminate and immature loans too (``bad`` is then missing for them).
@@ -234,6 +287,7 @@ def application_sample(
     out = out[[*APPLICATION_FEATURES, "disbursement_date", "window_end", "outcome", "bad"]]
     out.attrs["outcome_counts"] = {k: int(v) for k, v in counts.items()}
     out.attrs["outcome_definition"] = definition.describe()
+    out.attrs["outcome_window"] = definition.as_dict()
     return out
 
 
@@ -323,15 +377,29 @@ def _loan_to_value(col, L) -> np.ndarray:
 
 
 def window_ends(loans: pd.DataFrame, definition: OutcomeDefinition) -> pd.Series:
-    """Each loan's performance-window end: ``window_months`` after disbursement, or
-    ``bad_days_past_due`` days after contractual maturity when that is later, rounded up to a
-    month-end (indexed by ``loan_id``)."""
+    """Each loan's performance-window end, rounded up to a month-end (indexed by ``loan_id``).
+
+    ``window_months`` after disbursement for every loan (``window_rule="fixed"``), or the
+    later of that and ``bad_days_past_due`` days after contractual maturity
+    (``"to_maturity"``).
+
+    Examples
+    --------
+    >>> loans = pd.DataFrame({"loan_id": ["A", "B"], "term_months": [6, 24],
+    ...                       "disbursement_date": pd.to_datetime(["2025-01-15"] * 2)})
+    >>> [str(d.date()) for d in window_ends(loans, OutcomeDefinition())]
+    ['2026-04-30', '2026-04-30']
+    >>> rule = OutcomeDefinition(window_rule="to_maturity")
+    >>> [str(d.date()) for d in window_ends(loans, rule)]
+    ['2026-04-30', '2027-04-30']
+    """
     d0 = loans["disbursement_date"]
-    base = _add_months(d0, np.full(len(d0), int(definition.window_months)))
-    late = _add_months(d0, loans["term_months"].to_numpy()) + pd.to_timedelta(
-        int(definition.bad_days_past_due), "D"
-    )
-    end = base.where(base >= late, late)
+    end = _add_months(d0, np.full(len(d0), int(definition.window_months)))
+    if definition.window_rule == "to_maturity":
+        late = _add_months(d0, loans["term_months"].to_numpy()) + pd.to_timedelta(
+            int(definition.bad_days_past_due), "D"
+        )
+        end = end.where(end >= late, late)
     return pd.Series((end + pd.offsets.MonthEnd(0)).to_numpy(), index=loans["loan_id"].to_numpy())
 
 
