@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
 import shutil
 import tempfile
 import zipfile
@@ -53,6 +52,7 @@ from .partitioned import (
     is_partitioned,
     kind_for_dtype,
     read_partitioned,
+    replace_folder,
     write_partitioned,
 )
 
@@ -569,7 +569,7 @@ def write_book(
     try:
         _write_tables(tables, meta, tmp, format)
         check_extract_target(path)  # again: nothing foreign arrived while writing
-        _swap_in(tmp, path)
+        replace_folder(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -651,22 +651,6 @@ def _is_riskkit_workbook(path: Path) -> bool:
         return META in wb.sheetnames
     finally:
         wb.close()
-
-
-def _swap_in(tmp: Path, path: Path) -> None:
-    """Replace ``path`` by the complete folder ``tmp`` (old one removed only afterwards)."""
-    if not path.exists():
-        os.replace(tmp, path)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{path.name}-old-", dir=path.parent))
-    old.rmdir()
-    os.replace(path, old)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        os.replace(old, path)  # put the previous extract back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _meta_frame(book: LoanBook) -> pd.DataFrame:
