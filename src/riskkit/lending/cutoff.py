@@ -17,7 +17,7 @@ def cutoff_strategy(score, pd_, ead, lgd, bad=None, cutoffs=None) -> pd.DataFram
     Parameters
     ----------
     score, pd_, ead, lgd : array-like, one value per application
-        Credit score, 12-month PD, exposure (amount) and LGD.
+        Credit score, PD over the outcome window, exposure (amount) and LGD.
     bad : array-like of 0/1, optional
         Observed outcome; adds ``observed_bad_rate``.
     cutoffs : array-like, optional
