@@ -136,6 +136,18 @@ def test_assess_approve():
     assert "approve" in repr(a) and "<table>" in a._repr_html_()
 
 
+def test_a_price_floor_above_the_legal_rate_cap_declines_in_every_assessment():
+    # PD 0.5, credit LGD: floor 4.5% + 3% + 2% + 0.5 x LGD well above the 24% cap; the dashboard's
+    # assessment declines as the committee's does (it showed "reprice")
+    app = Application(50_000, 12, 0.12, "annuity", "credit", monthly_income=60_000)
+    a = assess_application(app, pd_=0.5)
+    assert a.price_floor > 0.24 and a.recommendation == "decline"
+    (r,) = [r for r in a.reasons if r.code == "floor_above_rate_cap"]
+    assert r.text == (f"risk-based price floor {a.price_floor:.2%} above the legal rate cap 24%: "
+                      "cannot be priced legally")  # fmt: skip
+    assert not [r for r in a.reasons if r.code == "rate_below_floor"]
+
+
 def test_seed_002_two_households_get_500k_in_total():
     """Mr Yan drops one of three households: a 1M request meets a 500k limit."""
     rich = dict(monthly_income=500_000, annual_rate=0.15, repayment_method="annuity")

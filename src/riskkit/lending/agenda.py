@@ -68,13 +68,7 @@ class MeetingFacts:
             Reason(f"admission_{r.rule}", effect, f"{r.rule}: {r.explanation_en}")
             for r in f[f["application_id"] == app_id].itertuples()
         )
-        a = self._assess(app, app_id, extra)
-        cap = legal_rate_cap(self.policy)
-        if a.price_floor > cap + 1e-12:  # no lawful price covers the risk: a hard decline
-            text = (f"risk-based price floor {a.price_floor:.2%} above the legal rate cap "
-                    f"{cap:.0%}: cannot be priced legally")  # fmt: skip
-            a = self._assess(app, app_id, (*extra, Reason("floor_above_rate_cap", "decline", text)))
-        return a
+        return self._assess(app, app_id, extra)  # a floor above the legal cap declines there
 
     def _assess(self, app, app_id, extra):
         from .assessment import assess_application

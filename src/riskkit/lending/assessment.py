@@ -175,7 +175,7 @@ def assess_application(
         + _risk_reasons(pd_, score, cutoff, lim)
         + _structure_reasons(app, f.structure_limit, lim)
         + _capacity_reasons(app, f, lim)
-        + _price_reasons(app.annual_rate, f.price_floor)
+        + _price_reasons(app.annual_rate, f.price_floor, float(p["regulator"]["max_annual_rate"]))
     )
     rec = recommendation(reasons)
     offer = None
@@ -395,7 +395,12 @@ def _amount_reason(amount: float, limit: float) -> Reason:
     )
 
 
-def _price_reasons(rate: float, floor: float) -> list[Reason]:
+def _price_reasons(rate: float, floor: float, cap: float) -> list[Reason]:
+    """Reprice to the risk-based floor; a floor above the legal rate cap (policy
+    ``regulator.max_annual_rate``) is a decline: no lawful price covers the risk."""
+    if floor > cap + 1e-12:
+        text = f"risk-based price floor {floor:.2%} above the legal rate cap {cap:.0%}: cannot be priced legally"
+        return [Reason("floor_above_rate_cap", "decline", text)]
     if rate + 1e-12 < floor:
         return [
             Reason(
